@@ -1,0 +1,48 @@
+# vidmesh: `make up` starts the system, `make test` passes the tests.
+# Every target installs what it needs first (`make deps`), into ~/.cache/vidmesh.
+
+SHELL := /bin/bash
+PYTHON := .venv/bin/python
+STACK := $(PYTHON) -m scripts.devstack
+TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e)
+
+.PHONY: help deps up start down status logs test lint reset
+
+help:
+	@echo "make up       start the whole system in the foreground (Ctrl-C stops it)"
+	@echo "make start    start it in the background and return once healthy; make down stops it"
+	@echo "make status   pid, address, health and memory of every process"
+	@echo "make logs     the last lines of every log (make logs ARGS=-f to follow)"
+	@echo "make test     unit, integration and e2e tests against a real stack"
+	@echo "make lint     ruff and mypy"
+	@echo "make reset    stop the stack and delete its data and logs (the download cache stays)"
+
+deps:
+	@python3 scripts/deps.py
+
+up: deps
+	@$(STACK) up
+
+start: deps
+	@$(STACK) start
+
+down:
+	@$(STACK) down
+
+status:
+	@$(STACK) status
+
+logs:
+	@$(STACK) logs $(ARGS)
+
+# The test session starts the stack itself (or reuses a healthy one) and stops what it started.
+test: deps
+	@$(PYTHON) -m pytest $(TEST_DIRS)
+
+lint: deps
+	@$(PYTHON) -m ruff check .
+	@$(PYTHON) -m mypy mesh scripts tests
+
+reset: down
+	@$(PYTHON) -c "from mesh.settings import load; import shutil; s = load(); \
+	[shutil.rmtree(p, ignore_errors=True) for p in (s.data_dir, s.log_dir)]; print('removed', s.data_dir, 'and', s.log_dir)"

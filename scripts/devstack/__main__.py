@@ -1,0 +1,90 @@
+"""`make up | start | down | status | logs`: the native stack's command line."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import yaml
+
+from mesh import settings as settings_module
+from scripts.devstack.manager import stop_leftovers, wait_gone
+from scripts.devstack.preflight import PortTaken
+from scripts.devstack.prepare import PrepareError
+from scripts.devstack.stack import Stack, StartFailed
+
+
+def cmd_start(stack: Stack, foreground: bool) -> int:
+    running = stack.pc.processes()
+    if running is not None:
+        print("a stack is already running:")
+        healthy = stack.print_status(stack.components())
+        return 0 if healthy and not foreground else 1
+    began = time.monotonic()
+    print("starting postgres, kafka, consul, smtp-sink and envoy ...", flush=True)
+    components = stack.start()
+    print(f"all healthy in {time.monotonic() - began:.1f}s\n")
+    stack.print_status(components)
+    if not foreground:
+        print("stop it with `make down`")
+        return 0
+    print("press Ctrl-C to stop everything (in reverse order)")
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    manager_pid = int(yaml.safe_load(stack.layout.state_file.read_text())[0]["pid"])
+    while not stopping.wait(1):
+        if wait_gone(manager_pid, 0):
+            print("process-compose exited on its own; see the logs", file=sys.stderr)
+            break
+    print("\nstopping ...", flush=True)
+    stack.stop(manager_pid)
+    print("stopped")
+    return 0
+
+
+def cmd_down(stack: Stack) -> int:
+    if stack.pc.processes() is None:
+        left = stop_leftovers(stack.layout)
+        print(f"stopped leftovers: {', '.join(left)}" if left else "the stack is not running")
+        return 0
+    stack.stop()
+    print("stopped")
+    return 0
+
+
+def cmd_logs(stack: Stack, follow: bool) -> int:
+    logs = sorted(stack.layout.logs.glob("*.log"))
+    if not logs:
+        print(f"no logs yet in {stack.layout.logs}")
+        return 0
+    return subprocess.call(["tail", "-n", "20", *(["-F"] if follow else []), *map(str, logs)])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="devstack", description=__doc__)
+    parser.add_argument("command", choices=["up", "start", "down", "status", "logs"])
+    parser.add_argument("-f", "--follow", action="store_true", help="logs: keep following")
+    args = parser.parse_args()
+    try:
+        stack = Stack()
+        if args.command in ("up", "start"):
+            return cmd_start(stack, foreground=args.command == "up")
+        if args.command == "down":
+            return cmd_down(stack)
+        if args.command == "status":
+            return 0 if stack.print_status(stack.components()) else 1
+        return cmd_logs(stack, args.follow)
+    except (settings_module.SettingsError, PortTaken, PrepareError, StartFailed) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""The processes of the native stack, in the shape process-compose reads.
+
+Each component names its command, the address it serves, how readiness is checked and
+what it needs first. process-compose starts them in dependency order, waits on each
+readiness probe, and stops them in reverse order.
+"""
+
+from __future__ import annotations
+
+import shlex
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mesh.settings import ROOT, Settings
+from scripts.devstack.layout import Layout
+from scripts.devstack.prepare import postgres_runner
+from scripts.toolchain import Toolchain
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    command: list[str]
+    address: str
+    probe: dict[str, Any]
+    depends_on: tuple[str, ...] = ()
+    stop_signal: int = signal.SIGTERM
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def _probe(component: str, target: str) -> dict[str, Any]:
+    # One Python probe for those without an HTTP health endpoint of their own.
+    command = [sys.executable, "-m", "scripts.devstack.probe", component, target]
+    return {"exec": {"command": shlex.join(command), "working_dir": str(ROOT)}}
+
+
+def _http_probe(host: str, port: int, path: str) -> dict[str, Any]:
+    return {"http_get": {"host": host, "port": port, "path": path, "scheme": "http"}}
+
+
+def infrastructure(s: Settings, layout: Layout, tools: Toolchain, configs: dict[str, Path]) -> list[Component]:
+    """Postgres, Kafka, Consul, Envoy and the SMTP sink, as local processes."""
+    pg = f"{s.host}:{s.postgres_port}"
+    return [
+        Component(
+            "postgres",
+            [*postgres_runner(), str(tools.pg_bin / "postgres"), "-D", str(layout.postgres_data),
+             "-h", s.host, "-p", str(s.postgres_port), "-c", "unix_socket_directories=",
+             "-c", "max_connections=200", "-c", "logging_collector=off"],
+            pg,
+            {"exec": {"command": shlex.join([str(tools.pg_bin / "pg_isready"), "-q", "-h", s.host,
+                                             "-p", str(s.postgres_port), "-U", s.postgres_user])}},
+            # SIGINT is Postgres's "fast" shutdown; SIGTERM would wait for every client.
+            stop_signal=signal.SIGINT,
+        ),
+        Component(
+            "kafka",
+            ["java", "-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxMetaspaceSize=128m",
+             f"-Dlog4j2.configurationFile={configs['kafka-log4j2']}",
+             "-cp", f"{tools.kafka_libs}/*", "kafka.Kafka", str(configs["kafka"])],
+            f"{s.host}:{s.kafka_port}",
+            _probe("kafka", f"{s.host}:{s.kafka_port}"),
+        ),
+        Component(
+            "consul",
+            [str(tools.consul), "agent", "-dev", f"-config-file={configs['consul']}"],
+            f"{s.host}:{s.consul_http_port}",
+            # 200 once the agent has a leader and is healthy, 429 before.
+            _http_probe(s.host, s.consul_http_port, "/v1/operator/autopilot/health"),
+        ),
+        Component(
+            "smtp-sink",
+            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"{s.host}:{s.smtp_port}",
+             "-c", "aiosmtpd.handlers.Mailbox", str(layout.maildir)],
+            f"{s.host}:{s.smtp_port}",
+            _probe("smtp", f"{s.host}:{s.smtp_port}"),
+        ),
+        Component(
+            "envoy",
+            [str(tools.envoy), "-c", str(configs["envoy"]), "--disable-hot-restart",
+             "--log-level", "warn", "--concurrency", "1"],
+            f"{s.host}:{s.envoy_port}",
+            _http_probe(s.host, s.envoy_admin_port, "/ready"),
+            # The gateway finds its upstreams through the registry.
+            depends_on=("consul",),
+        ),
+    ]
+
+
+# Each log holds the component's own lines as it printed them, not wrapped in JSON.
+PLAIN_LOGS = {"disable_json": True, "no_metadata": True, "no_color": True, "fields_order": ["message"],
+              "flush_each_line": True}
+
+
+def process_compose_config(components: list[Component], layout: Layout) -> dict[str, Any]:
+    """The process-compose YAML document for these components."""
+    processes = {}
+    for c in components:
+        processes[c.name] = {
+            "command": shlex.join(c.command),
+            "working_dir": str(ROOT),
+            "log_location": str(layout.log(c.name)),
+            "log_configuration": PLAIN_LOGS,
+            "environment": [f"{k}={v}" for k, v in c.env.items()],
+            "readiness_probe": {**c.probe, "initial_delay_seconds": 0, "period_seconds": 1,
+                                "timeout_seconds": 5, "success_threshold": 1, "failure_threshold": 600},
+            "availability": {"restart": "no"},
+            "shutdown": {"signal": int(c.stop_signal), "timeout_seconds": 20},
+            "depends_on": {dep: {"condition": "process_healthy"} for dep in c.depends_on},
+        }
+    return {"version": "0.5", "is_strict": True, "ordered_shutdown": True,
+            "log_location": str(layout.log("process-compose")),
+            "log_configuration": PLAIN_LOGS,
+            "processes": processes}

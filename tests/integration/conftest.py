@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+import pytest
+
+from scripts.devstack.stack import Stack
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _running_stack(stack: Stack) -> Stack:
+    """Every integration test talks to the real infrastructure."""
+    return stack
