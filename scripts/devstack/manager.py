@@ -63,6 +63,14 @@ class ProcessCompose:
         return [ProcessState(r["name"], r["pid"], r["is_running"], r["is_ready"] == "Ready", r["status"])
                 for r in rows]
 
+    def stop_process(self, name: str) -> None:
+        """Stop one process (tests use it to take Kafka away and bring it back)."""
+        self._client("process", "stop", name, timeout=60).check_returncode()
+
+    def start_process(self, name: str) -> None:
+        """Start one stopped process again; its readiness probe runs as at first start."""
+        self._client("process", "start", name, timeout=60).check_returncode()
+
     def down(self) -> None:
         """Ask the server to stop everything in reverse dependency order."""
         with contextlib.suppress(subprocess.TimeoutExpired):

@@ -84,6 +84,15 @@ class Stack:
             wait_gone(manager_pid, 60)
         stop_leftovers(self.layout)
 
+    def wait_ready(self, name: str, timeout: float = 60) -> bool:
+        """Wait (bounded) until one process passes its readiness probe again."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if any(s.name == name and s.ready for s in self.pc.processes() or []):
+                return True
+            time.sleep(0.25)  # polling interval of a bounded readiness wait
+        return False
+
     def healthy(self) -> bool:
         """True when a stack is running and every process passes its readiness probe."""
         states = self.pc.processes() or []
