@@ -6,12 +6,10 @@ import argparse
 import signal
 import subprocess
 import sys
-import threading
 import time
 
-import yaml
-
 from mesh import settings as settings_module
+from scripts.devstack.components import Component
 from scripts.devstack.manager import stop_leftovers, wait_gone
 from scripts.devstack.preflight import PortTaken
 from scripts.devstack.prepare import PrepareError
@@ -26,25 +24,34 @@ def cmd_start(stack: Stack, foreground: bool) -> int:
         return 0 if healthy and not foreground else 1
     began = time.monotonic()
     print("starting postgres, kafka, consul, smtp-sink and envoy ...", flush=True)
-    components = stack.start()
-    print(f"all healthy in {time.monotonic() - began:.1f}s\n")
-    stack.print_status(components)
+    components = stack.start()  # a Ctrl-C while starting stops what started
     if not foreground:
+        _report(stack, components, began)
         print("stop it with `make down`")
         return 0
-    print("press Ctrl-C to stop everything (in reverse order)")
-    stopping = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopping.set())
-    manager_pid = int(yaml.safe_load(stack.layout.state_file.read_text())[0]["pid"])
-    while not stopping.wait(1):
-        if wait_gone(manager_pid, 0):
-            print("process-compose exited on its own; see the logs", file=sys.stderr)
-            break
+    signal.signal(signal.SIGTERM, _interrupt)
+    manager_pid = stack.manager_pid()
+    try:
+        _report(stack, components, began)
+        print("press Ctrl-C to stop everything (in reverse order)", flush=True)
+        while not wait_gone(manager_pid, 1):
+            pass
+        print("process-compose exited on its own; see the logs", file=sys.stderr)
+    except KeyboardInterrupt:
+        pass
     print("\nstopping ...", flush=True)
     stack.stop(manager_pid)
     print("stopped")
     return 0
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _report(stack: Stack, components: list[Component], began: float) -> None:
+    print(f"all healthy in {time.monotonic() - began:.1f}s\n")
+    stack.print_status(components)
 
 
 def cmd_down(stack: Stack) -> int:

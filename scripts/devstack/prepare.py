@@ -67,25 +67,32 @@ def postgres_runner() -> list[str]:
 
 def prepare_postgres(settings: Settings, layout: Layout, tools: Toolchain) -> None:
     data = layout.postgres_data
+    runner = postgres_runner()
     if not (data / DONE).exists():
         shutil.rmtree(data, ignore_errors=True)
         data.mkdir(parents=True)
-        runner = postgres_runner()
-        with tempfile.NamedTemporaryFile("w", dir=layout.run, delete=False) as pwfile:
-            pwfile.write(settings.postgres_password)
-        try:
-            if runner:
-                ensure_prefix_permissions(data)
-                ensure_prefix_permissions(tools.pg_bin)
-                shutil.chown(data, POSTGRES_OS_USER, POSTGRES_OS_USER)
-                shutil.chown(pwfile.name, POSTGRES_OS_USER, POSTGRES_OS_USER)
-            _run("postgres", [*runner, str(tools.pg_bin / "initdb"), "-D", str(data), "-U", settings.postgres_user,
-                              "--pwfile", pwfile.name, "--auth-local=trust", "--auth-host=scram-sha-256",
-                              "-E", "UTF8", "--locale=C"])
-        finally:
-            os.unlink(pwfile.name)
+        if runner:
+            shutil.chown(data, POSTGRES_OS_USER, POSTGRES_OS_USER)
+    if runner:  # every time: a folder above may have been re-created with tighter modes
+        ensure_prefix_permissions(data)
+        ensure_prefix_permissions(tools.pg_bin)
+    if not (data / DONE).exists():
+        _initdb(settings, layout, tools, runner)
         (data / DONE).touch()
     _remove_stale_postmaster_pid(data)
+
+
+def _initdb(settings: Settings, layout: Layout, tools: Toolchain, runner: list[str]) -> None:
+    with tempfile.NamedTemporaryFile("w", dir=layout.run, delete=False) as pwfile:
+        pwfile.write(settings.postgres_password)
+    try:
+        if runner:
+            shutil.chown(pwfile.name, POSTGRES_OS_USER, POSTGRES_OS_USER)
+        _run("postgres", [*runner, str(tools.pg_bin / "initdb"), "-D", str(layout.postgres_data),
+                          "-U", settings.postgres_user, "--pwfile", pwfile.name, "--auth-local=trust",
+                          "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"])
+    finally:
+        os.unlink(pwfile.name)
 
 
 def _remove_stale_postmaster_pid(data: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 
@@ -83,6 +84,10 @@ class Stack:
         if manager_pid is not None:
             wait_gone(manager_pid, 60)
         stop_leftovers(self.layout)
+
+    def manager_pid(self) -> int:
+        """The pid of the process-compose server this stack recorded at start."""
+        return int(json.loads(self.layout.state_file.read_text())[0]["pid"])
 
     def wait_ready(self, name: str, timeout: float = 60) -> bool:
         """Wait (bounded) until one process passes its readiness probe again."""

@@ -1,0 +1,53 @@
+"""The process-compose document: order, readiness, shutdown, and that process-compose accepts it."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mesh.settings import Settings, load
+from scripts.devstack.components import infrastructure, process_compose_config
+from scripts.devstack.layout import Layout
+from scripts.toolchain import Toolchain
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return load(environ={"VIDMESH_DATA_DIR": str(tmp_path / "data"), "VIDMESH_LOG_DIR": str(tmp_path / "logs")})
+
+
+@pytest.fixture
+def document(settings: Settings) -> dict:  # type: ignore[type-arg]
+    layout = Layout(settings)
+    configs = {name: layout.run / f"{name}.conf" for name in ("kafka", "kafka-log4j2", "consul", "envoy")}
+    return process_compose_config(infrastructure(settings, layout, Toolchain(settings.cache_dir), configs), layout)
+
+
+def test_every_process_waits_on_a_readiness_probe(document: dict) -> None:  # type: ignore[type-arg]
+    assert set(document["processes"]) == {"postgres", "kafka", "consul", "smtp-sink", "envoy"}
+    for name, process in document["processes"].items():
+        probe = process["readiness_probe"]
+        assert "exec" in probe or "http_get" in probe, name
+
+
+def test_gateway_starts_after_registry_and_stops_in_reverse(document: dict) -> None:  # type: ignore[type-arg]
+    assert document["processes"]["envoy"]["depends_on"] == {"consul": {"condition": "process_healthy"}}
+    assert document["ordered_shutdown"] is True
+
+
+def test_postgres_gets_fast_shutdown(document: dict) -> None:  # type: ignore[type-arg]
+    assert document["processes"]["postgres"]["shutdown"]["signal"] == signal.SIGINT
+
+
+def test_process_compose_accepts_the_document(document: dict, settings: Settings, tmp_path: Path) -> None:
+    tools = Toolchain(settings.cache_dir)
+    config = tmp_path / "process-compose.yaml"
+    config.write_text(yaml.safe_dump(document))
+    result = subprocess.run([str(tools.process_compose), "up", "--dry-run", "--disable-dotenv", "-f", str(config),
+                             "--no-server", "--log-file", str(tmp_path / "pc.log")],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,42 @@
+"""`make deps` reports a failure with the part, the command and its last lines."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from scripts import deps
+from scripts.toolchain import Toolchain
+
+
+def test_failed_step_keeps_command_and_output() -> None:
+    with pytest.raises(deps.PartFailed) as failure:
+        deps.run(["sh", "-c", "echo fetching; echo 'boom: not found' >&2; exit 3"])
+    assert failure.value.command[0] == "sh"
+    assert "boom: not found" in failure.value.output
+
+
+def test_failure_report_names_the_part(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = deps.Part("kafka", "Kafka jars", lambda: False, lambda: deps.run(["sh", "-c", "echo unreachable; exit 1"]))
+    monkeypatch.setattr(deps, "parts", lambda _tools: [broken])
+    assert deps.main([]) == 1
+    err = capsys.readouterr().err
+    assert "FAILED part 'kafka'" in err
+    assert "command: sh -c echo unreachable; exit 1" in err
+    assert "unreachable" in err
+
+
+def test_second_run_finds_every_part_cached() -> None:
+    # `make test` ran `make deps` first, so now nothing may be fetched or built again.
+    result = subprocess.run([sys.executable, "scripts/deps.py"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("deps: ") and "all parts" not in line]
+    assert lines and all(line.endswith("cached") for line in lines), result.stdout
+
+
+def test_default_cache_is_outside_the_clone() -> None:
+    tools = Toolchain(deps.settings.load(environ={}).cache_dir)
+    assert not str(tools.kafka_libs).startswith(str(deps.settings.ROOT))
+    assert not str(tools.consul).startswith(str(deps.settings.ROOT))
