@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e)
 
-.PHONY: help deps up start down status logs test lint reset
+.PHONY: help deps protos up start down status logs test lint contracts-check reset
 
 help:
 	@echo "make up       start the whole system in the foreground (Ctrl-C stops it)"
@@ -14,11 +14,16 @@ help:
 	@echo "make status   pid, address, health and memory of every process"
 	@echo "make logs     the last lines of every log (make logs ARGS=-f to follow)"
 	@echo "make test     unit, integration and e2e tests against a real stack"
-	@echo "make lint     ruff and mypy"
+	@echo "make protos   Python stubs and descriptor sets from protos/ into gen/ (never committed)"
+	@echo "make lint     buf lint (STANDARD), ruff and mypy"
+	@echo "make contracts-check   buf breaking against main"
 	@echo "make reset    stop the stack and delete its data and logs (the download cache stays)"
 
 deps:
 	@python3 scripts/deps.py
+
+protos: deps
+	@$(PYTHON) scripts/protos.py build
 
 up: deps
 	@$(STACK) up
@@ -36,12 +41,16 @@ logs:
 	@$(STACK) logs $(ARGS)
 
 # The test session starts the stack itself (or reuses a healthy one) and stops what it started.
-test: deps
+test: protos
 	@$(PYTHON) -m pytest $(TEST_DIRS)
 
-lint: deps
+lint: protos
+	@$(PYTHON) scripts/protos.py lint
 	@$(PYTHON) -m ruff check .
 	@$(PYTHON) -m mypy mesh scripts tests
+
+contracts-check: protos
+	@$(PYTHON) scripts/protos.py breaking --against main
 
 reset: down
 	@$(PYTHON) -c "from mesh.settings import load; import shutil; s = load(); \
