@@ -1,0 +1,211 @@
+"""Server interceptors every vidmesh service runs, outermost first:
+
+1. AccessLogInterceptor: binds the call's trace (W3C `traceparent`), logs one line per call
+   with method, code, duration_ms and peer.
+2. ErrorInterceptor: domain errors become their status (mesh.errors, the one table); any
+   other exception is a bug: INTERNAL with a generic message, the details only in the log.
+3. DeadlineInterceptor: refuses a call whose deadline has already passed and bounds every
+   unary call by a server-side cap, so a handler without a client deadline cannot hang.
+4. ValidationInterceptor: checks the request against its protovalidate rules.
+
+Health and reflection calls pass untouched: Consul probes every second and would drown the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import grpc
+import grpc.aio
+import structlog
+from google.protobuf.message import Message
+
+from mesh import log, validation
+from mesh.errors import DomainError, internal_status, to_grpc_status
+
+Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
+Behavior: TypeAlias = "Callable[[Any, Context], Awaitable[Any]]"
+_Continuation: TypeAlias = "Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]]"
+
+UNWRAPPED_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+_deadline: ContextVar[float | None] = ContextVar("vidmesh_deadline", default=None)
+_log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class CallInfo:
+    """What an interceptor knows about the call it wraps."""
+
+    method: str
+    streaming: bool
+
+
+def time_left() -> float | None:
+    """Seconds left of the call being served (the client's deadline or the server cap),
+    for deadlines on outgoing calls; None outside a call."""
+    deadline = _deadline.get()
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+class WrappingInterceptor(grpc.aio.ServerInterceptor):
+    """Applies `around` to every unary-request call of the application's services."""
+
+    async def intercept_service(
+        self, continuation: _Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        """Look up the handler and wrap it (client-streaming handlers pass untouched)."""
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or method.startswith(UNWRAPPED_PREFIXES):
+            return handler
+        return _wrap(handler, method, self.around)
+
+    async def around(self, info: CallInfo, call: Behavior, request: Any, context: Context) -> Any:
+        """Run `call(request, context)` with this interceptor's behaviour around it."""
+        raise NotImplementedError
+
+
+def _wrap(
+    handler: grpc.RpcMethodHandler[Any, Any], method: str, around: Callable[..., Awaitable[Any]]
+) -> grpc.RpcMethodHandler[Any, Any]:
+    if handler.unary_unary is not None:
+        inner, unary = handler.unary_unary, CallInfo(method, streaming=False)
+
+        async def unary_unary(request: Any, context: Context) -> Any:
+            return await around(unary, _awaiting(inner), request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            unary_unary, handler.request_deserializer, handler.response_serializer
+        )
+    if handler.unary_stream is not None:
+        inner_stream, stream = handler.unary_stream, CallInfo(method, streaming=True)
+
+        # A coroutine that writes through the context is a valid server-streaming handler,
+        # which lets one `around` serve both kinds of call.
+        async def unary_stream(request: Any, context: Context) -> None:
+            await around(stream, _writing(inner_stream), request, context)
+
+        return grpc.unary_stream_rpc_method_handler(
+            unary_stream, handler.request_deserializer, handler.response_serializer
+        )
+    return handler
+
+
+def _awaiting(inner: Callable[..., Any]) -> Behavior:
+    async def call(request: Any, context: Context) -> Any:
+        result = inner(request, context)
+        return await result if inspect.isawaitable(result) else result
+
+    return call
+
+
+def _writing(inner: Callable[..., Any]) -> Behavior:
+    async def call(request: Any, context: Context) -> None:
+        result = inner(request, context)
+        if inspect.isasyncgen(result):
+            async for response in result:
+                await context.write(response)
+        elif inspect.isawaitable(result):
+            await result
+
+    return call
+
+
+class AccessLogInterceptor(WrappingInterceptor):
+    """One log line per call, inside the call's trace."""
+
+    async def around(self, info: CallInfo, call: Behavior, request: Any, context: Context) -> Any:
+        """Bind the trace from `traceparent` metadata, run the call, log its outcome."""
+        incoming = dict(context.invocation_metadata() or ()).get("traceparent")
+        token = log.bind_traceparent(incoming if isinstance(incoming, str) else None)
+        started = time.perf_counter()
+        code = grpc.StatusCode.UNKNOWN
+        try:
+            result = await call(request, context)
+            code = context.code() or grpc.StatusCode.OK
+            return result
+        except asyncio.CancelledError:
+            code = grpc.StatusCode.CANCELLED
+            raise
+        except BaseException:
+            code = context.code() or grpc.StatusCode.UNKNOWN
+            raise
+        finally:
+            _log_call(info, code, (time.perf_counter() - started) * 1000, context.peer())
+            log.reset_traceparent(token)
+
+
+def _log_call(info: CallInfo, code: grpc.StatusCode, duration_ms: float, peer: str) -> None:
+    bug = code in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.DATA_LOSS)
+    emit = _log.error if bug else _log.info
+    emit("rpc", method=info.method, code=code.name, duration_ms=round(duration_ms, 2), peer=peer)
+
+
+class ErrorInterceptor(WrappingInterceptor):
+    """Domain errors to statuses; bugs to a generic INTERNAL."""
+
+    async def around(self, info: CallInfo, call: Behavior, request: Any, context: Context) -> Any:
+        """Run the call and turn what it raises into the status the client should see."""
+        try:
+            return await call(request, context)
+        except grpc.aio.AbortError:
+            raise  # the handler (or an inner interceptor) chose its status already
+        except DomainError as error:
+            status = to_grpc_status(error)
+            await context.abort(status.code, status.details, status.trailing_metadata)
+        except Exception:
+            _log.exception("unhandled error", method=info.method)
+            status = internal_status(log.current_trace_id())
+            await context.abort(status.code, status.details, status.trailing_metadata)
+
+
+class DeadlineInterceptor(WrappingInterceptor):
+    """Refuse calls that are already late; bound unary calls by `max_seconds`."""
+
+    def __init__(self, max_seconds: float) -> None:
+        self.max_seconds = max_seconds
+
+    async def around(self, info: CallInfo, call: Behavior, request: Any, context: Context) -> Any:
+        """Abort with DEADLINE_EXCEEDED when the deadline is gone or the cap runs out."""
+        remaining = context.time_remaining()
+        if remaining is not None and remaining <= 0:
+            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded before the call started")
+        # Server streams may legitimately run long (watches); they keep the client's deadline.
+        budget = remaining if info.streaming else min(remaining or self.max_seconds, self.max_seconds)
+        token = _deadline.set(None if budget is None else time.monotonic() + budget)
+        scope = asyncio.timeout(None if info.streaming else budget)
+        try:
+            async with scope:
+                return await call(request, context)
+        except TimeoutError:
+            if not scope.expired():
+                raise
+            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, f"no answer within {budget:.3g} s")
+        finally:
+            _deadline.reset(token)
+
+
+class ValidationInterceptor(WrappingInterceptor):
+    """Reject requests that break their protovalidate rules, naming the fields."""
+
+    async def around(self, info: CallInfo, call: Behavior, request: Any, context: Context) -> Any:
+        """Validate, then run the call; InvalidArgument reaches ErrorInterceptor."""
+        if isinstance(request, Message):
+            validation.validate(request)
+        return await call(request, context)
+
+
+def default_interceptors(max_rpc_seconds: float = 30.0) -> list[WrappingInterceptor]:
+    """The chain every service runs, in order (the first wraps all the others)."""
+    return [
+        AccessLogInterceptor(),
+        ErrorInterceptor(),
+        DeadlineInterceptor(max_rpc_seconds),
+        ValidationInterceptor(),
+    ]

@@ -1,0 +1,92 @@
+"""Consul self-registration of one service instance.
+
+The instance registers its address with a gRPC health check that Consul runs every second
+against grpc.health.v1 (NOT_SERVING reads as critical), so only ready instances are in the
+passing set the gateway and the BFFs route to. py-consul's asyncio client needs aiohttp,
+which we do not ship, so the synchronous client runs in a worker thread; every HTTP call has
+a timeout so a stuck agent cannot hang a start or a shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import consul
+
+CHECK_INTERVAL = "1s"  # Consul's minimum; how fast a dead instance drops out
+CHECK_TIMEOUT = "1s"
+DEREGISTER_CRITICAL_AFTER = "1m"  # Consul's floor; cleans up after a crash without deregistration
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What Consul knows about one instance."""
+
+    name: str
+    host: str
+    port: int
+    version: str
+    proto_package: str
+
+    @property
+    def service_id(self) -> str:
+        """Unique per instance, stable across re-registrations: `{name}-{host}-{port}`."""
+        return f"{self.name}-{self.host}-{self.port}"
+
+    @property
+    def tags(self) -> list[str]:
+        """Tags every vidmesh instance carries."""
+        return ["vidmesh", f"v{self.version}"]
+
+    @property
+    def meta(self) -> dict[str, str]:
+        """Service metadata: version and the proto package it serves."""
+        return {"version": self.version, "proto_package": self.proto_package}
+
+    def check(self) -> dict[str, Any]:
+        """The gRPC health check Consul runs against the whole server (service "")."""
+        return dict(
+            consul.Check.grpc(
+                f"{self.host}:{self.port}",
+                CHECK_INTERVAL,
+                timeout=CHECK_TIMEOUT,
+                deregister=DEREGISTER_CRITICAL_AFTER,
+            )
+        )
+
+
+class ConsulRegistry:
+    """Registers and deregisters instances with the local Consul agent."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 8500, timeout: float = 2.0) -> None:
+        self._client = consul.Consul(host=host, port=port, connections_timeout=timeout)
+        # requests sessions are not meant to be shared between threads at the same time.
+        self._lock = asyncio.Lock()
+
+    async def _call(self, function: Any, *args: Any, **kwargs: Any) -> Any:
+        async with self._lock:
+            return await asyncio.to_thread(function, *args, **kwargs)
+
+    async def register(self, registration: Registration) -> None:
+        """Add (or replace) the instance and its health check; Consul starts it critical."""
+        await self._call(
+            self._client.agent.service.register,
+            registration.name,
+            service_id=registration.service_id,
+            address=registration.host,
+            port=registration.port,
+            tags=registration.tags,
+            meta=registration.meta,
+            check=registration.check(),
+        )
+
+    async def deregister(self, registration: Registration) -> None:
+        """Remove the instance: it leaves the passing set at once."""
+        await self._call(self._client.agent.service.deregister, registration.service_id)
+
+    async def is_registered(self, registration: Registration) -> bool:
+        """Whether the agent still knows the instance (a restarted dev agent forgets it)."""
+        services = await self._call(self._client.agent.services)
+        return registration.service_id in services

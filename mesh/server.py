@@ -1,0 +1,207 @@
+"""The gRPC server every vidmesh service runs: bind, health, reflection, Consul, shutdown.
+
+Life of an instance:
+1. bind VIDMESH_GRPC_HOST:VIDMESH_GRPC_PORT (0 = any free port; the real one is read back),
+   serve grpc.health.v1 (NOT_SERVING) and server reflection, register in Consul;
+2. while all dependency checks pass, health says SERVING and Consul's check passes; a failing
+   check flips it back to NOT_SERVING (checked every `check_interval` seconds);
+3. on SIGTERM/SIGINT: NOT_SERVING everywhere, deregister, wait `drain_s` so routers catch up,
+   then stop accepting calls and let in-flight ones finish within the grace period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import grpc
+import grpc.aio
+import structlog
+from google.protobuf.descriptor import ServiceDescriptor
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from mesh.config import ServiceConfig
+from mesh.interceptors import default_interceptors
+from mesh.registry import ConsulRegistry, Registration
+
+DependencyCheck = Callable[[], Awaitable[object]]
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+_log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Service:
+    """One gRPC service to host: its descriptor, servicer and generated `add_*_to_server`."""
+
+    descriptor: ServiceDescriptor
+    servicer: object
+    add_to_server: Callable[[Any, grpc.aio.Server], None]
+
+    @property
+    def name(self) -> str:
+        """The fully-qualified name (`vidmesh.users.v1.UserService`)."""
+        return self.descriptor.full_name
+
+
+class Server:
+    """A running service instance; use `async with Server(...)` or `serve(...)`."""
+
+    def __init__(
+        self,
+        config: ServiceConfig,
+        services: Sequence[Service],
+        *,
+        checks: Sequence[DependencyCheck] = (),
+        registry: ConsulRegistry | None = None,
+        check_interval: float = 2.0,
+    ) -> None:
+        if not services:
+            raise ValueError("a server needs at least one service")
+        self.config, self.services, self.checks = config, list(services), list(checks)
+        self.registry, self.check_interval = registry, check_interval
+        self.port = 0
+        self.health = health.aio.HealthServicer()
+        self.grpc = grpc.aio.server(
+            interceptors=default_interceptors(config.max_rpc_s),
+            # Without this, a second process on a fixed port would share it silently.
+            options=[("grpc.so_reuseport", 0)],
+        )
+        self._monitor: asyncio.Task[None] | None = None
+
+    @property
+    def registration(self) -> Registration:
+        """How this instance appears in Consul (known once the port is bound)."""
+        config, package = self.config, self.services[0].descriptor.file.package
+        return Registration(config.service_name, config.advertise_host, self.port, config.version, package)
+
+    async def start(self) -> int:
+        """Bind, start serving (NOT_SERVING until the checks pass) and register; returns the port."""
+        for service in self.services:
+            service.add_to_server(service.servicer, self.grpc)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
+        names = [service.name for service in self.services]
+        reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.grpc)
+        for name in ["", *names]:
+            await self.health.set(name, NOT_SERVING)
+        self.port = self._bind()
+        await self.grpc.start()
+        _log.info("serving", host=self.config.grpc_host, port=self.port, services=names)
+        await self._register()
+        self._monitor = asyncio.create_task(self._watch_dependencies(names), name="dependency-checks")
+        return self.port
+
+    def _bind(self) -> int:
+        address = f"{self.config.grpc_host}:{self.config.grpc_port}"
+        try:
+            port = self.grpc.add_insecure_port(address)
+        except RuntimeError as error:
+            raise OSError(f"cannot bind {address}: {error}") from error
+        if not port:
+            raise OSError(f"cannot bind {address}")
+        return int(port)
+
+    async def _register(self) -> None:
+        if self.registry is None:
+            return
+        try:
+            await self.registry.register(self.registration)
+            _log.info("registered", service_id=self.registration.service_id)
+        except Exception as error:  # Consul may come up later: the monitor loop retries.
+            _log.warning("consul registration failed", error=repr(error))
+
+    async def _watch_dependencies(self, names: list[str]) -> None:
+        status: int = NOT_SERVING
+        while True:
+            failure = await first_failure(self.checks, timeout=max(self.check_interval, 1.0))
+            wanted = NOT_SERVING if failure else SERVING
+            if wanted != status:
+                status = wanted
+                _log.info("health", status=health_pb2.HealthCheckResponse.ServingStatus.Name(wanted), reason=failure)
+                for name in ["", *names]:
+                    await self.health.set(name, status)
+            await self._ensure_registered()
+            await asyncio.sleep(self.check_interval)
+
+    async def _ensure_registered(self) -> None:
+        if self.registry is None:
+            return
+        try:
+            if not await self.registry.is_registered(self.registration):
+                await self._register()
+        except Exception as error:
+            _log.warning("consul unreachable", error=repr(error))
+
+    async def shutdown(self, grace: float | None = None) -> None:
+        """NOT_SERVING, deregister, drain, then stop; in-flight calls get `grace` seconds."""
+        if self._monitor is not None:
+            self._monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._monitor
+        await self.health.enter_graceful_shutdown()
+        if self.registry is not None and self.port:
+            try:
+                await self.registry.deregister(self.registration)
+                _log.info("deregistered", service_id=self.registration.service_id)
+            except Exception as error:  # Consul reaps the critical instance after a minute.
+                _log.warning("consul deregistration failed", error=repr(error))
+        await asyncio.sleep(self.config.drain_s)
+        await self.grpc.stop(self.config.shutdown_grace_s if grace is None else grace)
+        _log.info("stopped")
+
+    async def wait_for_signal(self) -> signal.Signals:
+        """Block until SIGTERM or SIGINT arrives; returns which one."""
+        loop = asyncio.get_running_loop()
+        received: asyncio.Future[signal.Signals] = loop.create_future()
+
+        def on_signal(signum: signal.Signals) -> None:
+            if not received.done():
+                received.set_result(signum)
+
+        for signum in _STOP_SIGNALS:
+            loop.add_signal_handler(signum, on_signal, signum)
+        try:
+            signum = await received
+        finally:
+            for stop_signal in _STOP_SIGNALS:
+                loop.remove_signal_handler(stop_signal)
+        _log.info("signal", signal=signum.name)
+        return signum
+
+    async def __aenter__(self) -> Server:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.shutdown()
+
+
+async def first_failure(checks: Sequence[DependencyCheck], timeout: float) -> str | None:
+    """None when every check passes (returns anything but False, within `timeout`), else
+    why the first failing one failed."""
+    results = await asyncio.gather(*(asyncio.wait_for(check(), timeout) for check in checks), return_exceptions=True)
+    for check, result in zip(checks, results, strict=True):
+        name = getattr(check, "__qualname__", repr(check))
+        if isinstance(result, BaseException):
+            return f"{name}: {result!r}"
+        if result is False:
+            return f"{name}: not ready"
+    return None
+
+
+async def serve(
+    config: ServiceConfig, services: Sequence[Service], *, checks: Sequence[DependencyCheck] = ()
+) -> None:
+    """Run the services, registered in Consul, until SIGTERM/SIGINT; then shut down gracefully."""
+    host, port = config.consul_host_port
+    async with Server(config, services, checks=checks, registry=ConsulRegistry(host, port)) as server:
+        await server.wait_for_signal()
