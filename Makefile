@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e)
 
-.PHONY: help deps protos up start down status logs test lint contracts-check reset
+.PHONY: help deps protos up start down status logs test bench lint contracts-check reset
 
 help:
 	@echo "make up       start the whole system in the foreground (Ctrl-C stops it)"
@@ -15,6 +15,7 @@ help:
 	@echo "make logs     the last lines of every log (make logs ARGS=-f to follow)"
 	@echo "make test     unit, integration and e2e tests against a real stack"
 	@echo "make protos   Python stubs and descriptor sets from protos/ into gen/ (never committed)"
+	@echo "make bench    benchmarks: speed and memory tables next to their targets"
 	@echo "make lint     buf lint (STANDARD), ruff and mypy"
 	@echo "make contracts-check   buf breaking against main"
 	@echo "make reset    stop the stack and delete its data and logs (the download cache stays)"
@@ -43,6 +44,9 @@ logs:
 # The test session starts the stack itself (or reuses a healthy one) and stops what it started.
 test: protos
 	@$(PYTHON) -m pytest $(TEST_DIRS)
+
+bench: protos
+	@$(PYTHON) -m scripts.bench.stack
 
 lint: protos
 	@$(PYTHON) scripts/protos.py lint

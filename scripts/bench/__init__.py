@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` prints tables of the measured numbers next to their targets."""
