@@ -1,0 +1,210 @@
+"""Idempotent Kafka consumer: each event's effect is applied once, however often it arrives.
+
+    consumer = IdempotentConsumer(pool, bootstrap, group="notification",
+                                  topics=["video.v1.events"], handlers={VideoPublished: on_published})
+    task = asyncio.create_task(consumer.run())
+    ...
+    await consumer.stop(); await task
+
+    async def on_published(conn, envelope, event: VideoPublished) -> None:
+        await conn.execute("INSERT INTO notifications ...")     # no commit: the consumer commits
+
+For each record: one transaction inserts `(group, event id)` into the inbox and runs the
+handler; a conflict on the inbox key means "already applied" and the record is skipped.
+The Kafka offset is committed only after that transaction, so a crash in between means a
+redelivery, which the inbox absorbs. A handler that keeps failing (bounded attempts with
+exponential backoff), or a record that cannot be parsed, goes to `{group}.dlq` with the
+error and where it came from in its headers, and the consumer moves on. Postgres being
+unreachable is not the record's fault: that is retried without limit and never dead-lettered.
+Event types without a handler are skipped (a topic carries more types than a consumer needs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import partial
+from typing import Any
+
+import psycopg
+import structlog
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from vidmesh.events.v1.envelope_pb2 import EventEnvelope
+
+from mesh import events
+from mesh.db import uow
+from mesh.kafka import DLQ_PARTITIONS, consumer_config, dlq_topic, ensure_topics, producer_config
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[AsyncConnection[Any], EventEnvelope, Any], Awaitable[None]]
+
+INSERT_INBOX = ("INSERT INTO inbox (consumer_group, event_id, event_type, topic, kafka_partition, kafka_offset) "
+                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING")
+# Dead-letter headers, next to the record's own headers.
+DLQ_ERROR, DLQ_ERROR_TYPE, DLQ_ATTEMPTS = "dlq.error", "dlq.error.type", "dlq.attempts"
+DLQ_TOPIC, DLQ_PARTITION, DLQ_OFFSET, DLQ_GROUP = "dlq.topic", "dlq.partition", "dlq.offset", "dlq.group"
+MAX_ERROR_CHARS = 4000
+
+
+class _Stopping(Exception):
+    """stop() was called while a record was waiting to be retried."""
+
+
+class _Unavailable(Exception):
+    """Postgres could not be reached: retry the record, do not blame it."""
+
+
+class IdempotentConsumer:
+    """Consumes topics for one group, applying each event once through the inbox table."""
+
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]], bootstrap: str, group: str,
+                 topics: Sequence[str], handlers: Mapping[type[Any], Handler], *, max_attempts: int = 5,
+                 retry_backoff: float = 0.2, max_backoff: float = 10.0, batch_size: int = 100,
+                 poll_timeout: float = 0.5, consumer_overrides: dict[str, Any] | None = None) -> None:
+        self._pool, self._bootstrap, self.group, self._topics = pool, bootstrap, group, list(topics)
+        self._handlers = {events.type_name(cls): handler for cls, handler in handlers.items()}
+        self._max_attempts, self._backoff, self._max_backoff = max_attempts, retry_backoff, max_backoff
+        self._batch_size, self._poll_timeout = batch_size, poll_timeout
+        self._config = consumer_config(bootstrap, group, **(consumer_overrides or {}))
+        self._stopping = asyncio.Event()
+        self.counts = {"applied": 0, "duplicate": 0, "skipped": 0, "dead_lettered": 0}
+
+    @property
+    def dlq(self) -> str:
+        """This group's dead-letter topic."""
+        return dlq_topic(self.group)
+
+    async def run(self) -> None:
+        """Consume until stop(); creates the dead-letter topic if needed. Stop it with stop(), not cancel()."""
+        await asyncio.to_thread(ensure_topics, self._bootstrap, {self.dlq: DLQ_PARTITIONS})
+        consumer, producer = Consumer(self._config), Producer(producer_config(self._bootstrap))
+        consumer.subscribe(self._topics)
+        log.info("consumer started", group=self.group, topics=self._topics)
+        try:
+            while not self._stopping.is_set():
+                records = await asyncio.to_thread(consumer.consume, self._batch_size, self._poll_timeout)
+                done = await self._handle_all(records, producer)
+                await self._commit(consumer, done)
+        finally:
+            await asyncio.to_thread(consumer.close)  # leaves the group now, not after the session timeout
+
+    async def stop(self) -> None:
+        """Ask run() to return after the record in hand; unfinished ones are redelivered later."""
+        self._stopping.set()
+
+    async def _handle_all(self, records: list[Message], producer: Producer) -> dict[tuple[str, int], int]:
+        done: dict[tuple[str, int], int] = {}
+        for record in records:
+            if record.error():
+                log.warning("kafka consumer error", error=str(record.error()))
+                continue
+            try:
+                await self._handle(record, producer)
+            except _Stopping:
+                break
+            done[(str(record.topic()), int(record.partition() or 0))] = int(record.offset() or 0) + 1
+        return done
+
+    async def _handle(self, record: Message, producer: Producer) -> None:
+        try:
+            envelope = events.parse(record.value())
+            handler = self._handlers.get(envelope.type)
+            if handler is None:
+                self.counts["skipped"] += 1
+                return
+            payload = events.payload(envelope)
+        except events.EventError as exc:
+            await self._dead_letter(record, exc, 0, producer)
+            return
+        with structlog.contextvars.bound_contextvars(event_id=envelope.id, event_type=envelope.type,
+                                                     traceparent=envelope.traceparent or None):
+            await self._apply_with_retries(record, envelope, payload, handler, producer)
+
+    async def _apply_with_retries(self, record: Message, envelope: EventEnvelope, payload: Any,
+                                  handler: Handler, producer: Producer) -> None:
+        attempts = outages = 0
+        while True:
+            try:
+                applied = await self._apply(record, envelope, payload, handler)
+                self.counts["applied" if applied else "duplicate"] += 1
+                return
+            except _Unavailable as exc:
+                outages += 1
+                log.warning("postgres unavailable; retrying the event", error=str(exc.__cause__))
+                await self._pause(outages)
+            except Exception as exc:
+                attempts += 1
+                log.warning("event handler failed", attempt=attempts, error=repr(exc))
+                if attempts >= self._max_attempts:
+                    await self._dead_letter(record, exc, attempts, producer)
+                    return
+                await self._pause(attempts)
+
+    async def _apply(self, record: Message, envelope: EventEnvelope, payload: Any, handler: Handler) -> bool:
+        """One transaction: inbox row + handler's effect. False if this group had applied it already."""
+        try:
+            async with uow(self._pool) as tx:
+                try:
+                    cursor = await tx.conn.execute(INSERT_INBOX, (
+                        self.group, envelope.id, envelope.type, record.topic(), record.partition(), record.offset()))
+                    if cursor.rowcount == 0:
+                        return False
+                    await handler(tx.conn, envelope, payload)
+                    await tx.commit()
+                    return True
+                except psycopg.OperationalError as exc:
+                    if tx.conn.broken:
+                        raise _Unavailable(str(exc)) from exc
+                    raise
+        except PoolTimeout as exc:
+            raise _Unavailable(str(exc)) from exc
+
+    async def _dead_letter(self, record: Message, exc: BaseException, attempts: int, producer: Producer) -> None:
+        headers = [*(record.headers() or []),
+                   (DLQ_ERROR, str(exc)[:MAX_ERROR_CHARS]), (DLQ_ERROR_TYPE, type(exc).__name__),
+                   (DLQ_ATTEMPTS, str(attempts)), (DLQ_TOPIC, record.topic()),
+                   (DLQ_PARTITION, str(record.partition())), (DLQ_OFFSET, str(record.offset())),
+                   (DLQ_GROUP, self.group)]
+        failures = 0
+        while True:
+            result: list[KafkaError | None] = []
+            producer.produce(self.dlq, key=record.key(), value=record.value(), headers=headers,
+                             on_delivery=partial(_append, result))
+            while await asyncio.to_thread(producer.flush, 1.0) > 0:
+                if self._stopping.is_set():
+                    producer.purge(in_queue=True, in_flight=True, blocking=False)
+                    raise _Stopping
+            if result and result[0] is None:
+                break
+            failures += 1
+            log.warning("dead-letter publish failed", error=str(result[0] if result else "no report"))
+            await self._pause(failures)
+        self.counts["dead_lettered"] += 1
+        log.error("event dead-lettered", dlq=self.dlq, topic=record.topic(), partition=record.partition(),
+                  offset=record.offset(), attempts=attempts, error=str(exc)[:200])
+
+    async def _commit(self, consumer: Consumer, done: dict[tuple[str, int], int]) -> None:
+        if not done:
+            return
+        offsets = [TopicPartition(topic, partition, offset) for (topic, partition), offset in done.items()]
+        try:
+            await asyncio.to_thread(consumer.commit, offsets=offsets, asynchronous=False)
+        except KafkaException as exc:  # e.g. partitions moved away: the inbox absorbs the redelivery
+            log.warning("offset commit failed", error=str(exc))
+
+    async def _pause(self, failures: int) -> None:
+        """Exponential backoff with jitter that ends early on stop() (raising _Stopping)."""
+        delay = min(self._max_backoff, self._backoff * 2 ** min(failures - 1, 16)) * random.uniform(0.75, 1.0)
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+        except TimeoutError:
+            return
+        raise _Stopping
+
+
+def _append(reports: list[KafkaError | None], error: KafkaError | None, _record: Message) -> None:
+    reports.append(error)

@@ -1,0 +1,92 @@
+"""Postgres access for services: an async connection pool with timeouts, and a unit of work.
+
+    pool = await open_pool(config.database_url, name="users")
+    async with uow(pool) as tx:
+        await tx.conn.execute("UPDATE ...")
+        await outbox.add(tx.conn, event, "users.v1.events")
+        await tx.commit()          # nothing is committed unless you say so
+    await pool.close()
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from psycopg import AsyncConnection
+from psycopg.pq import TransactionStatus
+from psycopg_pool import AsyncConnectionPool
+
+log = structlog.get_logger(__name__)
+
+CONNECT_TIMEOUT_S = 5
+POOL_TIMEOUT_S = 10.0
+STATEMENT_TIMEOUT_MS = 30_000
+# A transaction left open (a bug, a hung handler) would hold locks and block the outbox
+# relay's view of later rows; the server ends it instead.
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000
+
+
+def pool_kwargs(application_name: str, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) -> dict[str, Any]:
+    """Connection parameters every vidmesh connection uses: connect and statement timeouts."""
+    options = (f"-c statement_timeout={statement_timeout_ms} "
+               f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_MS}")
+    return {"connect_timeout": CONNECT_TIMEOUT_S, "application_name": application_name, "options": options}
+
+
+async def open_pool(dsn: str, *, name: str = "vidmesh", min_size: int = 1, max_size: int = 10,
+                    timeout: float = POOL_TIMEOUT_S,
+                    statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) -> AsyncConnectionPool[AsyncConnection[Any]]:
+    """Open a pool and wait (at most `timeout` s) until its first connections work.
+
+    `timeout` is also how long a caller waits for a free connection before PoolTimeout.
+    Close it with `await pool.close()` (or `async with pool:`).
+    """
+    pool: AsyncConnectionPool[AsyncConnection[Any]] = AsyncConnectionPool(
+        dsn, open=False, name=name, min_size=min_size, max_size=max_size, timeout=timeout,
+        kwargs=pool_kwargs(name, statement_timeout_ms),
+        # A connection that died while idle (Postgres restarted) is replaced, not handed out.
+        check=AsyncConnectionPool.check_connection,
+        reconnect_timeout=60.0,
+    )
+    await pool.open(wait=True, timeout=timeout)
+    log.debug("db pool open", pool=name, min_size=min_size, max_size=max_size)
+    return pool
+
+
+class UnitOfWork:
+    """One transaction on one pooled connection: commit explicitly; anything else rolls back."""
+
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self.conn = conn
+        self.committed = False
+
+    async def commit(self) -> None:
+        """Commit the transaction; the connection can be used for a next transaction after it."""
+        await self.conn.commit()
+        self.committed = True
+
+    async def rollback(self) -> None:
+        """Throw the transaction's changes away."""
+        await self.conn.rollback()
+
+
+@asynccontextmanager
+async def uow(pool: AsyncConnectionPool[AsyncConnection[Any]],
+              timeout: float | None = None) -> AsyncIterator[UnitOfWork]:
+    """Borrow a connection for one unit of work; roll back whatever is not committed on exit.
+
+    Unlike `pool.connection()`, leaving the block normally does NOT commit: a handler that
+    returns early without `await tx.commit()` changes nothing.
+    """
+    conn = await pool.getconn(timeout)
+    try:
+        yield UnitOfWork(conn)
+    finally:
+        try:
+            if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+                await conn.rollback()
+        finally:
+            await pool.putconn(conn)

@@ -1,0 +1,112 @@
+"""Kafka settings shared by every vidmesh producer and consumer, and explicit topic creation.
+
+The broker does not auto-create topics: each process ensures the topics it writes to (and
+its dead-letter topic) exist with an explicit partition count before using them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
+
+log = structlog.get_logger(__name__)
+
+EVENT_PARTITIONS = 3
+EVENT_TOPICS: dict[str, int] = {
+    "users.v1.events": EVENT_PARTITIONS,
+    "video.v1.events": EVENT_PARTITIONS,
+    "notification.v1.events": EVENT_PARTITIONS,
+}
+DLQ_PARTITIONS = 1
+ADMIN_TIMEOUT_S = 15.0
+# After an outage the client reconnects within ~1 s rather than librdkafka's default 10 s.
+_RECONNECT = {"reconnect.backoff.ms": 100, "reconnect.backoff.max.ms": 1000}
+
+
+def dlq_topic(group: str) -> str:
+    """The dead-letter topic of a consumer group: `{group}.dlq`."""
+    return f"{group}.dlq"
+
+
+def producer_config(bootstrap: str, **overrides: Any) -> dict[str, Any]:
+    """An idempotent producer: acks from all replicas, no duplicates or reordering on retry.
+
+    `message.timeout.ms=0` means librdkafka retries a message until Kafka takes it (transient
+    errors are retried with `retry.backoff.ms` growing to `retry.backoff.max.ms`): a message
+    that timed out locally while a later one of the same partition got through would break
+    per-key order, so callers wait for delivery reports instead, in bounded slices.
+    """
+    config: dict[str, Any] = {
+        "bootstrap.servers": bootstrap,
+        "enable.idempotence": True,
+        "acks": "all",
+        "linger.ms": 5,  # the latency floor of a publish; batching still happens under load
+        "message.timeout.ms": 0,
+        "retry.backoff.ms": 100,
+        "retry.backoff.max.ms": 2000,
+        **_RECONNECT,
+    }
+    config.update(overrides)
+    return config
+
+
+def consumer_config(bootstrap: str, group: str, **overrides: Any) -> dict[str, Any]:
+    """A consumer that commits offsets itself, after the effect is committed in Postgres.
+
+    A dead consumer's partitions move to a live one within session.timeout.ms (6 s, the
+    broker's minimum); a heartbeat every 2 s keeps a live one in the group.
+    """
+    config: dict[str, Any] = {
+        "bootstrap.servers": bootstrap,
+        "group.id": group,
+        "enable.auto.commit": False,
+        "enable.auto.offset.store": False,
+        "auto.offset.reset": "earliest",
+        "session.timeout.ms": 6000,
+        "heartbeat.interval.ms": 2000,
+        "fetch.wait.max.ms": 50,  # the latency floor of an idle consumer
+        **_RECONNECT,
+    }
+    config.update(overrides)
+    return config
+
+
+def ensure_topics(bootstrap: str, topics: Mapping[str, int], *, replication_factor: int = 1,
+                  timeout: float = ADMIN_TIMEOUT_S) -> list[str]:
+    """Create the topics that do not exist yet (name -> partitions); return the names created.
+
+    Safe to call from every instance at every start: an existing topic is left as it is (a
+    different partition count is logged, never changed, since that would move keys).
+    """
+    if not topics:
+        return []
+    admin = AdminClient({"bootstrap.servers": bootstrap, **_RECONNECT})
+    requests = [NewTopic(name, num_partitions=n, replication_factor=replication_factor) for name, n in topics.items()]
+    created = []
+    for name, future in admin.create_topics(requests, request_timeout=timeout).items():
+        try:
+            future.result(timeout=timeout)
+            created.append(name)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+    _warn_partition_mismatch(admin, {n: p for n, p in topics.items() if n not in created}, timeout)
+    if created:
+        log.info("kafka topics created", topics=created)
+    return created
+
+
+def _warn_partition_mismatch(admin: AdminClient, topics: Mapping[str, int], timeout: float) -> None:
+    if not topics:
+        return
+    metadata = admin.list_topics(timeout=timeout)
+    for name, wanted in topics.items():
+        found = metadata.topics.get(name)
+        if found is not None and len(found.partitions) != wanted:
+            log.warning("kafka topic has a different partition count", topic=name,
+                        partitions=len(found.partitions), wanted=wanted)

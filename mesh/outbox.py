@@ -1,0 +1,204 @@
+"""Transactional outbox: events are written with the state change and published by a relay.
+
+Write side, inside the caller's transaction:
+
+    async with uow(pool) as tx:
+        version = await videos.publish(tx.conn, video_id)
+        await outbox.add(tx.conn, events.envelope(VideoPublished(...), ...), "video.v1.events")
+        await tx.commit()     # state and event together, or neither
+
+Relay side, one task per service process (`await relay.run()`, `await relay.stop()`):
+only one relay per database and schema is active, the others wait on an advisory lock.
+
+Guarantees. Rows are published in id order per batch, with an idempotent producer (no
+duplicates or reordering from the producer's own retries), and marked sent only after
+Kafka acknowledged them. For one key, ids follow commit order as long as writers of an
+aggregate serialise on it (they update its row first), so each key's events are published
+in order. While Kafka is down rows stay unsent and are published when it returns. The edge:
+a relay that dies after Kafka acknowledged a batch but before marking it sent publishes it
+again after restart: delivery is at-least-once, and consumers dedupe by event id (inbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+import psycopg
+import structlog
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from psycopg import AsyncConnection
+from psycopg.rows import namedtuple_row
+from vidmesh.events.v1.envelope_pb2 import EventEnvelope
+
+from mesh.db import pool_kwargs
+from mesh.events import CONTENT_TYPE
+from mesh.kafka import producer_config
+
+log = structlog.get_logger(__name__)
+
+CHANNEL = "vidmesh_outbox"
+DELIVERY_SLICE_S = 1.0
+MAX_BACKOFF_S = 30.0
+# Why "published_at IS NULL" and not "id > last id seen": identity values are handed out at
+# INSERT but become visible at COMMIT, in any order. A writer holding id 100 can commit
+# after id 101 was seen and published; a high-water mark would skip 100 forever.
+SELECT_UNSENT = ("SELECT id, event_id, event_type, topic, key, payload FROM outbox "
+                 "WHERE published_at IS NULL ORDER BY id LIMIT %s")
+MARK_SENT = "UPDATE outbox SET published_at = now() WHERE id = ANY(%s)"
+PRUNE = "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => %s)"
+# Advisory locks are per database; keying on the schema too lets video_write and video_read
+# (one database) each have their own relay.
+TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext('vidmesh.outbox.relay'), hashtext(current_schema()))"
+
+
+async def add(conn: AsyncConnection[Any], envelope: EventEnvelope, topic: str, key: str | None = None) -> None:
+    """Insert an event in the caller's transaction and wake the relay when that transaction commits.
+
+    `key` (the Kafka record key) defaults to the envelope's aggregate id, which keeps one
+    aggregate's events in one partition, in order. NOTIFY is transactional: the relay hears
+    nothing if the transaction rolls back.
+    """
+    await conn.execute(
+        "INSERT INTO outbox (event_id, event_type, topic, key, payload) VALUES (%s, %s, %s, %s, %s)",
+        (envelope.id, envelope.type, topic, key or envelope.aggregate_id, envelope.SerializeToString()))
+    await conn.execute(f"NOTIFY {CHANNEL}")
+
+
+class _Stopping(Exception):
+    """stop() was called while waiting for Kafka."""
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows to Kafka; one active per database schema."""
+
+    def __init__(self, dsn: str, bootstrap: str, *, batch_size: int = 500, poll_interval: float = 1.0,
+                 standby_interval: float = 2.0, retention: timedelta = timedelta(days=1),
+                 producer_overrides: dict[str, Any] | None = None) -> None:
+        self._dsn, self._batch_size = dsn, batch_size
+        self._poll_interval, self._standby_interval = poll_interval, standby_interval
+        self._retention_s = retention.total_seconds()
+        self._producer_config = producer_config(bootstrap, **(producer_overrides or {}))
+        self._stopping = asyncio.Event()
+        self._failures = 0
+        self._last_prune = 0.0
+        self.active = False
+        self.published = 0
+
+    async def run(self) -> None:
+        """Relay until stop(); reconnects after Postgres errors, with a growing pause."""
+        while not self._stopping.is_set():
+            try:
+                await self._session()
+            except (psycopg.OperationalError, KafkaException) as exc:
+                self._failures += 1
+                log.warning("outbox relay interrupted", error=str(exc), retry_in=self._backoff())
+                await self._sleep(self._backoff())
+            except _Stopping:
+                break
+
+    async def stop(self) -> None:
+        """Ask run() to return; rows not yet acknowledged stay unsent for the next relay."""
+        self._stopping.set()
+
+    async def _session(self) -> None:
+        kwargs = pool_kwargs("outbox-relay")
+        async with await AsyncConnection.connect(self._dsn, autocommit=True, **kwargs) as lock_conn:
+            row = await (await lock_conn.execute(TRY_LOCK)).fetchone()
+            if not (row and row[0]):
+                log.debug("outbox relay on standby: another instance holds the lock")
+                await self._sleep(self._standby_interval)
+                return
+            await lock_conn.execute(f"LISTEN {CHANNEL}")
+            async with await AsyncConnection.connect(self._dsn, autocommit=True, row_factory=namedtuple_row,
+                                                     **kwargs) as work:
+                producer = Producer(self._producer_config)
+                self.active = True
+                log.info("outbox relay active")
+                try:
+                    await self._serve(lock_conn, work, producer)
+                finally:
+                    self.active = False
+
+    async def _serve(self, lock_conn: AsyncConnection[Any], work: AsyncConnection[Any], producer: Producer) -> None:
+        while not self._stopping.is_set():
+            try:
+                while await self._publish_batch(lock_conn, work, producer) == self._batch_size:
+                    pass  # a full batch: more may be waiting
+                self._failures = 0
+            except KafkaException as exc:  # some rows were refused; they stay unsent
+                self._failures += 1
+                log.error("outbox publish failed", error=str(exc), retry_in=self._backoff())
+                await self._sleep(self._backoff())
+                continue
+            await self._prune_now_and_then(work)
+            # Wake on the writers' NOTIFY, or after poll_interval in case one was missed
+            # (e.g. it arrived while this connection was being re-established).
+            async for _ in lock_conn.notifies(timeout=self._poll_interval, stop_after=1):
+                pass
+
+    async def _publish_batch(self, lock_conn: AsyncConnection[Any], work: AsyncConnection[Any],
+                             producer: Producer) -> int:
+        rows = await (await work.execute(SELECT_UNSENT, (self._batch_size,))).fetchall()
+        if not rows:
+            return 0
+        errors: dict[int, KafkaError | None] = {}
+        try:
+            for row in rows:
+                headers = [("ce_id", str(row.event_id)), ("ce_type", row.event_type), ("content-type", CONTENT_TYPE)]
+                producer.produce(row.topic, key=row.key, value=row.payload, headers=headers,
+                                 on_delivery=partial(_record, errors, row.id))
+            await self._await_deliveries(lock_conn, producer)
+        except BaseException:
+            # Nothing of this batch may go out after we give it up: the next relay (or the
+            # next attempt) publishes these rows again, in order.
+            producer.purge(in_queue=True, in_flight=True, blocking=False)
+            producer.poll(0)
+            raise
+        sent = [row.id for row in rows if row.id in errors and errors[row.id] is None]
+        if sent:
+            await work.execute(MARK_SENT, (sent,))
+            self.published += len(sent)
+        if len(sent) < len(rows):
+            refused = next((e for e in errors.values() if e is not None), None)
+            raise KafkaException(refused or KafkaError(KafkaError._FAIL, "no delivery report"))
+        return len(rows)
+
+    async def _await_deliveries(self, lock_conn: AsyncConnection[Any], producer: Producer) -> None:
+        """Wait for every delivery report, in slices; raise on stop() or if the lock is lost."""
+        began = next_log = time.monotonic()
+        while await asyncio.to_thread(producer.flush, DELIVERY_SLICE_S) > 0:
+            if self._stopping.is_set():
+                raise _Stopping
+            # The advisory lock lives as long as this session: if it is gone, another relay
+            # may already be publishing these rows.
+            await lock_conn.execute("SELECT 1")
+            if time.monotonic() >= next_log:
+                next_log += 10
+                log.warning("outbox relay waiting for Kafka", pending=len(producer),
+                            waited_s=round(time.monotonic() - began))
+
+    async def _prune_now_and_then(self, work: AsyncConnection[Any]) -> None:
+        if time.monotonic() - self._last_prune < 60:
+            return
+        self._last_prune = time.monotonic()
+        cursor = await work.execute(PRUNE, (self._retention_s,))
+        if cursor.rowcount:
+            log.info("outbox pruned", rows=cursor.rowcount)
+
+    def _backoff(self) -> float:
+        return float(min(MAX_BACKOFF_S, 0.5 * 2 ** min(self._failures, 10)) * random.uniform(0.75, 1.0))
+
+    async def _sleep(self, seconds: float) -> None:
+        """Pause, but return as soon as stop() is called."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+
+def _record(errors: dict[int, KafkaError | None], row_id: int, error: KafkaError | None, _message: Message) -> None:
+    errors[row_id] = error

@@ -1,0 +1,180 @@
+"""The idempotent consumer against real Postgres and Kafka: one effect per event, poison to the DLQ."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+from vidmesh.events.v1.envelope_pb2 import EventEnvelope
+from vidmesh.video.v1.events_pb2 import VideoPublished
+
+from mesh import events, migrations
+from mesh.consumer import DLQ_ERROR, DLQ_ERROR_TYPE, DLQ_OFFSET, DLQ_PARTITION, DLQ_TOPIC, IdempotentConsumer
+from mesh.db import open_pool
+from mesh.dbbootstrap import superuser_dsn
+from mesh.kafka import dlq_topic, ensure_topics, producer_config
+from mesh.settings import Settings
+
+OWNER = str(uuid.uuid4())
+
+
+@pytest.fixture
+def bootstrap(settings: Settings) -> str:
+    return f"{settings.host}:{settings.kafka_port}"
+
+
+@pytest.fixture
+def group() -> str:
+    return f"it-consumer-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def topic(bootstrap: str, group: str) -> Iterator[str]:
+    name = f"it.consumer.{uuid.uuid4().hex[:8]}"
+    ensure_topics(bootstrap, {name: 3})
+    yield name
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.delete_topics([name, dlq_topic(group)]).values():
+        future.exception(timeout=15)  # the DLQ may not exist; nothing to assert on cleanup
+
+
+@pytest.fixture
+async def pool(settings: Settings) -> AsyncIterator[AsyncConnectionPool[AsyncConnection[Any]]]:
+    """A database of its own with mesh's migrations (inbox) and an effects table to count."""
+    name = f"it_consumer_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(superuser_dsn(settings), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    dsn = superuser_dsn(settings, name)
+    try:
+        migrations.apply(dsn)
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            # No unique key on purpose: a second application of one event shows as a second row.
+            conn.execute("CREATE TABLE effects (event_id uuid NOT NULL, title text NOT NULL)")
+        pool = await open_pool(dsn, name="it-consumer", max_size=4)
+        try:
+            yield pool
+        finally:
+            await pool.close()
+    finally:
+        with psycopg.connect(superuser_dsn(settings), autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def _envelope(title: str, video_id: str | None = None) -> EventEnvelope:
+    video_id = video_id or str(uuid.uuid4())
+    event = VideoPublished(video_id=video_id, owner_id=OWNER, version=1, title=title)
+    return events.envelope(event, "/vidmesh/it-consumer", f"videos/{video_id}", video_id, 1)
+
+
+def _produce(bootstrap: str, topic: str, records: list[tuple[str, bytes]]) -> None:
+    producer = Producer(producer_config(bootstrap, **{"message.timeout.ms": 30000}))
+    for key, value in records:
+        producer.produce(topic, key=key, value=value)
+    assert producer.flush(30) == 0
+
+
+async def _effects(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> list[tuple[str, str]]:
+    async with pool.connection() as conn:
+        rows = await (await conn.execute("SELECT event_id::text, title FROM effects ORDER BY title")).fetchall()
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+async def _run_until(consumer: IdempotentConsumer, done: Callable[[], bool], timeout: float = 60) -> None:
+    task = asyncio.create_task(consumer.run())
+    try:
+        deadline = time.monotonic() + timeout
+        while not done():
+            assert not task.done(), task.exception() if task.done() else None
+            assert time.monotonic() < deadline, f"consumer counts {consumer.counts}"
+            await asyncio.sleep(0.05)  # polling interval of a bounded wait
+    finally:
+        await consumer.stop()
+        await asyncio.wait_for(task, timeout=30)
+
+
+async def _record_effect(conn: AsyncConnection[Any], envelope: EventEnvelope, event: VideoPublished) -> None:
+    await conn.execute("INSERT INTO effects (event_id, title) VALUES (%s, %s)", (envelope.id, event.title))
+
+
+def _rewind(bootstrap: str, group: str, topic: str) -> None:
+    """Move the (idle) group's committed offsets back to the start of every partition."""
+    rewinder = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        rewinder.commit(offsets=[TopicPartition(topic, p, 0) for p in range(3)], asynchronous=False)
+    finally:
+        rewinder.close()
+
+
+async def test_redelivered_batch_produces_one_effect_per_event(
+        pool: AsyncConnectionPool[AsyncConnection[Any]], bootstrap: str, topic: str, group: str) -> None:
+    sent = [_envelope(f"video-{i:02d}") for i in range(30)]
+    _produce(bootstrap, topic, [(env.aggregate_id, env.SerializeToString()) for env in sent])
+
+    def make() -> IdempotentConsumer:
+        return IdempotentConsumer(pool, bootstrap, group, [topic], {VideoPublished: _record_effect})
+
+    first = make()
+    await _run_until(first, lambda: first.counts["applied"] == len(sent))
+    assert len(await _effects(pool)) == len(sent)
+
+    await asyncio.to_thread(_rewind, bootstrap, group, topic)
+    second = make()  # same group, offsets at 0: Kafka delivers the whole batch again
+    await _run_until(second, lambda: second.counts["duplicate"] == len(sent))
+    assert second.counts["applied"] == 0
+    assert sorted(await _effects(pool)) == sorted((env.id, f"video-{i:02d}") for i, env in enumerate(sent))
+
+
+def _read_dlq(bootstrap: str, topic: str, expected: int, timeout: float = 30) -> list[Any]:
+    reader = Consumer({"bootstrap.servers": bootstrap, "group.id": f"it-{uuid.uuid4().hex}",
+                       "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    reader.assign([TopicPartition(topic, 0, 0)])
+    found: list[Any] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(found) < expected and time.monotonic() < deadline:
+            found.extend(r for r in reader.consume(10, 0.5) if r.error() is None)
+    finally:
+        reader.close()
+    return found
+
+
+async def test_poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_processed(
+        pool: AsyncConnectionPool[AsyncConnection[Any]], bootstrap: str, topic: str, group: str) -> None:
+    key = str(uuid.uuid4())  # one key: one partition, so the order below is the delivery order
+    good = [_envelope(f"good-{i}", key) for i in range(3)]
+    boom = _envelope("boom", key)
+    records = [(key, good[0].SerializeToString()), (key, b"\x08\x96\x01 garbage, not an envelope"),
+               (key, good[1].SerializeToString()), (key, boom.SerializeToString()), (key, good[2].SerializeToString())]
+    _produce(bootstrap, topic, records)
+    calls: dict[str, int] = {}
+
+    async def handler(conn: AsyncConnection[Any], envelope: EventEnvelope, event: VideoPublished) -> None:
+        calls[event.title] = calls.get(event.title, 0) + 1
+        await _record_effect(conn, envelope, event)  # rolled back with the failing transaction
+        if event.title == "boom":
+            raise RuntimeError("boom: the handler cannot apply this event")
+
+    consumer = IdempotentConsumer(pool, bootstrap, group, [topic], {VideoPublished: handler},
+                                  max_attempts=3, retry_backoff=0.05)
+    await _run_until(consumer, lambda: consumer.counts["applied"] == 3 and consumer.counts["dead_lettered"] == 2)
+
+    assert [title for _, title in await _effects(pool)] == ["good-0", "good-1", "good-2"]
+    assert calls["boom"] == 3
+    dead = await asyncio.to_thread(_read_dlq, bootstrap, dlq_topic(group), 2)
+    assert len(dead) == 2
+    headers = [dict(record.headers()) for record in dead]
+    assert [record.value() for record in dead] == [records[1][1], records[3][1]]
+    assert [h[DLQ_ERROR_TYPE] for h in headers] == [b"EventError", b"RuntimeError"]
+    assert b"boom: the handler cannot apply" in headers[1][DLQ_ERROR]
+    assert all(h[DLQ_TOPIC] == topic.encode() for h in headers)
+    original = [(int(h[DLQ_PARTITION]), int(h[DLQ_OFFSET])) for h in headers]
+    assert original[1][1] == original[0][1] + 2 and original[0][0] == original[1][0]
