@@ -1,0 +1,148 @@
+"""Pure builders: a snapshot of healthy instances in, Envoy v3 xDS resources out.
+
+Per Consul service `name`: a Cluster `name` (EDS over ADS, round robin, HTTP/2, outlier
+detection), its ClusterLoadAssignment, and for proxyless gRPC clients a Listener `name`
+whose api_listener routes (RDS, RouteConfiguration `name`) everything to that cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+
+from envoy.config.cluster.v3 import cluster_pb2, outlier_detection_pb2
+from envoy.config.core.v3 import address_pb2, base_pb2, config_source_pb2, health_check_pb2, protocol_pb2
+from envoy.config.endpoint.v3 import endpoint_components_pb2, endpoint_pb2
+from envoy.config.listener.v3 import api_listener_pb2, listener_pb2
+from envoy.config.route.v3 import route_components_pb2, route_pb2
+from envoy.extensions.filters.http.router.v3 import router_pb2
+from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm_pb2
+from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2
+from google.protobuf import any_pb2, duration_pb2, wrappers_pb2
+from google.protobuf.message import Message
+
+from mesh.xds.snapshot import Instance, Snapshot
+
+LISTENER = "type.googleapis.com/envoy.config.listener.v3.Listener"
+ROUTE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
+CLUSTER = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
+ENDPOINT = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
+# Make before break: a client learns a cluster before its endpoints, a route before its use.
+TYPE_ORDER = (CLUSTER, ENDPOINT, LISTENER, ROUTE)
+
+HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+# Proxyless gRPC ignores a LocalityLbEndpoints without a locality or with weight 0.
+LOCALITY = base_pb2.Locality(region="vidmesh", zone="consul")
+LOCALITY_WEIGHT = 1
+
+
+def _ads() -> config_source_pb2.ConfigSource:
+    return config_source_pb2.ConfigSource(
+        ads=config_source_pb2.AggregatedConfigSource(), resource_api_version=config_source_pb2.V3
+    )
+
+
+def _seconds(value: float) -> duration_pb2.Duration:
+    duration = duration_pb2.Duration()
+    duration.FromNanoseconds(int(value * 1e9))
+    return duration
+
+
+def _http2_options() -> any_pb2.Any:
+    options = http_protocol_options_pb2.HttpProtocolOptions(
+        explicit_http_config=http_protocol_options_pb2.HttpProtocolOptions.ExplicitHttpConfig(
+            http2_protocol_options=protocol_pb2.Http2ProtocolOptions()
+        )
+    )
+    packed = any_pb2.Any()
+    packed.Pack(options)
+    return packed
+
+
+def _outlier_detection() -> outlier_detection_pb2.OutlierDetection:
+    # Small thresholds: a broken instance is ejected after a few failures, well before the
+    # Consul check (1 s interval) removes it; at most half the hosts are ever ejected.
+    return outlier_detection_pb2.OutlierDetection(
+        consecutive_5xx=wrappers_pb2.UInt32Value(value=3),
+        consecutive_gateway_failure=wrappers_pb2.UInt32Value(value=2),
+        enforcing_consecutive_gateway_failure=wrappers_pb2.UInt32Value(value=100),
+        interval=_seconds(1),
+        base_ejection_time=_seconds(5),
+        max_ejection_percent=wrappers_pb2.UInt32Value(value=50),
+    )
+
+
+def cluster(name: str) -> cluster_pb2.Cluster:
+    """An EDS cluster for service `name`: endpoints over ADS, round robin, gRPC over HTTP/2."""
+    result = cluster_pb2.Cluster(
+        name=name,
+        type=cluster_pb2.Cluster.EDS,
+        eds_cluster_config=cluster_pb2.Cluster.EdsClusterConfig(eds_config=_ads()),
+        lb_policy=cluster_pb2.Cluster.ROUND_ROBIN,
+        connect_timeout=_seconds(1),
+        outlier_detection=_outlier_detection(),
+    )
+    result.typed_extension_protocol_options[HTTP_PROTOCOL_OPTIONS].CopyFrom(_http2_options())
+    return result
+
+
+def _lb_endpoint(instance: Instance) -> endpoint_components_pb2.LbEndpoint:
+    socket = address_pb2.SocketAddress(address=instance.address, port_value=instance.port)
+    return endpoint_components_pb2.LbEndpoint(
+        endpoint=endpoint_components_pb2.Endpoint(address=address_pb2.Address(socket_address=socket)),
+        # Consul answered `passing=true`: only healthy instances ever get here.
+        health_status=health_check_pb2.HEALTHY,
+    )
+
+
+def load_assignment(name: str, instances: Sequence[Instance]) -> endpoint_pb2.ClusterLoadAssignment:
+    """The endpoints of cluster `name`: one weighted locality holding every healthy instance."""
+    locality = endpoint_components_pb2.LocalityLbEndpoints(
+        locality=LOCALITY,
+        load_balancing_weight=wrappers_pb2.UInt32Value(value=LOCALITY_WEIGHT),
+        lb_endpoints=[_lb_endpoint(instance) for instance in instances],
+    )
+    return endpoint_pb2.ClusterLoadAssignment(cluster_name=name, endpoints=[locality])
+
+
+def api_listener(name: str) -> listener_pb2.Listener:
+    """What `xds:///name` resolves first: an HTTP connection manager that asks RDS for `name`."""
+    router = any_pb2.Any()
+    router.Pack(router_pb2.Router())
+    manager = hcm_pb2.HttpConnectionManager(
+        stat_prefix=name,
+        rds=hcm_pb2.Rds(config_source=_ads(), route_config_name=name),
+        http_filters=[hcm_pb2.HttpFilter(name="envoy.filters.http.router", typed_config=router)],
+    )
+    packed = any_pb2.Any()
+    packed.Pack(manager)
+    return listener_pb2.Listener(name=name, api_listener=api_listener_pb2.ApiListener(api_listener=packed))
+
+
+def route_config(name: str) -> route_pb2.RouteConfiguration:
+    """Every call for `name`, whatever its method, goes to cluster `name`."""
+    route = route_components_pb2.Route(
+        match=route_components_pb2.RouteMatch(prefix="/"),
+        route=route_components_pb2.RouteAction(cluster=name),
+    )
+    host = route_components_pb2.VirtualHost(name=name, domains=["*"], routes=[route])
+    return route_pb2.RouteConfiguration(name=name, virtual_hosts=[host])
+
+
+_BUILDERS: dict[str, Callable[[Snapshot, str], Message]] = {
+    CLUSTER: lambda _, name: cluster(name),
+    ENDPOINT: lambda snapshot, name: load_assignment(name, snapshot.services[name]),
+    LISTENER: lambda _, name: api_listener(name),
+    ROUTE: lambda _, name: route_config(name),
+}
+
+
+def build(snapshot: Snapshot, type_url: str, names: Collection[str] | None) -> list[Message]:
+    """The resources of `type_url` a client subscribed to (`names`; None = all), sorted by name.
+
+    A name the snapshot does not know is left out: in the state of the world that tells the
+    client it does not exist (or no longer does).
+    """
+    if type_url not in _BUILDERS:
+        return []
+    wanted = snapshot.services.keys() if names is None else [n for n in snapshot.services if n in names]
+    return [_BUILDERS[type_url](snapshot, name) for name in sorted(wanted)]

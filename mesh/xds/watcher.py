@@ -1,0 +1,164 @@
+"""Watch Consul for the healthy instances of every service tagged "vidmesh".
+
+Consul blocking queries (`?index=&wait=`) return as soon as what they watch changes, so a
+failed health check reaches the snapshot store within milliseconds. py-consul's client is
+synchronous (its async client needs aiohttp, which we do not ship), so each query runs in a
+daemon thread; every query is bounded by `wait` plus the client's timeout. Daemon threads,
+not an executor: at exit Python joins executor threads, which would hold a SIGTERM for up
+to `wait` while a blocking query sleeps in Consul.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import threading
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from functools import partial
+from typing import Any, TypeVar
+
+import consul
+import requests
+import structlog
+
+from mesh.xds.snapshot import Instance, SnapshotStore
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+Query = Callable[[consul.Consul, int | None], tuple[Any, T]]
+
+TAG = "vidmesh"
+FIRST_SYNC_TIMEOUT = 5.0  # seconds to wait for every service's first answer before serving
+TIMEOUT_S = 5.0  # connecting to Consul, and its answer beyond a blocking query's wait
+MAX_BACKOFF_S = 10.0
+
+
+def healthy_instances(entries: Iterable[Mapping[str, Any]]) -> list[Instance]:
+    """Instances from `/v1/health/service/<name>?passing=true` entries (service address first)."""
+    return [
+        Instance(entry["Service"].get("Address") or entry["Node"]["Address"], int(entry["Service"]["Port"]))
+        for entry in entries
+    ]
+
+
+def tagged_services(catalog: Mapping[str, Iterable[str] | None], tag: str = TAG) -> set[str]:
+    """Names from `/v1/catalog/services` whose instances carry `tag`."""
+    return {name for name, tags in catalog.items() if tag in (tags or ())}
+
+
+def next_index(previous: int | None, returned: Any) -> int | None:
+    """The index for the next blocking query; None starts over (Consul's index went back)."""
+    try:
+        index = int(returned)
+    except (TypeError, ValueError):
+        return None
+    if index < 1 or (previous is not None and index < previous):
+        return None
+    return index
+
+
+async def in_daemon_thread(function: Callable[..., T], *args: Any) -> T:
+    """Run a blocking call in a daemon thread and await its result (or exception)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():  # the awaiting task may have been cancelled meanwhile
+            outcome()
+
+    def work() -> None:
+        try:
+            result = function(*args)
+        except BaseException as error:  # handed to the awaiting task, which decides
+            report = partial(settle, partial(future.set_exception, error))
+        else:
+            report = partial(settle, partial(future.set_result, result))
+        with contextlib.suppress(RuntimeError):  # the loop closed while we waited on Consul
+            loop.call_soon_threadsafe(report)
+
+    threading.Thread(target=work, name="consul-watch", daemon=True).start()
+    return await future
+
+
+class ConsulWatcher:
+    """Keeps the snapshot store equal to Consul's healthy instances of tagged services."""
+
+    def __init__(
+        self,
+        store: SnapshotStore,
+        host: str,
+        port: int,
+        *,
+        wait: str = "10s",
+        tag: str = TAG,
+        backoff_s: float = 0.25,
+        connect: Callable[[], consul.Consul] | None = None,
+    ) -> None:
+        """`connect` makes one client per watch (a requests session is not shared across threads)."""
+        self._store = store
+        self._connect = connect or (lambda: consul.Consul(host=host, port=port, connections_timeout=TIMEOUT_S))
+        self._wait, self._tag, self._backoff_s = wait, tag, backoff_s
+        self._watches: dict[str, asyncio.Task[None]] = {}
+        self._first: dict[str, asyncio.Event] = {}
+
+    async def run(self) -> None:
+        """Watch the catalog, and each tagged service's health, until cancelled."""
+        try:
+            async for catalog in self._results(lambda c, i: c.catalog.services(index=i, wait=self._wait)):
+                self._sync(tagged_services(catalog, self._tag))
+                if not self._store.is_ready:
+                    await self._first_sync()
+        finally:
+            for task in self._watches.values():
+                task.cancel()
+
+    def _sync(self, names: set[str]) -> None:
+        for name in set(self._watches) - names:
+            self._watches.pop(name).cancel()
+            self._first.pop(name, None)
+            self._store.remove(name)
+            log.info("service left the catalog", cluster=name)
+        for name in sorted(names - set(self._watches)):
+            self._first[name] = asyncio.Event()
+            self._watches[name] = asyncio.create_task(self._watch_health(name), name=f"watch {name}")
+            log.info("watching service", cluster=name)
+
+    async def _first_sync(self) -> None:
+        waits = [asyncio.create_task(event.wait()) for event in self._first.values()]
+        if waits:
+            _, pending = await asyncio.wait(waits, timeout=FIRST_SYNC_TIMEOUT)
+            for task in pending:
+                task.cancel()
+        self._store.mark_ready()
+        log.info("first sync with consul done", services=len(self._store.current.services))
+
+    async def _watch_health(self, name: str) -> None:
+        def query(client: consul.Consul, index: int | None) -> tuple[Any, list[Mapping[str, Any]]]:
+            return client.health.service(name, passing=True, index=index, wait=self._wait)  # type: ignore[no-any-return]
+
+        async for entries in self._results(query):
+            if self._store.set_instances(name, healthy_instances(entries)):
+                log.info("healthy set changed", cluster=name, instances=len(self._store.current.services[name]))
+            self._first[name].set()
+
+    async def _results(self, query: Query[T]) -> AsyncIterator[T]:
+        """Every answer of a blocking query, forever; on errors back off and keep the last good state."""
+        client = self._connect()
+        index: int | None = None
+        failures = 0
+        while True:
+            try:
+                returned, result = await in_daemon_thread(query, client, index)
+            except (consul.ConsulException, requests.RequestException, ValueError) as error:
+                failures += 1
+                delay = min(MAX_BACKOFF_S, self._backoff_s * 2**failures) * random.uniform(0.5, 1.0)
+                log.warning("consul query failed", retry_in_s=round(delay, 2), error=str(error))
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            previous, index = index, next_index(index, returned)
+            if previous is not None and index is None:
+                await asyncio.sleep(0.1)  # Consul's index went back: start over, but not in a tight loop
+            yield result
