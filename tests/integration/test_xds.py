@@ -170,11 +170,12 @@ async def test_calls_through_envoy_reach_both_instances(envoy: Envoy, instances:
 
 
 async def test_proxyless_client_round_robins_over_both_instances(
-    control_plane: int, instances: tuple[str, list[PortServer]]
+    control_plane: int, instances: tuple[str, list[PortServer]], tmp_path: Path
 ) -> None:
     name, servers = instances
-    env = {**os.environ, "VIDMESH_XDS_ADDR": f"127.0.0.1:{control_plane}"}
-    env.pop("GRPC_XDS_BOOTSTRAP", None)  # the client must write its own
+    # The client writes its own bootstrap, into the temp folder: here, this test's.
+    env = {**os.environ, "VIDMESH_XDS_ADDR": f"127.0.0.1:{control_plane}", "TMPDIR": str(tmp_path)}
+    env.pop("GRPC_XDS_BOOTSTRAP", None)
     client = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
