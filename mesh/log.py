@@ -87,7 +87,8 @@ def configure(service_name: str, level: str = "info") -> None:
         processors=[*_shared_processors(), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.stdlib.LoggerFactory(),
-        cache_logger_on_first_use=True,
+        # No caching: a second configure() (tests, tools) and structlog.testing must still apply.
+        cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(

@@ -118,7 +118,7 @@ class Server:
             _log.warning("consul registration failed", error=repr(error))
 
     async def _watch_dependencies(self, names: list[str]) -> None:
-        status: int = NOT_SERVING
+        status: int | None = None  # so the first outcome (and why it failed) is always logged
         while True:
             failure = await first_failure(self.checks, timeout=max(self.check_interval, 1.0))
             wanted = NOT_SERVING if failure else SERVING
@@ -198,9 +198,7 @@ async def first_failure(checks: Sequence[DependencyCheck], timeout: float) -> st
     return None
 
 
-async def serve(
-    config: ServiceConfig, services: Sequence[Service], *, checks: Sequence[DependencyCheck] = ()
-) -> None:
+async def serve(config: ServiceConfig, services: Sequence[Service], *, checks: Sequence[DependencyCheck] = ()) -> None:
     """Run the services, registered in Consul, until SIGTERM/SIGINT; then shut down gracefully."""
     host, port = config.consul_host_port
     async with Server(config, services, checks=checks, registry=ConsulRegistry(host, port)) as server:

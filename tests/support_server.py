@@ -34,7 +34,7 @@ _log = structlog.get_logger(__name__)
 
 def _field(message: descriptor_pb2.DescriptorProto, name: str, number: int, kind: int, repeated: bool = False) -> Any:
     label = _FIELD.LABEL_REPEATED if repeated else _FIELD.LABEL_OPTIONAL
-    field = message.field.add(name=name, number=number, type=kind, label=label)  # type: ignore[arg-type]
+    field = message.field.add(name=name, number=number, type=kind, label=label)
     return field.options.Extensions[validate_pb2.field]
 
 
@@ -55,7 +55,9 @@ def _file() -> descriptor_pb2.FileDescriptorProto:
     service = proto.service.add(name="EchoService")
     service.method.add(name="Echo", input_type=f".{PACKAGE}.EchoRequest", output_type=f".{PACKAGE}.EchoResponse")
     service.method.add(
-        name="EchoStream", input_type=f".{PACKAGE}.EchoRequest", output_type=f".{PACKAGE}.EchoResponse",
+        name="EchoStream",
+        input_type=f".{PACKAGE}.EchoRequest",
+        output_type=f".{PACKAGE}.EchoResponse",
         server_streaming=True,
     )
     return proto
