@@ -56,6 +56,7 @@ class Settings:
     log_dir: Path
     cache_dir: Path
     instances: dict[str, int]
+    service_ports: dict[str, int]
 
     @property
     def run_dir(self) -> Path:
@@ -63,14 +64,22 @@ class Settings:
         return self.data_dir / "run"
 
     def ports(self) -> list[tuple[str, str, int]]:
-        """Every port the infrastructure binds: (component, setting name, port)."""
+        """Every port the stack binds: (process, setting name, port)."""
         owners = {
             "envoy_port": "envoy", "envoy_admin_port": "envoy admin",
             "consul_http_port": "consul", "consul_server_port": "consul", "consul_serf_port": "consul",
             "kafka_port": "kafka", "kafka_controller_port": "kafka controller",
             "postgres_port": "postgres", "smtp_port": "smtp-sink",
         }
-        return [(owner, f"VIDMESH_{name.upper()}", getattr(self, name)) for name, owner in owners.items()]
+        infra = [(owner, f"VIDMESH_{name.upper()}", getattr(self, name)) for name, owner in owners.items()]
+        services = [(f"{service.replace('_', '-')}-{n}", f"VIDMESH_{service.upper()}_PORT", port)
+                    for service in SERVICES for n, port in enumerate(self.instance_ports(service))]
+        return [*infra, ("xds", "VIDMESH_XDS_PORT", self.xds_port), *services]
+
+    def instance_ports(self, service: str) -> list[int]:
+        """The gRPC port of each instance of a service (snake_case name): PORT, PORT+1, ..."""
+        base = self.service_ports[service]
+        return [base + n for n in range(self.instances[service])]
 
 
 def _path(value: str) -> Path:
@@ -113,5 +122,6 @@ def load(environ: dict[str, str] | None = None, path: Path = SETTINGS_FILE) -> S
         postgres_user=get("postgres_user"),
         postgres_password=get("postgres_password"),
         instances={service: count(service) for service in SERVICES},
+        service_ports={service: port(f"{service}_port") for service in SERVICES},
         **kwargs,  # type: ignore[arg-type]
     )

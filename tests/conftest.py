@@ -14,14 +14,12 @@ from scripts.devstack.stack import Stack
 def stack() -> Iterator[Stack]:
     """Reuse a healthy stack (e.g. from `make start`), or start one and stop it at the end."""
     running = Stack()
-    if running.healthy():
-        yield running
-        return
-    running.start()
+    started = running.ensure_started()
     try:
         yield running
     finally:
-        running.stop()
+        if started:
+            running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ Runs a private stack (ports shifted, its own folders) so a running stack is left
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -14,16 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from mesh.settings import ROOT, load
+from mesh.settings import ROOT
+from scripts.devstack.private import private_env
 
-PORT_SHIFT = 21000
 IDLE_SECONDS = 10
-
-
-def private_env(folder: Path) -> dict[str, str]:
-    env = {**os.environ, "VIDMESH_DATA_DIR": str(folder / "data"), "VIDMESH_LOG_DIR": str(folder / "logs")}
-    env.update({setting: str(port + PORT_SHIFT) for _, setting, port in load(environ={}).ports()})
-    return env
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:

@@ -23,7 +23,7 @@ def cmd_start(stack: Stack, foreground: bool) -> int:
         healthy = stack.print_status(stack.components())
         return 0 if healthy and not foreground else 1
     began = time.monotonic()
-    print("starting postgres, kafka, consul, smtp-sink and envoy ...", flush=True)
+    print("starting the infrastructure, then vidmesh's own processes ...", flush=True)
     components = stack.start()  # a Ctrl-C while starting stops what started
     if not foreground:
         _report(stack, components, began)

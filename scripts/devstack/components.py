@@ -29,6 +29,7 @@ class Component:
     depends_on: tuple[str, ...] = ()
     stop_signal: int = signal.SIGTERM
     env: dict[str, str] = field(default_factory=dict)
+    one_shot: bool = False  # runs to completion (e.g. the database bootstrap); no probe
 
 
 def _probe(component: str, target: str) -> dict[str, Any]:
@@ -97,7 +98,8 @@ PLAIN_LOGS = {"disable_json": True, "no_metadata": True, "no_color": True, "fiel
 
 def process_compose_config(components: list[Component], layout: Layout) -> dict[str, Any]:
     """The process-compose YAML document for these components."""
-    processes = {}
+    one_shots = {c.name for c in components if c.one_shot}
+    processes: dict[str, Any] = {}
     for c in components:
         processes[c.name] = {
             "command": shlex.join(c.command),
@@ -105,12 +107,15 @@ def process_compose_config(components: list[Component], layout: Layout) -> dict[
             "log_location": str(layout.log(c.name)),
             "log_configuration": PLAIN_LOGS,
             "environment": [f"{k}={v}" for k, v in c.env.items()],
-            "readiness_probe": {**c.probe, "initial_delay_seconds": 0, "period_seconds": 1,
-                                "timeout_seconds": 5, "success_threshold": 1, "failure_threshold": 600},
             "availability": {"restart": "no"},
             "shutdown": {"signal": int(c.stop_signal), "timeout_seconds": 20},
-            "depends_on": {dep: {"condition": "process_healthy"} for dep in c.depends_on},
+            "depends_on": {dep: {"condition": "process_completed_successfully" if dep in one_shots
+                                 else "process_healthy"} for dep in c.depends_on},
         }
+        if not c.one_shot:
+            processes[c.name]["readiness_probe"] = {
+                **c.probe, "initial_delay_seconds": 0, "period_seconds": 1,
+                "timeout_seconds": 5, "success_threshold": 1, "failure_threshold": 600}
     return {"version": "0.5", "is_strict": True, "ordered_shutdown": True,
             "log_location": str(layout.log("process-compose")),
             "log_configuration": PLAIN_LOGS,

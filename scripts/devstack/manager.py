@@ -22,6 +22,21 @@ class ProcessState:
     running: bool
     ready: bool
     status: str
+    exit_code: int
+
+    @property
+    def completed(self) -> bool:
+        """A one-shot process that finished its job."""
+        return self.status == "Completed" and self.exit_code == 0
+
+    @property
+    def failed(self) -> bool:
+        return not self.running and self.status in ("Completed", "Error") and not self.completed
+
+    @property
+    def done(self) -> bool:
+        """Healthy, or a one-shot that succeeded: nothing more to wait for."""
+        return self.ready or self.completed
 
 
 class ProcessCompose:
@@ -60,8 +75,8 @@ class ProcessCompose:
         if result.returncode != 0:
             return None
         rows: list[dict[str, Any]] = json.loads(result.stdout or "[]")
-        return [ProcessState(r["name"], r["pid"], r["is_running"], r["is_ready"] == "Ready", r["status"])
-                for r in rows]
+        return [ProcessState(r["name"], r["pid"], r["is_running"], r["is_ready"] == "Ready", r["status"],
+                             r.get("exit_code", 0)) for r in rows]
 
     def stop_process(self, name: str) -> None:
         """Stop one process (tests use it to take Kafka away and bring it back)."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import subprocess
 import time
+from collections.abc import Callable, Iterator
 
 import yaml
 
@@ -15,6 +18,7 @@ from scripts.devstack.manager import ProcessCompose, ProcessState, record_pids, 
 from scripts.devstack.preflight import check_ports
 from scripts.devstack.prepare import prepare
 from scripts.devstack.status import table
+from scripts.devstack.vidmesh import vidmesh_processes
 from scripts.toolchain import Toolchain
 
 START_TIMEOUT = 180.0  # first start formats Kafka and runs initdb; later ones take seconds
@@ -35,10 +39,39 @@ class Stack:
 
     def components(self) -> list[Component]:
         configs = prepare(self.settings, self.layout, self.tools)
-        return infrastructure(self.settings, self.layout, self.tools, configs)
+        return [*infrastructure(self.settings, self.layout, self.tools, configs),
+                *vidmesh_processes(self.settings, self.layout, self.tools)]
 
     def start(self) -> list[Component]:
         """Start everything and return once all are healthy; raise with the reason if not."""
+        with self._start_lock():
+            if self.pc.processes() is not None:
+                raise StartFailed("a stack is already running (see `make status`; `make down` stops it)")
+            return self._start()
+
+    def ensure_started(self, timeout: float = START_TIMEOUT) -> bool:
+        """Reuse a running stack (waiting until it is healthy) or start one.
+
+        True when this call started it, so the caller knows to stop it. Concurrent callers
+        (two test sessions, say) serialise on a lock: one starts, the others reuse."""
+        with self._start_lock():
+            if self.pc.processes() is None:
+                self._start()
+                return True
+        if not self.wait_healthy(timeout):
+            raise StartFailed(f"the running stack is not healthy after {timeout:.0f}s; see `make status`")
+        return False
+
+    @contextlib.contextmanager
+    def _start_lock(self) -> Iterator[None]:
+        self.layout.run.mkdir(parents=True, exist_ok=True)
+        with (self.layout.run / "start.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            yield
+
+    def _start(self) -> list[Component]:
+        # Only here, with the lock held and no server answering, can pids from an earlier
+        # run be leftovers of a killed one.
         left = stop_leftovers(self.layout)
         if left:
             print(f"stopped leftovers of a killed run: {', '.join(left)}")
@@ -46,6 +79,7 @@ class Stack:
         components = self.components()
         self.layout.compose_file.write_text(yaml.safe_dump(process_compose_config(components, self.layout)))
         manager = self.pc.launch()
+        record_pids(self.layout, manager.pid, [])  # so a crash while starting leaves a trace
         try:
             states = self._wait_healthy(components, manager)
         except BaseException:
@@ -63,11 +97,12 @@ class Stack:
                                   f"{self.layout.log('process-compose-console')}")
             states = self.pc.processes() or []
             for state in states:
-                if state.ready and state.name not in seen:
+                if state.done and state.name not in seen:
                     seen.add(state.name)
-                    print(f"  {state.name:<10} healthy after {time.monotonic() - began:4.1f}s", flush=True)
-                if not state.running and state.status in ("Completed", "Error"):
-                    raise StartFailed(self._failure(state.name, f"exited ({state.status})"))
+                    print(f"  {state.name:<13} {'done' if state.completed else 'healthy'} after "
+                          f"{time.monotonic() - began:4.1f}s", flush=True)
+                if state.failed:
+                    raise StartFailed(self._failure(state.name, f"exited ({state.status}, code {state.exit_code})"))
             if states and len(seen) == len(components):
                 return states
             time.sleep(0.25)  # polling interval of a bounded readiness wait
@@ -91,17 +126,24 @@ class Stack:
 
     def wait_ready(self, name: str, timeout: float = 60) -> bool:
         """Wait (bounded) until one process passes its readiness probe again."""
+        return self._wait(lambda states: any(s.name == name and s.ready for s in states), timeout)
+
+    def wait_healthy(self, timeout: float = 60) -> bool:
+        """Wait (bounded) until every process is healthy (or, for one-shots, done)."""
+        return self._wait(lambda states: bool(states) and all(s.done for s in states), timeout)
+
+    def _wait(self, condition: Callable[[list[ProcessState]], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if any(s.name == name and s.ready for s in self.pc.processes() or []):
+            if condition(self.pc.processes() or []):
                 return True
             time.sleep(0.25)  # polling interval of a bounded readiness wait
         return False
 
     def healthy(self) -> bool:
-        """True when a stack is running and every process passes its readiness probe."""
+        """True when a stack is running and every process is healthy (or done)."""
         states = self.pc.processes() or []
-        return bool(states) and all(s.ready for s in states)
+        return bool(states) and all(s.done for s in states)
 
     def print_status(self, components: list[Component]) -> bool:
         states = self.pc.processes()
@@ -110,4 +152,4 @@ class Stack:
             return False
         print(table(components, states))
         print(f"logs: {self.layout.logs}")
-        return all(s.ready for s in states)
+        return all(s.done for s in states)

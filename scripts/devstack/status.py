@@ -32,7 +32,8 @@ def table(components: list[Component], states: list[ProcessState]) -> str:
         state = by_name.get(c.name)
         rss = tree_rss(state.pid) if state and state.running else 0
         total += rss
-        healthy = "yes" if state and state.ready else ("no" if state and state.running else "stopped")
+        healthy = ("yes" if state.ready else "done" if state.completed else "no" if state.running else "stopped"
+                   ) if state else "-"
         rows.append((c.name, str(state.pid) if state and state.running else "-", c.address, healthy,
                      f"{rss / 2**20:.0f} MiB"))
     rows.append(("total", "", "", "", f"{total / 2**20:.0f} MiB"))
