@@ -1,0 +1,1 @@
+"""video-command: the write side of the video context (CQRS), publishing video.v1 events."""

@@ -1,0 +1,4 @@
+DROP TABLE requests;
+DROP TABLE comments;
+DROP TABLE likes;
+DROP TABLE videos;
