@@ -6,6 +6,7 @@ its dead-letter topic) exist with an explicit partition count before using them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +27,9 @@ DLQ_PARTITIONS = 1
 ADMIN_TIMEOUT_S = 15.0
 # After an outage the client reconnects within ~1 s rather than librdkafka's default 10 s.
 _RECONNECT = {"reconnect.backoff.ms": 100, "reconnect.backoff.max.ms": 1000}
+# librdkafka's own messages (e.g. "connection refused" while Kafka is down) go through
+# Python logging, i.e. the process's log format and level, instead of raw lines on stderr.
+_CLIENT_LOG = logging.getLogger("librdkafka")
 
 
 def dlq_topic(group: str) -> str:
@@ -49,6 +53,7 @@ def producer_config(bootstrap: str, **overrides: Any) -> dict[str, Any]:
         "message.timeout.ms": 0,
         "retry.backoff.ms": 100,
         "retry.backoff.max.ms": 2000,
+        "logger": _CLIENT_LOG,
         **_RECONNECT,
     }
     config.update(overrides)
@@ -70,6 +75,7 @@ def consumer_config(bootstrap: str, group: str, **overrides: Any) -> dict[str, A
         "session.timeout.ms": 6000,
         "heartbeat.interval.ms": 2000,
         "fetch.wait.max.ms": 50,  # the latency floor of an idle consumer
+        "logger": _CLIENT_LOG,
         **_RECONNECT,
     }
     config.update(overrides)

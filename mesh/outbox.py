@@ -148,11 +148,8 @@ class OutboxRelay:
         if not rows:
             return 0
         errors: dict[int, KafkaError | None] = {}
+        refused = self._produce(producer, rows, errors)
         try:
-            for row in rows:
-                headers = [("ce_id", str(row.event_id)), ("ce_type", row.event_type), ("content-type", CONTENT_TYPE)]
-                producer.produce(row.topic, key=row.key, value=row.payload, headers=headers,
-                                 on_delivery=partial(_record, errors, row.id))
             await self._await_deliveries(lock_conn, producer)
         except BaseException:
             # Nothing of this batch may go out after we give it up: the next relay (or the
@@ -165,13 +162,28 @@ class OutboxRelay:
             await work.execute(MARK_SENT, (sent,))
             self.published += len(sent)
         if len(sent) < len(rows):
-            refused = next((e for e in errors.values() if e is not None), None)
+            refused = refused or next((e for e in errors.values() if e is not None), None)
             raise KafkaException(refused or KafkaError(KafkaError._FAIL, "no delivery report"))
         return len(rows)
 
+    @staticmethod
+    def _produce(producer: Producer, rows: list[Any], errors: dict[int, KafkaError | None]) -> KafkaError | None:
+        """Queue rows in id order; stop at the first one refused locally, so no later row overtakes it."""
+        for row in rows:
+            headers = [("ce_id", str(row.event_id)), ("ce_type", row.event_type), ("content-type", CONTENT_TYPE)]
+            try:
+                producer.produce(row.topic, key=row.key, value=row.payload, headers=headers,
+                                 on_delivery=partial(_record, errors, row.id))
+            except KafkaException as exc:  # e.g. a topic Kafka does not know (yet)
+                return exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
+            except BufferError:  # the local queue is full: send what is queued first
+                return KafkaError(KafkaError._QUEUE_FULL, "local producer queue full")
+        return None
+
     async def _await_deliveries(self, lock_conn: AsyncConnection[Any], producer: Producer) -> None:
         """Wait for every delivery report, in slices; raise on stop() or if the lock is lost."""
-        began = next_log = time.monotonic()
+        began = time.monotonic()
+        next_log = began + 5  # short waits are normal; say something when Kafka seems gone
         while await asyncio.to_thread(producer.flush, DELIVERY_SLICE_S) > 0:
             if self._stopping.is_set():
                 raise _Stopping
