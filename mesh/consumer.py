@@ -80,7 +80,8 @@ class IdempotentConsumer:
 
     async def run(self) -> None:
         """Consume until stop(); creates the dead-letter topic if needed. Stop it with stop(), not cancel()."""
-        await asyncio.to_thread(ensure_topics, self._bootstrap, {self.dlq: DLQ_PARTITIONS})
+        if not await self._ensure_dlq():
+            return
         consumer, producer = Consumer(self._config), Producer(producer_config(self._bootstrap))
         consumer.subscribe(self._topics)
         log.info("consumer started", group=self.group, topics=self._topics)
@@ -91,6 +92,21 @@ class IdempotentConsumer:
                 await self._commit(consumer, done)
         finally:
             await asyncio.to_thread(consumer.close)  # leaves the group now, not after the session timeout
+
+    async def _ensure_dlq(self) -> bool:
+        """Create the dead-letter topic, waiting for Kafka if it is down; False if stopped meanwhile."""
+        failures = 0
+        while True:
+            try:
+                await asyncio.to_thread(ensure_topics, self._bootstrap, {self.dlq: DLQ_PARTITIONS})
+                return True
+            except (KafkaException, TimeoutError) as exc:
+                failures += 1
+                log.warning("cannot create the dead-letter topic yet", dlq=self.dlq, error=str(exc))
+                try:
+                    await self._pause(failures)
+                except _Stopping:
+                    return False
 
     async def stop(self) -> None:
         """Ask run() to return after the record in hand; unfinished ones are redelivered later."""
