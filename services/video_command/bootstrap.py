@@ -7,15 +7,19 @@ and the gRPC server (health, reflection, Consul) with its Postgres and Kafka che
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
+import structlog
 from confluent_kafka.admin import AdminClient
 from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from mesh import log, migrations
 from mesh.config import ConfigError, ServiceConfig, load
@@ -25,7 +29,7 @@ from mesh.outbox import OutboxRelay
 from mesh.registry import ConsulRegistry
 from mesh.server import DependencyCheck, Server
 from services.video_command.adapters.events import TOPIC
-from services.video_command.adapters.postgres import PostgresUnitOfWork
+from services.video_command.adapters.postgres import PostgresUnitOfWork, prune_requests
 from services.video_command.handlers import VideoCommands
 from services.video_command.server import service
 
@@ -33,6 +37,10 @@ SERVICE_NAME = "video-command"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 RELAY_STOP_TIMEOUT_S = 10.0
 CHECK_TIMEOUT_S = 1.0
+# How long a request_id is remembered: a retry within a day gets the first answer.
+REQUEST_RETENTION = timedelta(days=1)
+PRUNE_EVERY_S = 60.0
+_log = structlog.get_logger(__name__)
 
 
 @asynccontextmanager
@@ -44,6 +52,7 @@ async def running(config: ServiceConfig) -> AsyncIterator[Server]:
     pool = await open_pool(dsn, name=config.service_name)
     relay = OutboxRelay(dsn, config.kafka_bootstrap)
     relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+    pruner = asyncio.create_task(prune_forever(pool), name="request-pruner")
     handlers = VideoCommands(lambda: PostgresUnitOfWork(pool))
     checks = [postgres_check(pool), kafka_check(config.kafka_bootstrap)]
     try:
@@ -51,9 +60,26 @@ async def running(config: ServiceConfig) -> AsyncIterator[Server]:
                           registry=ConsulRegistry(*config.consul_host_port)) as server:
             yield server
     finally:
+        pruner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pruner
         await relay.stop()
-        await asyncio.wait_for(relay_task, RELAY_STOP_TIMEOUT_S)
-        await pool.close()
+        try:
+            await asyncio.wait_for(relay_task, RELAY_STOP_TIMEOUT_S)
+        finally:
+            await pool.close()
+
+
+async def prune_forever(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
+    """Forget old request_ids now and then (every instance may; deleting is idempotent)."""
+    while True:
+        try:
+            pruned = await prune_requests(pool, REQUEST_RETENTION)
+            if pruned:
+                _log.info("request ids pruned", rows=pruned)
+        except (psycopg.Error, PoolTimeout) as error:  # Postgres is away: the health check says so
+            _log.warning("request id pruning failed", error=str(error))
+        await asyncio.sleep(PRUNE_EVERY_S)
 
 
 def postgres_check(pool: AsyncConnectionPool[AsyncConnection[Any]]) -> DependencyCheck:

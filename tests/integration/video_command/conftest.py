@@ -15,12 +15,14 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 from vidmesh.video.v1 import events_pb2  # noqa: F401  (payload types for mesh.events.unpack)
 from vidmesh.video.v1 import video_command_service_pb2_grpc as pb_grpc
 
 from mesh import dbbootstrap, events
 from mesh.config import load
+from mesh.db import open_pool
 from mesh.kafka import EVENT_PARTITIONS
 from mesh.server import Server
 from mesh.settings import Settings
@@ -51,6 +53,14 @@ async def service(settings: Settings, video_dsn: str) -> AsyncIterator[Server]:
     async with running(config) as server:
         await _wait_serving(server.port)
         yield server
+
+
+@pytest.fixture
+async def pool(video_dsn: str, service: Any) -> AsyncIterator[AsyncConnectionPool[AsyncConnection[Any]]]:
+    """A pool of our own on video_write, once the service has migrated it."""
+    pool = await open_pool(video_dsn, name="it-video-command", max_size=2)
+    yield pool
+    await pool.close()
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -13,7 +12,6 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from vidmesh.video.v1 import video_command_service_pb2 as pb
 
-from mesh.db import open_pool
 from mesh.errors import Conflict
 from services.video_command.adapters.postgres import PostgresUnitOfWork
 from tests.integration.video_command.support import DEADLINE_S, create, new_id
@@ -50,13 +48,6 @@ async def test_the_same_request_sent_twice_at_once_applies_once(stub: Stub) -> N
     assert outcomes[0] == outcomes[1] == pb.UpdateVideoResponse(version=2)
 
 
-@pytest.fixture
-async def pool(video_dsn: str, service: Any) -> AsyncIterator[AsyncConnectionPool[AsyncConnection[Any]]]:
-    pool = await open_pool(video_dsn, name="it-video-command", max_size=2)
-    yield pool
-    await pool.close()
-
-
 async def test_the_sql_guard_refuses_a_save_from_a_version_already_replaced(
         stub: Stub, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
     """Both writers pass every Python check (they read the same version); the UPDATE's
@@ -73,3 +64,4 @@ async def test_the_sql_guard_refuses_a_save_from_a_version_already_replaced(
         await first.commit()
         with pytest.raises(Conflict):
             await second.videos.save(second_change.video, expected_version=1)
+
