@@ -41,9 +41,9 @@ status:
 logs:
 	@$(STACK) logs $(ARGS)
 
-# The test session starts the stack itself (or reuses a healthy one) and stops what it started.
+# Starts the stack (or reuses a healthy one), runs every test, stops what it started.
 test: protos
-	@$(PYTHON) -m pytest $(TEST_DIRS)
+	@$(PYTHON) -m scripts.run_tests $(TEST_DIRS)
 
 bench: protos
 	@$(PYTHON) -m scripts.bench.stack

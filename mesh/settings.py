@@ -52,6 +52,10 @@ class Settings:
     smtp_port: int
     postgres_user: str
     postgres_password: str
+    web_origin: str
+    gateway_rate_per_second: int
+    gateway_login_burst: int
+    gateway_max_body_bytes: int
     data_dir: Path
     log_dir: Path
     cache_dir: Path
@@ -105,10 +109,10 @@ def load(environ: dict[str, str] | None = None, path: Path = SETTINGS_FILE) -> S
             raise SettingsError(f"VIDMESH_{key.upper()}={raw!r} is not a port number")
         return int(raw)
 
-    def count(service: str) -> int:
-        raw = get(f"{service}_instances")
+    def count(key: str) -> int:
+        raw = get(key)
         if not raw.isdigit():
-            raise SettingsError(f"VIDMESH_{service.upper()}_INSTANCES={raw!r} is not a count")
+            raise SettingsError(f"VIDMESH_{key.upper()}={raw!r} is not a whole number")
         return int(raw)
 
     kwargs: dict[str, object] = {}
@@ -121,7 +125,11 @@ def load(environ: dict[str, str] | None = None, path: Path = SETTINGS_FILE) -> S
         host=get("host"),
         postgres_user=get("postgres_user"),
         postgres_password=get("postgres_password"),
-        instances={service: count(service) for service in SERVICES},
+        web_origin=get("web_origin"),
+        gateway_rate_per_second=count("gateway_rate_per_second"),
+        gateway_login_burst=count("gateway_login_burst"),
+        gateway_max_body_bytes=count("gateway_max_body_bytes"),
+        instances={service: count(f"{service}_instances") for service in SERVICES},
         service_ports={service: port(f"{service}_port") for service in SERVICES},
         **kwargs,  # type: ignore[arg-type]
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from mesh.settings import Settings
@@ -11,15 +9,14 @@ from scripts.devstack.stack import Stack
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
-    """Reuse a healthy stack (e.g. from `make start`), or start one and stop it at the end."""
+def stack() -> Stack:
+    """The running stack: reused when one runs (waiting until it is healthy), else started.
+
+    The session never stops it: `make test` (scripts/run_tests.py) stops what it started,
+    and `make down` stops a stack that a bare `pytest` run left behind."""
     running = Stack()
-    started = running.ensure_started()
-    try:
-        yield running
-    finally:
-        if started:
-            running.stop()
+    running.ensure_started()
+    return running
 
 
 @pytest.fixture(scope="session")

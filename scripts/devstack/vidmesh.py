@@ -8,7 +8,7 @@ import sys
 from dataclasses import dataclass
 
 from mesh.dbbootstrap import service_dsn
-from mesh.settings import Settings
+from mesh.settings import ROOT, Settings
 from scripts.devstack.components import Component
 from scripts.devstack.layout import Layout
 from scripts.toolchain import Toolchain
@@ -25,7 +25,10 @@ class VidmeshService:
     needs_xds: bool = False  # it calls other services through proxyless gRPC
 
 
-SERVICES: tuple[VidmeshService, ...] = ()
+SERVICES: tuple[VidmeshService, ...] = (
+    VidmeshService("users", "services.users", "users", "users"),
+    VidmeshService("video-command", "services.video_command", "video_command", "video_command"),
+)
 
 
 def grpc_health_probe(tools: Toolchain, address: str) -> dict[str, object]:
@@ -43,6 +46,8 @@ def common_env(s: Settings, layout: Layout) -> dict[str, str]:
         "VIDMESH_SMTP_ADDR": f"{s.host}:{s.smtp_port}",
         "VIDMESH_DATA_DIR": str(s.data_dir),
         "PYTHONUNBUFFERED": "1",
+        # The generated contracts (`make protos`) are imported as top-level packages.
+        "PYTHONPATH": f"{ROOT}:{ROOT / 'gen' / 'python'}",
     }
 
 

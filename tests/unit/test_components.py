@@ -12,6 +12,7 @@ import yaml
 from mesh.settings import Settings, load
 from scripts.devstack.components import infrastructure, process_compose_config
 from scripts.devstack.layout import Layout
+from scripts.devstack.vidmesh import vidmesh_processes
 from scripts.toolchain import Toolchain
 
 
@@ -22,21 +23,33 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def document(settings: Settings) -> dict:  # type: ignore[type-arg]
-    layout = Layout(settings)
+    layout, tools = Layout(settings), Toolchain(settings.cache_dir)
     configs = {name: layout.run / f"{name}.conf" for name in ("kafka", "kafka-log4j2", "consul", "envoy")}
-    return process_compose_config(infrastructure(settings, layout, Toolchain(settings.cache_dir), configs), layout)
+    components = [*infrastructure(settings, layout, tools, configs), *vidmesh_processes(settings, layout, tools)]
+    return process_compose_config(components, layout)
 
 
-def test_every_process_waits_on_a_readiness_probe(document: dict) -> None:  # type: ignore[type-arg]
-    assert set(document["processes"]) == {"postgres", "kafka", "consul", "smtp-sink", "envoy"}
+def test_every_long_running_process_waits_on_a_readiness_probe(document: dict) -> None:  # type: ignore[type-arg]
+    assert {"postgres", "kafka", "consul", "smtp-sink", "envoy", "xds"} <= set(document["processes"])
     for name, process in document["processes"].items():
+        if name == "db-init":  # a one-shot: done when it exits 0
+            assert "readiness_probe" not in process
+            continue
         probe = process["readiness_probe"]
         assert "exec" in probe or "http_get" in probe, name
 
 
-def test_gateway_starts_after_registry_and_stops_in_reverse(document: dict) -> None:  # type: ignore[type-arg]
-    assert document["processes"]["envoy"]["depends_on"] == {"consul": {"condition": "process_healthy"}}
+def test_gateway_starts_after_control_plane_and_stops_in_reverse(document: dict) -> None:  # type: ignore[type-arg]
+    processes = document["processes"]
+    assert processes["envoy"]["depends_on"] == {"xds": {"condition": "process_healthy"}}
+    assert processes["xds"]["depends_on"] == {"consul": {"condition": "process_healthy"}}
     assert document["ordered_shutdown"] is True
+
+
+def test_services_wait_for_the_database_bootstrap_to_finish(document: dict) -> None:  # type: ignore[type-arg]
+    for name, process in document["processes"].items():
+        if "db-init" in process["depends_on"]:
+            assert process["depends_on"]["db-init"] == {"condition": "process_completed_successfully"}, name
 
 
 def test_postgres_gets_fast_shutdown(document: dict) -> None:  # type: ignore[type-arg]
