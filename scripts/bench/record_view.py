@@ -25,11 +25,14 @@ import uuid
 from typing import Any
 
 import grpc
-from vidmesh.video.v1 import video_command_service_pb2 as pb
-from vidmesh.video.v1 import video_command_service_pb2_grpc as pb_grpc
 
 from mesh.settings import ROOT, load
 from scripts.toolchain import Toolchain
+
+# The generated stubs (`make protos`), where pytest finds them too.
+sys.path.insert(0, str(ROOT / "gen" / "python"))
+from vidmesh.video.v1 import video_command_service_pb2 as pb
+from vidmesh.video.v1 import video_command_service_pb2_grpc as pb_grpc
 
 METHOD = "vidmesh.video.v1.VideoCommandService.RecordView"
 PROTOSET = ROOT / "gen" / "vidmesh.binpb"

@@ -98,15 +98,7 @@ class PostgresVideos(Videos):
         await self._conn.execute("DELETE FROM comments WHERE video_id = %s", (video_id,))
 
     async def count_view(self, video_id: str, request_id: str) -> Video | None:
-        # A view is worth less than a commit's fsync, which would be paid holding the hot
-        # row's lock: a Postgres crash may lose the last views acknowledged (with their
-        # events and request_ids, so nothing disagrees), never corrupt anything.
-        cursor = self._conn.cursor(row_factory=dict_row)
-        async with self._conn.pipeline():  # both statements in one round trip
-            await self._conn.execute("SET LOCAL synchronous_commit = off")
-            await cursor.execute(COUNT_VIEW, {"video_id": video_id, "request_id": request_id})
-        row = await cursor.fetchone()
-        return _video(row) if row else None
+        return await self._one(COUNT_VIEW, {"video_id": video_id, "request_id": request_id})
 
     async def _one(self, query: str, params: Any) -> Video | None:
         cursor = self._conn.cursor(row_factory=dict_row)
