@@ -65,7 +65,8 @@ async def running(config: mesh_config.ServiceConfig, keys_folder: Path,
         stack.callback(hasher.close)
         relay = OutboxRelay(dsn, config.kafka_bootstrap)
         stack.push_async_callback(_stop_relay, relay, _start_relay(relay, config.kafka_bootstrap))
-        deps = Deps(uow=partial(PostgresUnitOfWork, pool), hasher=hasher, tokens=TokenIssuer(keys.KeyRing(keys_folder)))
+        keyring = keys.KeyRing(keys_folder, sign_after_s=keys.sign_after_s())
+        deps = Deps(uow=partial(PostgresUnitOfWork, pool), hasher=hasher, tokens=TokenIssuer(keyring))
         checks = [_database_check(pool), _signing_key_check(deps.tokens)]
         server = await stack.enter_async_context(Server(config, [user_service(deps)], checks=checks, registry=registry))
         yield Running(server, relay, deps)

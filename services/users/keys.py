@@ -2,11 +2,13 @@
 
 The folder is VIDMESH_JWT_KEYS_DIR (default `<data_dir>/jwt`). Each file is `<kid>.pem`, an
 unencrypted PKCS#8 P-256 private key; a kid starts with its UTC creation time, so the
-greatest kid is the newest key. Instances sign with the newest key and publish every key
-in the folder, so rotation needs no downtime:
+greatest kid is the newest key. Instances publish every key in the folder at once, but a
+new key signs only once it has been published for VIDMESH_JWT_SIGN_AFTER_SECONDS (default
+90 s): the gateway caches the JWKS for 60 s, so by then it knows the key. Rotation needs no
+downtime:
 
-    python -m services.users.keys rotate     # new tokens use the new key at once
-    python -m services.users.keys list       # newest first
+    python -m services.users.keys rotate     # published now, signs after the delay
+    python -m services.users.keys list       # newest first, the signing key marked
     rm <folder>/<old kid>.pem                # once the old tokens have expired (1 h)
 
 Running instances notice changes within REFRESH_S seconds. Files appear atomically (written
@@ -35,6 +37,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from mesh import settings
 
 ENV_DIR = "VIDMESH_JWT_KEYS_DIR"
+ENV_SIGN_AFTER = "VIDMESH_JWT_SIGN_AFTER_SECONDS"
+SIGN_AFTER_S = 90.0  # longer than the gateway's JWKS cache_duration (60 s)
 REFRESH_S = 5.0
 LOCK_TIMEOUT_S = 10.0
 _log = structlog.get_logger(__name__)
@@ -59,6 +63,17 @@ def keys_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(configured) if configured else settings.load(dict(env)).data_dir / "jwt"
 
 
+def sign_after_s(environ: Mapping[str, str] | None = None) -> float:
+    """How long a new key is published before it signs (VIDMESH_JWT_SIGN_AFTER_SECONDS)."""
+    env = os.environ if environ is None else environ
+    return float(env.get(ENV_SIGN_AFTER, "").strip() or SIGN_AFTER_S)
+
+
+def created_at(kid: str) -> float:
+    """The key's creation time (epoch seconds), read from the start of its kid."""
+    return datetime.strptime(kid.split("-", 1)[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC).timestamp()
+
+
 def new_kid(now: datetime | None = None) -> str:
     """A fresh key id that sorts after every earlier one (microsecond UTC time first)."""
     return f"{(now or datetime.now(UTC)):%Y%m%dT%H%M%S%fZ}-{secrets.token_hex(2)}"
@@ -78,7 +93,7 @@ def ensure_key(folder: Path) -> str | None:
 
 
 def rotate(folder: Path) -> str:
-    """Add a new key, which becomes the signing key; returns its kid."""
+    """Add a new key, published at once and signing after the delay; returns its kid."""
     with _locked(folder):
         return _write_new_key(folder)
 
@@ -134,8 +149,10 @@ class KeyRing:
     """The folder's keys as this process sees them, re-read at most every `refresh_s`."""
 
     def __init__(self, folder: Path, refresh_s: float = REFRESH_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, sign_after_s: float = SIGN_AFTER_S,
+                 wall_clock: Callable[[], float] = time.time) -> None:
         self.folder, self._refresh_s, self._clock = folder, refresh_s, clock
+        self._sign_after_s, self._wall_clock = sign_after_s, wall_clock
         self._keys: list[SigningKey] = []
         self._loaded_at: float | None = None
 
@@ -150,8 +167,12 @@ class KeyRing:
         return self._keys
 
     def signing_key(self) -> SigningKey:
-        """The newest key, which signs new tokens."""
-        return self.keys()[0]
+        """The newest key published for at least `sign_after_s`; the oldest when none is
+        (the very first key signs at once: there is no earlier one)."""
+        keys = self.keys()
+        now = self._wall_clock()
+        settled = [key for key in keys if now - created_at(key.kid) >= self._sign_after_s]
+        return settled[0] if settled else keys[-1]
 
     def _reload(self) -> list[SigningKey]:
         # Keys are immutable once written: parse only the files not seen before. A file that
@@ -174,8 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     if args == ["rotate"]:
         print(f"{rotate(folder)} (new signing key in {folder})")  # a CLI's output, not a log
     elif args == ["list"]:
-        for number, key in enumerate(load(folder)):
-            print(f"{key.kid}{'  (signing)' if number == 0 else ''}")
+        signing = KeyRing(folder, sign_after_s=sign_after_s()).signing_key().kid
+        for key in load(folder):
+            print(f"{key.kid}{'  (signing)' if key.kid == signing else ''}")
     else:
         print("usage: python -m services.users.keys rotate|list", file=sys.stderr)
         return 2

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import jwt
 import structlog
@@ -33,6 +33,9 @@ class AccessToken:
     expires_in: int
 
 
+T = TypeVar("T")
+
+
 class TokenIssuer:
     """Signs access tokens and publishes the keys that verify them."""
 
@@ -40,8 +43,8 @@ class TokenIssuer:
         self.keyring, self.ttl_s, self._clock = keyring, ttl_s, clock
 
     def issue(self, user_id: str) -> AccessToken:
-        """A token for this user, signed with the newest key."""
-        key = self._keys()[0]
+        """A token for this user, signed with the keyring's signing key (see KeyRing)."""
+        key = self._signing_key()
         now = int(self._clock())
         claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": user_id, "iat": now, "exp": now + self.ttl_s}
         token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
@@ -52,8 +55,15 @@ class TokenIssuer:
         return [public_jwk(key) for key in self._keys()]
 
     def _keys(self) -> list[SigningKey]:
+        return self._available(self.keyring.keys)
+
+    def _signing_key(self) -> SigningKey:
+        return self._available(self.keyring.signing_key)
+
+    @staticmethod
+    def _available(read: Callable[[], T]) -> T:
         try:
-            return self.keyring.keys()
+            return read()
         except KeysUnavailable as error:
             # The path and the reason are for the operator; callers learn only that it failed.
             _log.error("signing keys unavailable", error=str(error))

@@ -25,7 +25,8 @@ class Clock:
 
 
 def issuer(folder: Path, clock: Clock | None = None) -> TokenIssuer:
-    return TokenIssuer(KeyRing(folder, refresh_s=0), clock=clock or time.time)
+    # Signs with the newest key at once; publish-before-sign has its own test below.
+    return TokenIssuer(KeyRing(folder, refresh_s=0, sign_after_s=0), clock=clock or time.time)
 
 
 def test_a_token_carries_the_agreed_claims_and_verifies_against_the_jwks(keys_folder: Path) -> None:
@@ -79,9 +80,27 @@ def test_rotation_signs_with_the_new_key_and_old_tokens_verify_until_their_file_
         tokens.verify(old_token, signer.jwks())
 
 
+def test_a_new_key_is_published_before_it_signs(keys_folder: Path) -> None:
+    wall = Clock(time.time())
+    ring = KeyRing(keys_folder, refresh_s=0, sign_after_s=90, wall_clock=wall)
+    wall.now += 3600  # the first key is an hour old
+    first = ring.signing_key().kid
+    second = keys.rotate(keys_folder)
+    wall.now = keys.created_at(second) + 89
+    assert [key.kid for key in ring.keys()] == [second, first]  # noqa: SIM118 -- in the JWKS at once
+    assert ring.signing_key().kid == first  # the gateway may not know `second` yet
+    wall.now += 1
+    assert ring.signing_key().kid == second
+
+
+def test_a_lone_new_key_signs_at_once(keys_folder: Path) -> None:
+    ring = KeyRing(keys_folder, refresh_s=0, sign_after_s=90)
+    assert ring.signing_key().kid == ring.keys()[0].kid
+
+
 def test_a_running_instance_sees_a_rotation_after_its_refresh_interval(keys_folder: Path) -> None:
     clock = Clock(1000.0)
-    ring = KeyRing(keys_folder, refresh_s=5, clock=clock)
+    ring = KeyRing(keys_folder, refresh_s=5, clock=clock, sign_after_s=0)
     first = ring.signing_key().kid
     second = keys.rotate(keys_folder)
     clock.now += 4
@@ -138,7 +157,7 @@ def test_an_unreadable_key_file_is_skipped_and_no_key_at_all_is_unavailable(keys
         signer.jwks()
 
 
-def test_the_rotate_command_adds_a_signing_key(keys_folder: Path, monkeypatch: pytest.MonkeyPatch,
+def test_the_rotate_command_adds_a_published_key(keys_folder: Path, monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv(keys.ENV_DIR, str(keys_folder))
     before = [key.kid for key in keys.load(keys_folder)]
@@ -147,7 +166,8 @@ def test_the_rotate_command_adds_a_signing_key(keys_folder: Path, monkeypatch: p
     assert len(after) == 2
     assert after[1:] == before
     assert keys.main(["list"]) == 0
-    assert capsys.readouterr().out.splitlines()[-2:] == [f"{after[0]}  (signing)", before[0]]
+    # Both keys are seconds old: the new one is published, the old one still signs.
+    assert capsys.readouterr().out.splitlines()[-2:] == [after[0], f"{before[0]}  (signing)"]
     assert keys.main(["bogus"]) == 2
 
 
