@@ -1,0 +1,1 @@
+"""The email service's adapters: Postgres (store, wakeups), SMTP, protobuf mapping."""

@@ -1,0 +1,88 @@
+"""Sends queued emails, one per transaction: claim the row, hand it to SMTP, mark it sent.
+
+Why exactly one email per event, and where "exactly" ends:
+- the consumer queues at most one email per event (unique source_event_id, plus the inbox);
+- the row stays locked while it is being sent, so two dispatchers (two instances) never send
+  the same email at the same time (`FOR UPDATE SKIP LOCKED`);
+- it is marked sent in the same transaction, committed right after the server accepted it.
+The one window left is a crash (or lost connection) after the server accepted the mail and
+before that commit: the row is still queued and the mail goes out again. We chose that
+(at least once) over marking before sending (at most once: a crash would lose the mail
+silently). Both copies carry the same Message-ID (derived from the event id), so the
+duplicate is detectable and mail clients and servers that dedupe by Message-ID drop it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+
+import psycopg
+import structlog
+from psycopg_pool import PoolTimeout
+
+from services.email.ports import PermanentFailure, TemporaryFailure, Transport, UnitOfWorkFactory, Wakeup
+
+log = structlog.get_logger(__name__)
+
+
+class Dispatcher:
+    """The sending loop: run() until stop()."""
+
+    def __init__(self, uows: UnitOfWorkFactory, transport: Transport, wakeup: Wakeup, *,
+                 poll_interval: float = 1.0, max_backoff: float = 30.0) -> None:
+        self._uows, self._transport, self._wakeup = uows, transport, wakeup
+        self._poll_interval, self._max_backoff = poll_interval, max_backoff
+        self._stopping = asyncio.Event()
+        self.sent = self.failed = 0
+
+    async def run(self) -> None:
+        """Send what is due; wait for a wakeup (or poll_interval); back off while SMTP or Postgres fail."""
+        failures = 0
+        try:
+            while not self._stopping.is_set():
+                try:
+                    while not self._stopping.is_set() and await self.send_next():
+                        pass
+                    failures = 0
+                except (TemporaryFailure, psycopg.OperationalError, PoolTimeout) as error:
+                    failures += 1
+                    delay = self._backoff(failures)
+                    log.warning("email delivery paused", error=str(error), retry_in=round(delay, 2))
+                    await self._sleep(delay)
+                    continue
+                await self._wakeup.wait(self._poll_interval)
+        finally:
+            await self._wakeup.close()
+
+    async def stop(self) -> None:
+        """Ask run() to return after the email in hand."""
+        self._stopping.set()
+
+    async def send_next(self) -> bool:
+        """Send the oldest due email; False when none is due."""
+        async with self._uows() as uow:
+            email = await uow.store.next_due()
+            if email is None:
+                return False
+            try:
+                await self._transport.send(email)
+            except PermanentFailure as error:
+                await uow.store.mark_failed(email.email_id, str(error))
+                await uow.commit()
+                self.failed += 1
+                log.error("email refused", email_id=email.email_id, error=str(error))
+                return True
+            await uow.store.mark_sent(email.email_id)
+            await uow.commit()
+        self.sent += 1
+        log.info("email sent", email_id=email.email_id, kind=email.kind.value, message_id=email.message_id)
+        return True
+
+    def _backoff(self, failures: int) -> float:
+        return float(min(self._max_backoff, 0.25 * 2 ** min(failures, 10)) * random.uniform(0.75, 1.0))
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)

@@ -1,0 +1,1 @@
+"""The notification service's adapters: Postgres, the outbox, protobuf mapping."""

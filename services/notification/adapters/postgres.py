@@ -1,0 +1,132 @@
+"""The Store on Postgres (schema `notification`, tables in migrations/) and its unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import Any, Self
+
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from mesh import db
+from services.notification.domain import Kind, NewNotification, Notification
+from services.notification.paging import Cursor
+from services.notification.ports import Store, UnitOfWork
+
+Pool = AsyncConnectionPool[AsyncConnection[Any]]
+
+INSERT_NOTIFICATION = """
+INSERT INTO notifications (notification_id, source_event_id, recipient_id, kind, video_id, actor_id, text)
+VALUES (%s, %s, %s, %s, NULLIF(%s, '')::uuid, %s, %s)
+ON CONFLICT DO NOTHING"""
+SELECT_PAGE = """
+SELECT notification_id::text, recipient_id::text, kind, coalesce(video_id::text, '') AS video_id,
+       actor_id::text, text, read, create_time
+  FROM notifications
+ WHERE recipient_id = %(user)s
+   AND (NOT %(unread_only)s OR NOT read)
+   AND (%(after_time)s::timestamptz IS NULL OR (create_time, notification_id) < (%(after_time)s, %(after_id)s::uuid))
+ ORDER BY create_time DESC, notification_id DESC
+ LIMIT %(limit)s"""
+MARK_SOME = ("UPDATE notifications SET read = true "
+             "WHERE recipient_id = %s AND notification_id = ANY(%s::uuid[]) AND NOT read")
+MARK_ALL = "UPDATE notifications SET read = true WHERE recipient_id = %s AND NOT read"
+# A concurrent retry of the same request waits here for the first one's commit, then conflicts.
+CLAIM_REQUEST = ("INSERT INTO mark_read_requests (user_id, request_id) VALUES (%s, %s) "
+                 "ON CONFLICT DO NOTHING")
+
+
+class PostgresStore(Store):
+    """The Store on one connection, inside whatever transaction the caller holds."""
+
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self._conn = conn
+
+    async def follow(self, follower_id: str, channel_id: str) -> None:
+        await self._conn.execute("INSERT INTO follows (channel_id, follower_id) VALUES (%s, %s) "
+                                 "ON CONFLICT DO NOTHING", (channel_id, follower_id))
+
+    async def unfollow(self, follower_id: str, channel_id: str) -> None:
+        await self._conn.execute("DELETE FROM follows WHERE channel_id = %s AND follower_id = %s",
+                                 (channel_id, follower_id))
+
+    async def followers_of(self, channel_id: str) -> list[str]:
+        cursor = await self._conn.execute(
+            "SELECT follower_id::text FROM follows WHERE channel_id = %s ORDER BY followed_at, follower_id",
+            (channel_id,))
+        return [row[0] for row in await cursor.fetchall()]
+
+    async def remember_name(self, user_id: str, display_name: str) -> None:
+        await self._conn.execute("INSERT INTO people (user_id, display_name) VALUES (%s, %s) "
+                                 "ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name",
+                                 (user_id, display_name))
+
+    async def name_of(self, user_id: str) -> str | None:
+        cursor = await self._conn.execute("SELECT display_name FROM people WHERE user_id = %s", (user_id,))
+        row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
+    async def add(self, notification: NewNotification) -> bool:
+        n = notification
+        cursor = await self._conn.execute(INSERT_NOTIFICATION, (
+            n.notification_id, n.source_event_id, n.recipient_id, n.kind.value, n.video_id, n.actor_id, n.text))
+        return cursor.rowcount == 1
+
+    async def page(self, user_id: str, unread_only: bool, after: Cursor | None, limit: int) -> list[Notification]:
+        params = {"user": user_id, "unread_only": unread_only, "limit": limit,
+                  "after_time": after.time if after else None, "after_id": after.id if after else None}
+        async with self._conn.cursor(row_factory=dict_row) as cursor:
+            await cursor.execute(SELECT_PAGE, params)
+            rows = await cursor.fetchall()
+        return [Notification(**{**row, "kind": Kind(row["kind"])}) for row in rows]
+
+    async def unread_count(self, user_id: str) -> int:
+        cursor = await self._conn.execute(
+            "SELECT count(*) FROM notifications WHERE recipient_id = %s AND NOT read", (user_id,))
+        row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def mark_read(self, user_id: str, notification_ids: Sequence[str] | None) -> int:
+        if notification_ids is None:
+            cursor = await self._conn.execute(MARK_ALL, (user_id,))
+        else:
+            cursor = await self._conn.execute(MARK_SOME, (user_id, list(notification_ids)))
+        return cursor.rowcount
+
+    async def claim_request(self, user_id: str, request_id: str) -> int | None:
+        if (await self._conn.execute(CLAIM_REQUEST, (user_id, request_id))).rowcount == 1:
+            return None
+        cursor = await self._conn.execute(
+            "SELECT marked_count FROM mark_read_requests WHERE user_id = %s AND request_id = %s", (user_id, request_id))
+        row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def finish_request(self, user_id: str, request_id: str, marked_count: int) -> None:
+        await self._conn.execute(
+            "UPDATE mark_read_requests SET marked_count = %s WHERE user_id = %s AND request_id = %s",
+            (marked_count, user_id, request_id))
+
+
+class PostgresUnitOfWork(UnitOfWork):
+    """A transaction on a pooled connection (mesh.db.uow) with the store on it."""
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+        self._stack = AsyncExitStack()
+        self._tx: db.UnitOfWork | None = None
+
+    async def __aenter__(self) -> Self:
+        self._tx = await self._stack.enter_async_context(db.uow(self._pool))
+        self.store = PostgresStore(self._tx.conn)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self._stack.__aexit__(exc_type, exc, tb)
+
+    async def commit(self) -> None:
+        assert self._tx is not None, "commit() outside `async with`"
+        await self._tx.commit()

@@ -1,0 +1,125 @@
+"""Events and requests → domain rules → store and publisher.
+
+Event handlers run inside the consumer's inbox transaction (they never commit); request
+handlers open their own unit of work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from vidmesh.users.v1.events_pb2 import UserFollowed, UserRegistered, UserUnfollowed
+from vidmesh.video.v1.events_pb2 import CommentAdded, VideoLiked, VideoPublished
+
+from services.notification import domain, paging
+from services.notification.domain import MarkRead, NewNotification, Notification
+from services.notification.ports import Cause, Publisher, Store, UnitOfWorkFactory
+
+# --- events -------------------------------------------------------------------------------
+
+
+async def on_user_registered(store: Store, publisher: Publisher, cause: Cause, event: UserRegistered) -> None:
+    """Remember the new user's name, for the texts of notifications they cause."""
+    await store.remember_name(event.user_id, event.display_name)
+
+
+async def on_user_followed(store: Store, publisher: Publisher, cause: Cause, event: UserFollowed) -> None:
+    """Keep the follow for later fan-outs and tell the channel's owner."""
+    await store.follow(event.follower_id, event.channel_id)
+    if event.follower_display_name:
+        await store.remember_name(event.follower_id, event.follower_display_name)
+    name = event.follower_display_name or await store.name_of(event.follower_id)
+    await _notify(store, publisher, cause, domain.new_follower(
+        cause.event_id, channel_id=event.channel_id, follower_id=event.follower_id, follower_name=name))
+
+
+async def on_user_unfollowed(store: Store, publisher: Publisher, cause: Cause, event: UserUnfollowed) -> None:
+    """Forget the follow: the next fan-out leaves this follower out."""
+    await store.unfollow(event.follower_id, event.channel_id)
+
+
+async def on_video_published(store: Store, publisher: Publisher, cause: Cause, event: VideoPublished) -> None:
+    """Tell every follower of the uploader."""
+    await _notify(store, publisher, cause, domain.video_published(
+        cause.event_id, video_id=event.video_id, owner_id=event.owner_id, title=event.title,
+        owner_name=await store.name_of(event.owner_id), followers=await store.followers_of(event.owner_id)))
+
+
+async def on_comment_added(store: Store, publisher: Publisher, cause: Cause, event: CommentAdded) -> None:
+    """Tell the video's owner (the event carries it, so no copy of video owners is needed)."""
+    await _notify(store, publisher, cause, domain.comment_added(
+        cause.event_id, video_id=event.video_id, owner_id=event.owner_id, author_id=event.author_id,
+        author_name=await store.name_of(event.author_id), title=event.title))
+
+
+async def on_video_liked(store: Store, publisher: Publisher, cause: Cause, event: VideoLiked) -> None:
+    """Tell the video's owner."""
+    await _notify(store, publisher, cause, domain.video_liked(
+        cause.event_id, video_id=event.video_id, owner_id=event.owner_id, user_id=event.user_id,
+        user_name=await store.name_of(event.user_id), title=event.title))
+
+
+async def _notify(store: Store, publisher: Publisher, cause: Cause, notifications: Iterable[NewNotification]) -> None:
+    for notification in notifications:
+        # The unique key makes the effect idempotent even without the inbox; only a new
+        # notification is announced.
+        if await store.add(notification):
+            await publisher.notification_created(notification, cause)
+
+
+# --- requests -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """Which page of whose notifications."""
+
+    user_id: str
+    page_size: int = 0
+    page_token: str = ""
+    unread_only: bool = False
+
+    @property
+    def fingerprint(self) -> str:
+        """What a page token must have been issued for."""
+        return f"notifications|{self.user_id}|{self.unread_only}"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of notifications and the token of the next ("" on the last)."""
+
+    notifications: list[Notification]
+    next_page_token: str
+
+
+async def list_notifications(uows: UnitOfWorkFactory, query: ListQuery) -> Page:
+    """A page of the user's notifications, newest first."""
+    after, size = paging.decode(query.page_token, query.fingerprint), paging.page_size(query.page_size)
+    async with uows() as uow:
+        found = await uow.store.page(query.user_id, query.unread_only, after, size + 1)
+    page, more = found[:size], len(found) > size
+    last = page[-1] if page else None
+    token = paging.encode(paging.Cursor(last.create_time, last.notification_id), query.fingerprint) \
+        if more and last else ""
+    return Page(page, token)
+
+
+async def unread_count(uows: UnitOfWorkFactory, user_id: str) -> int:
+    """How many of the user's notifications are unread."""
+    async with uows() as uow:
+        return await uow.store.unread_count(user_id)
+
+
+async def mark_read(uows: UnitOfWorkFactory, command: MarkRead) -> tuple[int, int]:
+    """Mark notifications read, once per request_id: (marked by this request, still unread)."""
+    async with uows() as uow:
+        marked = await uow.store.claim_request(command.user_id, command.request_id)
+        if marked is None:  # first time: apply it (a retry gets the first answer's count)
+            ids = None if command.all else command.notification_ids
+            marked = await uow.store.mark_read(command.user_id, ids)
+            await uow.store.finish_request(command.user_id, command.request_id, marked)
+        unread = await uow.store.unread_count(command.user_id)
+        await uow.commit()
+    return marked, unread

@@ -1,0 +1,104 @@
+"""In-memory adapters for the notification ports (they subclass the ports; nothing is patched)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Self
+
+from services.notification.domain import NewNotification, Notification
+from services.notification.paging import Cursor
+from services.notification.ports import Cause, Publisher, Store, UnitOfWork
+
+EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class FakeStore(Store):
+    follows: set[tuple[str, str]] = field(default_factory=set)  # (follower, channel)
+    names: dict[str, str] = field(default_factory=dict)
+    rows: dict[str, Notification] = field(default_factory=dict)
+    keys: set[tuple[str, str]] = field(default_factory=set)  # the unique (event, recipient) key
+    requests: dict[tuple[str, str], int | None] = field(default_factory=dict)
+
+    async def follow(self, follower_id: str, channel_id: str) -> None:
+        self.follows.add((follower_id, channel_id))
+
+    async def unfollow(self, follower_id: str, channel_id: str) -> None:
+        self.follows.discard((follower_id, channel_id))
+
+    async def followers_of(self, channel_id: str) -> list[str]:
+        return sorted(f for f, c in self.follows if c == channel_id)
+
+    async def remember_name(self, user_id: str, display_name: str) -> None:
+        self.names[user_id] = display_name
+
+    async def name_of(self, user_id: str) -> str | None:
+        return self.names.get(user_id)
+
+    async def add(self, notification: NewNotification) -> bool:
+        n = notification
+        if (n.source_event_id, n.recipient_id) in self.keys or n.notification_id in self.rows:
+            return False
+        self.keys.add((n.source_event_id, n.recipient_id))
+        # Each new notification a second younger than the last, so "newest first" is testable.
+        created = EPOCH + timedelta(seconds=len(self.rows))
+        self.rows[n.notification_id] = Notification(n.notification_id, n.recipient_id, n.kind, n.video_id,
+                                                    n.actor_id, n.text, False, created)
+        return True
+
+    async def page(self, user_id: str, unread_only: bool, after: Cursor | None, limit: int) -> list[Notification]:
+        mine = [n for n in self.rows.values() if n.recipient_id == user_id and not (unread_only and n.read)]
+        mine.sort(key=lambda n: (n.create_time, n.notification_id), reverse=True)
+        if after is not None:
+            mine = [n for n in mine if (n.create_time, n.notification_id) < (after.time, after.id)]
+        return mine[:limit]
+
+    async def unread_count(self, user_id: str) -> int:
+        return sum(1 for n in self.rows.values() if n.recipient_id == user_id and not n.read)
+
+    async def mark_read(self, user_id: str, notification_ids: Sequence[str] | None) -> int:
+        marked = 0
+        for n in list(self.rows.values()):
+            chosen = notification_ids is None or n.notification_id in notification_ids
+            if chosen and n.recipient_id == user_id and not n.read:
+                self.rows[n.notification_id] = replace(n, read=True)
+                marked += 1
+        return marked
+
+    async def claim_request(self, user_id: str, request_id: str) -> int | None:
+        if (user_id, request_id) in self.requests:
+            return self.requests[(user_id, request_id)] or 0
+        self.requests[(user_id, request_id)] = None
+        return None
+
+    async def finish_request(self, user_id: str, request_id: str, marked_count: int) -> None:
+        self.requests[(user_id, request_id)] = marked_count
+
+
+@dataclass
+class FakePublisher(Publisher):
+    published: list[tuple[NewNotification, Cause]] = field(default_factory=list)
+
+    async def notification_created(self, notification: NewNotification, cause: Cause) -> None:
+        self.published.append((notification, cause))
+
+
+class FakeUnitOfWork(UnitOfWork):
+    """Shares one FakeStore; counts commits (a real rollback is not modelled)."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.commits = 0
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        return None
+
+    async def commit(self) -> None:
+        self.commits += 1
