@@ -1,0 +1,68 @@
+"""A BFF with a domain service gone: an optional part degrades the page, the core fails it.
+
+Each test starts its own victim instance (under a name of its own) and BFFs pointed at it,
+so taking the victim away leaves the module's other tests untouched.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+import grpc.aio
+import pytest
+from vidmesh.mobilebff.v1 import mobile_bff_service_pb2 as mobile
+from vidmesh.webbff.v1 import web_bff_service_pb2 as web
+
+from tests.integration.bff.conftest import Domain, start_bffs, stubs
+from tests.integration.bff.helpers import CALL_TIMEOUT_S as T
+from tests.integration.bff.helpers import as_user, register
+
+
+async def test_home_answers_without_its_count_when_notification_is_killed(domain: Domain) -> None:
+    started = domain.mesh
+    victim = started.wait_passing(started.start_service("notification", started.name("notification-victim")))
+    web_bff, mobile_bff = start_bffs(domain, "-nonotif", notification=victim.name)
+    try:
+        async with stubs(web_bff, mobile_bff, domain.instances["users"]) as clients:
+            carol = await register(clients, "Carol")
+            home = await clients.web.GetHome(web.GetHomeRequest(), metadata=as_user(carol), timeout=T)
+            assert (home.signed_in, list(home.degraded)) == (True, [])
+
+            started.kill(victim)  # SIGKILL: no deregistration, Consul still lists it for a moment
+            home = await clients.web.GetHome(web.GetHomeRequest(), metadata=as_user(carol), timeout=T)
+            assert (home.signed_in, home.unread_notification_count, list(home.degraded)) == (
+                True, 0, ["notifications"])
+            with pytest.raises(grpc.aio.AioRpcError) as raised:  # the inbox itself has nothing to degrade to
+                await clients.web.ListNotifications(web.ListNotificationsRequest(), metadata=as_user(carol), timeout=T)
+            assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
+    finally:
+        started.stop(web_bff)
+        started.stop(mobile_bff)
+
+
+async def test_pages_are_unavailable_when_video_query_is_gone(domain: Domain) -> None:
+    started = domain.mesh
+    victim = started.wait_passing(started.start_service("video_query", started.name("video-query-victim")))
+    web_bff, mobile_bff = start_bffs(domain, "-novq", video_query=victim.name)
+    try:
+        async with stubs(web_bff, mobile_bff, domain.instances["users"]) as clients:
+            await clients.web.GetHome(web.GetHomeRequest(), timeout=T)  # served while it runs
+
+            started.stop(victim)
+            calls: dict[str, Callable[[], Awaitable[Any]]] = {
+                "home": lambda: clients.web.GetHome(web.GetHomeRequest(), timeout=T),
+                "video page": lambda: clients.web.GetVideoPage(
+                    web.GetVideoPageRequest(video_id=str(uuid.uuid4())), timeout=T),
+                "feed": lambda: clients.mobile.GetFeed(mobile.GetFeedRequest(), timeout=T),
+            }
+            for name, call in calls.items():
+                with pytest.raises(grpc.aio.AioRpcError) as raised:
+                    await call()
+                assert raised.value.code() == grpc.StatusCode.UNAVAILABLE, name
+                assert "unavailable right now (video-query answered" in (raised.value.details() or ""), name
+    finally:
+        started.stop(web_bff)
+        started.stop(mobile_bff)
