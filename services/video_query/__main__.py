@@ -1,0 +1,5 @@
+"""`python -m services.video_query`: run one video-query instance."""
+
+from services.video_query.bootstrap import main
+
+main()
