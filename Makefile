@@ -6,7 +6,8 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e)
 
-.PHONY: help deps protos up start down status logs test bench lint contracts-check reset
+.PHONY: help deps protos up start down status logs test bench lint contracts-check reset \
+	compose-env compose-check compose-up compose-down compose-logs
 
 help:
 	@echo "make up       start the whole system in the foreground (Ctrl-C stops it)"
@@ -18,6 +19,9 @@ help:
 	@echo "make bench    benchmarks: speed and memory tables next to their targets"
 	@echo "make lint     buf lint (STANDARD), ruff and mypy"
 	@echo "make contracts-check   buf breaking against main"
+	@echo "make compose-up     the same system under Docker Compose (compose-down, ARGS=-v deletes volumes)"
+	@echo "make compose-logs   Compose logs (ARGS=-f follows)"
+	@echo "make compose-check  .env matches settings.env, and a real Compose accepts docker-compose.yml"
 	@echo "make reset    stop the stack and delete its data and logs (the download cache stays)"
 
 deps:
@@ -59,3 +63,20 @@ contracts-check: protos
 reset: down
 	@$(PYTHON) -c "from mesh.settings import load; import shutil; s = load(); \
 	[shutil.rmtree(p, ignore_errors=True) for p in (s.data_dir, s.log_dir)]; print('removed', s.data_dir, 'and', s.log_dir)"
+
+# Docker Compose reads .env, which scripts/compose_env.py writes from settings.env (a test
+# fails when the two differ).
+compose-env:
+	@python3 -m scripts.compose_env write
+
+compose-check: deps
+	@$(PYTHON) -m scripts.compose_env check
+
+compose-up: compose-env
+	docker compose up --build $(ARGS)
+
+compose-down:
+	docker compose down $(ARGS)
+
+compose-logs:
+	docker compose logs $(ARGS)

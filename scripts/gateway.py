@@ -18,7 +18,7 @@ from mesh.settings import ROOT, Settings, load
 TEMPLATE = ROOT / "gateway" / "envoy.yaml"
 COMPOSE_CONFIG = ROOT / "gateway" / "envoy.compose.yaml"
 DESCRIPTOR = ROOT / "gen" / "vidmesh.binpb"
-COMPOSE_DESCRIPTOR = "/etc/envoy/vidmesh.binpb"  # mounted from gen/ by docker-compose.yml
+COMPOSE_DESCRIPTOR = "/etc/envoy/vidmesh.binpb"  # copied out of the vidmesh image by docker-compose.yml
 
 
 def _policy(s: Settings) -> dict[str, str]:

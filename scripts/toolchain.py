@@ -46,6 +46,13 @@ GO_BINARIES = (
              "github.com/f1bonacc1/process-compose", wrapper=True),
     GoBinary("grpcurl", "github.com/fullstorydev/grpcurl", "v1.9.3", "github.com/fullstorydev/grpcurl/cmd/grpcurl"),
     GoBinary("ghz", "github.com/bojand/ghz", "v0.121.0", "github.com/bojand/ghz/cmd/ghz"),
+    # A real Compose, so docker-compose.yml is validated here where no Docker engine runs
+    # (`docker-compose config` needs none).
+    GoBinary("docker-compose", "github.com/docker/compose/v2", "v2.40.3", "github.com/docker/compose/v2/cmd",
+             # Compose's go.mod excludes two versions (for kubernetes), so `go install` refuses it.
+             go_mod_extra="exclude github.com/davecgh/go-spew v1.1.2-0.20180830191138-d8f796af33cc\n"
+                          "exclude github.com/pmezard/go-difflib v1.0.1-0.20181226105442-5d4384ee4fb2\n",
+             wrapper=True),
 )
 
 
