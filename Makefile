@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e)
 
-.PHONY: help deps protos up start down status logs test bench lint contracts-check reset \
+.PHONY: help deps protos up start down status logs test bench lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -22,6 +22,7 @@ help:
 	@echo "make compose-up     the same system under Docker Compose (compose-down, ARGS=-v deletes volumes)"
 	@echo "make compose-logs   Compose logs (ARGS=-f follows)"
 	@echo "make compose-check  .env matches settings.env, and a real Compose accepts docker-compose.yml"
+	@echo "make rebuild-read-model   rebuild video-query's read schema by replaying the event topics"
 	@echo "make reset    stop the stack and delete its data and logs (the download cache stays)"
 
 deps:
@@ -59,6 +60,11 @@ lint: protos
 
 contracts-check: protos
 	@$(PYTHON) scripts/protos.py breaking --against main
+
+# Safe while video-query runs: see services/video_query/rebuild.py.
+rebuild-read-model: protos
+	@VIDMESH_DATABASE_URL=$$($(PYTHON) -c "from mesh.dbbootstrap import service_dsn; print(service_dsn('video_query'))") \
+	PYTHONPATH=.:gen/python $(PYTHON) -m services.video_query.rebuild
 
 reset: down
 	@$(PYTHON) -c "from mesh.settings import load; import shutil; s = load(); \

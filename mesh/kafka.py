@@ -92,7 +92,8 @@ def ensure_topics(bootstrap: str, topics: Mapping[str, int], *, replication_fact
     if not topics:
         return []
     admin = AdminClient({"bootstrap.servers": bootstrap, **_RECONNECT})
-    requests = [NewTopic(name, num_partitions=n, replication_factor=replication_factor) for name, n in topics.items()]
+    requests = [NewTopic(name, num_partitions=n, replication_factor=replication_factor, config=_topic_config(name))
+                for name, n in topics.items()]
     created = []
     for name, future in admin.create_topics(requests, request_timeout=timeout).items():
         try:
@@ -105,6 +106,12 @@ def ensure_topics(bootstrap: str, topics: Mapping[str, int], *, replication_fact
     if created:
         log.info("kafka topics created", topics=created)
     return created
+
+
+def _topic_config(name: str) -> dict[str, str]:
+    # Event topics are the history the read side is rebuilt from (`make rebuild-read-model`):
+    # they keep every event. Dead-letter topics keep Kafka's default week.
+    return {"retention.ms": "-1"} if name in EVENT_TOPICS else {}
 
 
 def _warn_partition_mismatch(admin: AdminClient, topics: Mapping[str, int], timeout: float) -> None:

@@ -28,6 +28,7 @@ class VidmeshService:
 SERVICES: tuple[VidmeshService, ...] = (
     VidmeshService("users", "services.users", "users", "users"),
     VidmeshService("video-command", "services.video_command", "video_command", "video_command"),
+    VidmeshService("video-query", "services.video_query", "video_query", "video_query"),
     VidmeshService("notification", "services.notification", "notification", "notification"),
     VidmeshService("email", "services.email", "email", "email"),
     VidmeshService("web-bff", "bff.web", "web_bff", needs_xds=True),

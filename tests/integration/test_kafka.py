@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
+from mesh.kafka import EVENT_TOPICS, ensure_topics
 from mesh.settings import Settings
 
 
@@ -55,3 +56,13 @@ def test_bytes_produced_with_acks_all_are_read_back(settings: Settings, topic: s
     finally:
         consumer.close()
     assert received == sent
+
+
+def test_event_topics_keep_every_event(settings: Settings) -> None:
+    """The read side is rebuilt by replaying the event topics, so they never expire events."""
+    bootstrap = f"{settings.host}:{settings.kafka_port}"
+    ensure_topics(bootstrap, EVENT_TOPICS)
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    resources = [ConfigResource(ConfigResource.Type.TOPIC, name) for name in EVENT_TOPICS]
+    for resource, future in admin.describe_configs(resources).items():
+        assert future.result(timeout=15)["retention.ms"].value == "-1", resource.name
