@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import consul
+import requests
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
@@ -82,7 +83,7 @@ class Mesh:
 
     @property
     def consul(self) -> consul.Consul:
-        return consul.Consul(host=self.settings.host, port=self.settings.consul_http_port, connections_timeout=5)
+        return consul.Consul(host=self.settings.host, port=self.settings.consul_http_port, connections_timeout=10)
 
     def base_env(self) -> dict[str, str]:
         s = self.settings
@@ -133,7 +134,10 @@ class Mesh:
         while time.monotonic() < deadline:
             if instance.process.poll() is not None:
                 raise RuntimeError(f"{instance.name} exited with {instance.process.returncode}:\n{instance.tail()}")
-            index, entries = client.health.service(instance.name, passing=True, index=index, wait="1s")
+            try:
+                index, entries = client.health.service(instance.name, passing=True, index=index, wait="1s")
+            except (requests.RequestException, consul.ConsulException):
+                index, entries = None, []  # a loaded machine: Consul answered late; ask again
             if entries:
                 service = entries[0]["Service"]
                 instance.address = f"{service['Address']}:{service['Port']}"
