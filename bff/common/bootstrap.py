@@ -11,6 +11,7 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from typing import Any
 
 import grpc.aio
@@ -30,7 +31,7 @@ CHECK_TIMEOUT_S = 1.0
 @asynccontextmanager
 async def downstreams(config: ServiceConfig, upstreams: Upstreams) -> AsyncIterator[Downstreams]:
     """One xDS channel per domain service, closed when the block ends."""
-    channels = {name: channel(target, config) for name, target in vars(upstreams).items()}
+    channels = {name: channel(target, config) for name, target in asdict(upstreams).items()}
     try:
         yield Downstreams(
             video_query=GrpcVideoQuery(channels["video_query"]),
