@@ -51,7 +51,7 @@ test: protos
 	@$(PYTHON) -m scripts.run_tests $(TEST_DIRS)
 
 bench: protos
-	@$(PYTHON) -m scripts.bench.stack
+	@$(PYTHON) -m scripts.bench
 
 lint: protos
 	@$(PYTHON) scripts/protos.py lint
