@@ -17,7 +17,8 @@ from vidmesh.notification.v1.events_pb2 import NotificationCreated
 from vidmesh.notification.v1.notification_pb2 import NotificationKind
 from vidmesh.users.v1.events_pb2 import UserRegistered
 
-from services.email import domain, paging
+from mesh import paging
+from services.email import domain
 from services.email.domain import SentEmail
 from services.email.ports import Store, UnitOfWorkFactory
 

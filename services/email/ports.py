@@ -7,8 +7,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
+from mesh.paging import Cursor
 from services.email.domain import Email, SentEmail
-from services.email.paging import Cursor
 
 
 class Store(abc.ABC):

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from vidmesh.users.v1.events_pb2 import UserFollowed, UserRegistered, UserUnfollowed
 from vidmesh.video.v1.events_pb2 import CommentAdded, VideoLiked, VideoPublished
 
-from services.notification import domain, paging
+from mesh import paging
+from services.notification import domain
 from services.notification.domain import MarkRead, NewNotification, Notification
 from services.notification.ports import Cause, Publisher, Store, UnitOfWorkFactory
 

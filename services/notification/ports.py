@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
+from mesh.paging import Cursor
 from services.notification.domain import NewNotification, Notification
-from services.notification.paging import Cursor
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from mesh import db
+from mesh.paging import Cursor
 from services.email.domain import Email, Kind, SentEmail
-from services.email.paging import Cursor
 from services.email.ports import Store, UnitOfWork
 
 Pool = AsyncConnectionPool[AsyncConnection[Any]]

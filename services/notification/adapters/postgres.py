@@ -12,8 +12,8 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from mesh import db
+from mesh.paging import Cursor
 from services.notification.domain import Kind, NewNotification, Notification
-from services.notification.paging import Cursor
 from services.notification.ports import Store, UnitOfWork
 
 Pool = AsyncConnectionPool[AsyncConnection[Any]]

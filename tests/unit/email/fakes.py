@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
+from mesh.paging import Cursor
 from services.email.domain import Email, SentEmail
-from services.email.paging import Cursor
 from services.email.ports import DeliveryError, Store, Transport, UnitOfWork, Wakeup
 
 EPOCH = datetime(2030, 1, 1, tzinfo=UTC)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
+from mesh.paging import Cursor
 from services.notification.domain import NewNotification, Notification
-from services.notification.paging import Cursor
 from services.notification.ports import Cause, Publisher, Store, UnitOfWork
 
 EPOCH = datetime(2030, 1, 1, tzinfo=UTC)

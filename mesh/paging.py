@@ -1,4 +1,4 @@
-"""Keyset page tokens: where the previous page ended, bound to the query that made it.
+"""Keyset page tokens for list RPCs: where the previous page ended, bound to the query that made it.
 
 A token is opaque to clients (base64 of a small JSON document) and carries a fingerprint
 of the query, so a token replayed with another user or filter is refused rather than
