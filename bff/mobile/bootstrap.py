@@ -1,6 +1,6 @@
 """Wiring of one mobile-bff process.
 
-    VIDMESH_GRPC_PORT=50070 python -m bff.mobile
+    VIDMESH_GRPC_PORT=7070 python -m bff.mobile
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Wiring of one web-bff process.
 
-    VIDMESH_GRPC_PORT=50060 python -m bff.web
+    VIDMESH_GRPC_PORT=7060 python -m bff.web
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Starts nothing: point it at a running video-command instance.
     python -m scripts.bench.record_view [--address HOST:PORT] [--duration 10s] [--concurrency 32] [--videos 1]
 
 The address defaults to $VIDMESH_BENCH_ADDRESS, else the first video-command port of the
-settings (127.0.0.1:50020). The script creates and publishes fresh videos through the
+settings (127.0.0.1:7020). The script creates and publishes fresh videos through the
 service itself (one by default: the worst case, every view waits for the same row), runs
 ghz against RecordView with a new request_id per call (anonymous viewer, so no request is
 a replay), prints rps and latency percentiles, then checks that the view counts add up to

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from mesh.settings import Settings, load
 
-SHIFTS = range(10000, 15001, 500)  # the highest default port (50071) + 15000 is still a port
+# Every shifted port stays below 32768, where Linux picks ephemeral ports for outgoing
+# connections (one could take a server port between the check and the bind).
+SHIFTS = range(10000, 14001, 500)
 
 
 def _free(host: str, port: int) -> bool:
