@@ -56,7 +56,7 @@ bench: protos
 lint: protos
 	@$(PYTHON) scripts/protos.py lint
 	@$(PYTHON) -m ruff check .
-	@$(PYTHON) -m mypy mesh scripts tests
+	@$(PYTHON) -m mypy mesh services bff scripts tests
 
 contracts-check: protos
 	@$(PYTHON) scripts/protos.py breaking --against main

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from confluent_kafka import Consumer, KafkaError, Producer
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # type: ignore[attr-defined]
 
 from mesh.kafka import EVENT_TOPICS, ensure_topics
 from mesh.settings import Settings
@@ -50,7 +50,9 @@ def test_bytes_produced_with_acks_all_are_read_back(settings: Settings, topic: s
                     break
                 continue
             assert message.error() is None, message.error()
-            received[message.key()] = message.value()
+            got_key, got_value = message.key(), message.value()
+            assert got_key is not None and got_value is not None
+            received[got_key] = got_value
             if len(received) == len(sent):
                 break
     finally:

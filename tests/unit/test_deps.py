@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from mesh.settings import ROOT, load
 from scripts import deps
 from scripts.toolchain import Toolchain
 
@@ -37,6 +38,6 @@ def test_second_run_finds_every_part_cached() -> None:
 
 
 def test_default_cache_is_outside_the_clone() -> None:
-    tools = Toolchain(deps.settings.load(environ={}).cache_dir)
-    assert not str(tools.kafka_libs).startswith(str(deps.settings.ROOT))
-    assert not str(tools.consul).startswith(str(deps.settings.ROOT))
+    tools = Toolchain(load(environ={}).cache_dir)
+    assert not str(tools.kafka_libs).startswith(str(ROOT))
+    assert not str(tools.consul).startswith(str(ROOT))
