@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -22,14 +23,14 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def document(settings: Settings) -> dict:  # type: ignore[type-arg]
+def document(settings: Settings) -> dict[str, Any]:
     layout, tools = Layout(settings), Toolchain(settings.cache_dir)
     configs = {name: layout.run / f"{name}.conf" for name in ("kafka", "kafka-log4j2", "consul", "envoy")}
     components = [*infrastructure(settings, layout, tools, configs), *vidmesh_processes(settings, layout, tools)]
     return process_compose_config(components, layout)
 
 
-def test_every_long_running_process_waits_on_a_readiness_probe(document: dict) -> None:  # type: ignore[type-arg]
+def test_every_long_running_process_waits_on_a_readiness_probe(document: dict[str, Any]) -> None:
     assert {"postgres", "kafka", "consul", "smtp-sink", "envoy", "xds"} <= set(document["processes"])
     for name, process in document["processes"].items():
         if name == "db-init":  # a one-shot: done when it exits 0
@@ -39,24 +40,24 @@ def test_every_long_running_process_waits_on_a_readiness_probe(document: dict) -
         assert "exec" in probe or "http_get" in probe, name
 
 
-def test_gateway_starts_after_control_plane_and_stops_in_reverse(document: dict) -> None:  # type: ignore[type-arg]
+def test_gateway_starts_after_control_plane_and_stops_in_reverse(document: dict[str, Any]) -> None:
     processes = document["processes"]
     assert processes["envoy"]["depends_on"] == {"xds": {"condition": "process_healthy"}}
     assert processes["xds"]["depends_on"] == {"consul": {"condition": "process_healthy"}}
     assert document["ordered_shutdown"] is True
 
 
-def test_services_wait_for_the_database_bootstrap_to_finish(document: dict) -> None:  # type: ignore[type-arg]
+def test_services_wait_for_the_database_bootstrap_to_finish(document: dict[str, Any]) -> None:
     for name, process in document["processes"].items():
         if "db-init" in process["depends_on"]:
             assert process["depends_on"]["db-init"] == {"condition": "process_completed_successfully"}, name
 
 
-def test_postgres_gets_fast_shutdown(document: dict) -> None:  # type: ignore[type-arg]
+def test_postgres_gets_fast_shutdown(document: dict[str, Any]) -> None:
     assert document["processes"]["postgres"]["shutdown"]["signal"] == signal.SIGINT
 
 
-def test_process_compose_accepts_the_document(document: dict, settings: Settings, tmp_path: Path) -> None:
+def test_process_compose_accepts_the_document(document: dict[str, Any], settings: Settings, tmp_path: Path) -> None:
     tools = Toolchain(settings.cache_dir)
     config = tmp_path / "process-compose.yaml"
     config.write_text(yaml.safe_dump(document))
