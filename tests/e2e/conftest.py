@@ -1,0 +1,61 @@
+"""Fixtures of the end-to-end tests: the running stack, called only through its front door
+(Envoy), plus the registry and the gateway's admin view to watch what happens inside."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from mesh.settings import Settings
+from scripts.devstack.stack import Stack
+from tests.e2e.support.registry import Consul, EnvoyAdmin
+from tests.e2e.support.rest import Account, Gateway
+from tests.e2e.support.waiting import eventually
+
+
+@dataclass(frozen=True)
+class World:
+    """Two users, the second following the first, and a published video of the first."""
+
+    owner: Account
+    viewer: Account
+    video_id: str
+    version: int
+    title: str
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _running_stack(stack: Stack) -> Stack:
+    return stack
+
+
+@pytest.fixture(scope="session")
+def gateway(settings: Settings) -> Iterator[Gateway]:
+    client = Gateway(f"http://{settings.host}:{settings.envoy_port}")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def consul(settings: Settings) -> Consul:
+    return Consul(settings)
+
+
+@pytest.fixture(scope="session")
+def envoy(settings: Settings) -> EnvoyAdmin:
+    return EnvoyAdmin(settings)
+
+
+@pytest.fixture(scope="session")
+def world(gateway: Gateway) -> World:
+    """Created once per session for the tests that need a video to read and write."""
+    owner, viewer = gateway.sign_up("Ada"), gateway.sign_up("Bob")
+    gateway.follow(viewer, owner)
+    title = f"World tour {uuid.uuid4().hex[:8]}"
+    video_id, version = gateway.create_video(owner, title)
+    version = gateway.publish(owner, video_id, version)
+    eventually(lambda: gateway.video_page(video_id, version, owner), "the published video readable")
+    return World(owner, viewer, video_id, version, title)
