@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e)
 
-.PHONY: help deps protos up start down status logs test bench lint contracts-check rebuild-read-model reset \
+.PHONY: help deps protos up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -16,6 +16,7 @@ help:
 	@echo "make logs     the last lines of every log (make logs ARGS=-f to follow)"
 	@echo "make test     unit, integration and e2e tests against a real stack"
 	@echo "make protos   Python stubs and descriptor sets from protos/ into gen/ (never committed)"
+	@echo "make demo     a guided tour of the six patterns against the running stack (make start first)"
 	@echo "make bench    benchmarks: speed and memory tables next to their targets"
 	@echo "make lint     buf lint (STANDARD), ruff and mypy"
 	@echo "make contracts-check   buf breaking against main"
@@ -49,6 +50,9 @@ logs:
 # Starts the stack (or reuses a healthy one), runs every test, stops what it started.
 test: protos
 	@$(PYTHON) -m scripts.run_tests $(TEST_DIRS)
+
+demo: protos
+	@$(PYTHON) -m scripts.demo
 
 bench: protos
 	@$(PYTHON) -m scripts.bench
