@@ -5,6 +5,8 @@ The echo service (tests/support_server.py) has protovalidate rules and fails on 
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any, NoReturn, cast
 
@@ -144,6 +146,10 @@ async def test_every_call_is_logged_with_method_code_and_duration(channel: grpc.
         await echo(channel, title="x")
         with pytest.raises(grpc.aio.AioRpcError):
             await echo(channel, title="x", fail="not_found")
+        # The server writes its log line after the client already has the answer.
+        deadline = time.monotonic() + 2
+        while sum(entry["event"] == "rpc" for entry in logs) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)  # polling interval of a bounded wait
     calls = [entry for entry in logs if entry["event"] == "rpc"]
     assert [(c["method"], c["code"]) for c in calls] == [
         ("/meshtest.v1.EchoService/Echo", "OK"),

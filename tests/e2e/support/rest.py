@@ -5,6 +5,7 @@ Bodies and answers are Envoy's proto3 JSON: lowerCamelCase names, int64 as strin
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,9 @@ def ok(response: httpx.Response) -> dict[str, Any]:
     return body(response)
 
 
+WRITE_RETRY_S = 10.0
+
+
 def new_id() -> str:
     """A fresh request_id."""
     return str(uuid.uuid4())
@@ -68,8 +72,17 @@ class Gateway:
         return self.http.get(path, params=params, headers=who.auth if who else None)
 
     def post(self, path: str, json: dict[str, Any], who: Account | None = None) -> httpx.Response:
-        """POST a JSON body with the user's token when `who` is given."""
-        return self.http.post(path, json=json, headers=who.auth if who else None)
+        """POST a JSON body with the user's token when `who` is given.
+
+        A write that carries a requestId is sent again with the same body after a 503, as a
+        client should: the request_id makes the retry apply once (bounded by WRITE_RETRY_S)."""
+        headers = who.auth if who else None
+        response = self.http.post(path, json=json, headers=headers)
+        deadline = time.monotonic() + WRITE_RETRY_S
+        while response.status_code == 503 and "requestId" in json and time.monotonic() < deadline:
+            time.sleep(0.25)  # the client's back-off before its retry
+            response = self.http.post(path, json=json, headers=headers)
+        return response
 
     def register(self, display_name: str, email: str | None = None) -> httpx.Response:
         """POST /api/auth/v1/register with a fresh request_id."""
