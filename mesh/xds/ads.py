@@ -9,6 +9,7 @@ it and do not send that content again. Every stream is woken when the snapshot c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import secrets
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -137,7 +138,11 @@ class AdsStream:
                 self._wake.clear()
         finally:
             unsubscribe()
+            # The reader must be finished before the RPC ends: a task still iterating a
+            # finished call's requests touches freed grpc state (seen as a segfault in cygrpc).
             reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, grpc.RpcError):
+                await reader
 
     async def _read(self, requests: AsyncIterator[discovery_pb2.DiscoveryRequest]) -> None:
         try:

@@ -30,6 +30,7 @@ class Component:
     stop_signal: int = signal.SIGTERM
     env: dict[str, str] = field(default_factory=dict)
     one_shot: bool = False  # runs to completion (e.g. the database bootstrap); no probe
+    restart_on_failure: bool = False  # a crash restarts it (a manual stop does not)
 
 
 def _probe(component: str, target: str) -> dict[str, Any]:
@@ -107,7 +108,7 @@ def process_compose_config(components: list[Component], layout: Layout) -> dict[
             "log_location": str(layout.log(c.name)),
             "log_configuration": PLAIN_LOGS,
             "environment": [f"{k}={v}" for k, v in c.env.items()],
-            "availability": {"restart": "no"},
+            "availability": {"restart": "on_failure" if c.restart_on_failure else "no", "backoff_seconds": 1},
             "shutdown": {"signal": int(c.stop_signal), "timeout_seconds": 20},
             "depends_on": {dep: {"condition": "process_completed_successfully" if dep in one_shots
                                  else "process_healthy"} for dep in c.depends_on},

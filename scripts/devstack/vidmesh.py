@@ -63,8 +63,10 @@ def vidmesh_processes(s: Settings, layout: Layout, tools: Toolchain) -> list[Com
     components = [
         Component("db-init", [sys.executable, "-m", "mesh.dbbootstrap"], f"{s.host}:{s.postgres_port}",
                   probe={}, depends_on=("postgres",), one_shot=True, env=env),
+        # Every gateway and BFF route depends on the one control plane: if it dies, it comes
+        # back (its clients keep their last config meanwhile and reconnect).
         Component("xds", [sys.executable, "-m", "mesh.xds"], xds, grpc_health_probe(tools, xds),
-                  depends_on=("consul",), env={**env, "VIDMESH_GRPC_HOST": s.host}),
+                  depends_on=("consul",), env={**env, "VIDMESH_GRPC_HOST": s.host}, restart_on_failure=True),
     ]
     for service in SERVICES:
         for n, port in enumerate(s.instance_ports(service.setting)):

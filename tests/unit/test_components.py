@@ -65,3 +65,8 @@ def test_process_compose_accepts_the_document(document: dict[str, Any], settings
                              "--no-server", "--log-file", str(tmp_path / "pc.log")],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_crashed_control_plane_is_restarted(document: dict[str, Any]) -> None:
+    assert document["processes"]["xds"]["availability"]["restart"] == "on_failure"
+    assert document["processes"]["postgres"]["availability"]["restart"] == "no"
