@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
 import structlog
-from confluent_kafka.admin import AdminClient
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
@@ -29,7 +28,8 @@ from mesh.db import open_pool
 from mesh.kafka import EVENT_PARTITIONS, ensure_topics
 from mesh.outbox import OutboxRelay
 from mesh.registry import ConsulRegistry
-from mesh.server import DependencyCheck, Server
+from mesh.server import Server
+from mesh.workers import dependency_checks, start_worker
 from services.notification import consumer as events_consumer
 from services.notification import server
 from services.notification.adapters.postgres import PostgresUnitOfWork
@@ -37,7 +37,6 @@ from services.notification.consumer import DEFAULT_TOPICS, GROUP, Topics
 
 NAME = "notification"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-WORKER_STOP_TIMEOUT_S = 15.0
 log = structlog.get_logger(__name__)
 Pool = AsyncConnectionPool[AsyncConnection[Any]]
 
@@ -64,53 +63,12 @@ async def running(config: mesh_config.ServiceConfig, *, topics: Topics = DEFAULT
         stack.push_async_callback(pool.close)
         relay = OutboxRelay(dsn, config.kafka_bootstrap)
         consumer = events_consumer.build(pool, config.kafka_bootstrap, topics, group)
-        workers = [_start(stack, relay.run, relay.stop), _start(stack, consumer.run, consumer.stop)]
+        workers = [start_worker(stack, relay.run, relay.stop), start_worker(stack, consumer.run, consumer.stop)]
         grpc_server = Server(config, [server.service(lambda: PostgresUnitOfWork(pool))],
                              checks=dependency_checks(pool, config.kafka_bootstrap, workers), registry=registry)
         await grpc_server.start()
         stack.push_async_callback(grpc_server.shutdown)  # first out: stop taking calls, then the workers
         yield App(grpc_server, consumer, relay, pool)
-
-
-def _start(stack: AsyncExitStack, run: Callable[[], Coroutine[Any, Any, None]],
-           stop: Callable[[], Coroutine[Any, Any, None]]) -> asyncio.Task[None]:
-    """Run a background worker until the stack unwinds; a crash is logged (and fails the health check)."""
-    task = asyncio.create_task(run(), name=getattr(run, "__qualname__", "worker"))
-    task.add_done_callback(_report_crash)
-
-    async def finish() -> None:
-        await stop()
-        await asyncio.wait([task], timeout=WORKER_STOP_TIMEOUT_S)
-        if not task.done():
-            log.warning("worker did not stop in time; cancelling it", worker=task.get_name())
-            task.cancel()
-
-    stack.push_async_callback(finish)
-    return task
-
-
-def _report_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and (error := task.exception()) is not None:
-        log.error("worker crashed", worker=task.get_name(), exc_info=error)
-
-
-def dependency_checks(pool: Pool, bootstrap: str, workers: list[asyncio.Task[None]]) -> list[DependencyCheck]:
-    """SERVING only while Postgres and Kafka answer and the background workers are alive."""
-    admin = AdminClient({"bootstrap.servers": bootstrap})
-
-    async def postgres() -> bool:
-        async with pool.connection(timeout=2.0) as conn:
-            await conn.execute("SELECT 1")
-        return True
-
-    async def kafka() -> bool:
-        await asyncio.to_thread(admin.list_topics, timeout=2.0)
-        return True
-
-    async def workers_alive() -> bool:
-        return not any(task.done() for task in workers)
-
-    return [postgres, kafka, workers_alive]
 
 
 async def serve(config: mesh_config.ServiceConfig) -> None:
