@@ -11,8 +11,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AsyncExitStack, asynccontextmanager
+from types import TracebackType
+from typing import Any, Self
 
 import structlog
 from psycopg import AsyncConnection
@@ -90,3 +91,40 @@ async def uow(pool: AsyncConnectionPool[AsyncConnection[Any]],
                 await conn.rollback()
         finally:
             await pool.putconn(conn)
+
+
+class PooledUnitOfWork:
+    """Base of a service's unit-of-work adapter: one transaction on a pooled connection.
+
+    A subclass binds its repositories to the connection in `bind(conn)`; leaving the
+    `async with` block rolls back whatever was not committed and returns the connection.
+    """
+
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
+        self._pool = pool
+        self._stack = AsyncExitStack()
+        self._tx: UnitOfWork | None = None
+
+    def bind(self, conn: AsyncConnection[Any]) -> None:
+        """Create the repositories on this transaction's connection."""
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        self._tx = await self._stack.enter_async_context(uow(self._pool))
+        self.bind(self._tx.conn)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self._stack.__aexit__(exc_type, exc, tb)
+
+    @property
+    def tx(self) -> UnitOfWork:
+        """The open transaction; RuntimeError outside `async with`."""
+        if self._tx is None:
+            raise RuntimeError("use the unit of work inside `async with`")
+        return self._tx
+
+    async def commit(self) -> None:
+        """Commit everything done in this unit of work."""
+        await self.tx.commit()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
@@ -98,23 +96,8 @@ class PostgresStore(Store):
         await self._conn.execute(f"NOTIFY {CHANNEL}")
 
 
-class PostgresUnitOfWork(UnitOfWork):
-    """A transaction on a pooled connection (mesh.db.uow) with the store on it."""
+class PostgresUnitOfWork(db.PooledUnitOfWork, UnitOfWork):
+    """A transaction on a pooled connection (mesh.db) with the store on it."""
 
-    def __init__(self, pool: Pool) -> None:
-        self._pool = pool
-        self._stack = AsyncExitStack()
-        self._tx: db.UnitOfWork | None = None
-
-    async def __aenter__(self) -> Self:
-        self._tx = await self._stack.enter_async_context(db.uow(self._pool))
-        self.store = PostgresStore(self._tx.conn)
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        await self._stack.__aexit__(exc_type, exc, tb)
-
-    async def commit(self) -> None:
-        assert self._tx is not None, "commit() outside `async with`"
-        await self._tx.commit()
+    def bind(self, conn: AsyncConnection[Any]) -> None:
+        self.store = PostgresStore(conn)

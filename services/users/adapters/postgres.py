@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
-from types import TracebackType
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -131,38 +129,13 @@ class PostgresRequests(ports.Requests):
             "UPDATE processed_requests SET response = %s WHERE request_id = %s", (Jsonb(response), request_id))
 
 
-class PostgresUnitOfWork(ports.UnitOfWork):
-    """One transaction on a pooled connection (mesh.db.uow): commit explicitly."""
+class PostgresUnitOfWork(db.PooledUnitOfWork, ports.UnitOfWork):
+    """One transaction on a pooled connection (mesh.db): commit explicitly."""
 
-    def __init__(self, pool: Pool) -> None:
-        self._pool = pool
-        self._stack = AsyncExitStack()
-        self._tx: db.UnitOfWork | None = None
-
-    async def __aenter__(self) -> PostgresUnitOfWork:
-        """Borrow a connection and begin."""
-        self._tx = await self._stack.enter_async_context(db.uow(self._pool))
-        conn = self._tx.conn
+    def bind(self, conn: AsyncConnection[Any]) -> None:
         self.accounts, self.follows = PostgresAccounts(conn), PostgresFollows(conn)
         self.requests = PostgresRequests(conn)
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        """Roll back what is not committed and give the connection back."""
-        await self._stack.__aexit__(exc_type, exc, tb)
 
     async def publish(self, event: domain.Event) -> None:
         """Into the outbox, in this transaction."""
-        await outbox.add(self._transaction.conn, event)
-
-    async def commit(self) -> None:
-        """Commit state, outbox rows and request log together."""
-        await self._transaction.commit()
-
-    @property
-    def _transaction(self) -> db.UnitOfWork:
-        if self._tx is None:
-            raise RuntimeError("use the unit of work inside `async with`")
-        return self._tx
+        await outbox.add(self.tx.conn, event)

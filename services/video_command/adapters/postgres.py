@@ -7,10 +7,8 @@ other gets Conflict (ABORTED), whatever the Python side believed.
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
 from datetime import timedelta
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
@@ -19,8 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 
 from mesh import outbox
-from mesh.db import UnitOfWork as Transaction
-from mesh.db import uow as transaction
+from mesh.db import PooledUnitOfWork
 from mesh.errors import Conflict, InvalidArgument
 from services.video_command.adapters.events import TOPIC, envelope
 from services.video_command.domain import Comment, State, Video, VideoEvent
@@ -145,29 +142,15 @@ async def prune_requests(pool: AsyncConnectionPool[AsyncConnection[Any]], retent
             return pruned
 
 
-class PostgresUnitOfWork(UnitOfWork):
+class PostgresUnitOfWork(PooledUnitOfWork, UnitOfWork):
     """One transaction on a pooled connection; its events go to the outbox in it."""
 
     def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]]) -> None:
-        self._pool = pool
-        self._stack = AsyncExitStack()
-        self._tx: Transaction | None = None
+        super().__init__(pool)
         self._events: list[EventEnvelope] = []
 
-    async def __aenter__(self) -> Self:
-        self._tx = await self._stack.enter_async_context(transaction(self._pool))
-        self.videos, self.requests = PostgresVideos(self._tx.conn), PostgresRequests(self._tx.conn)
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        await self._stack.__aexit__(exc_type, exc, tb)  # rolls back unless committed
-
-    @property
-    def tx(self) -> Transaction:
-        if self._tx is None:
-            raise RuntimeError("use the unit of work in `async with`")
-        return self._tx
+    def bind(self, conn: AsyncConnection[Any]) -> None:
+        self.videos, self.requests = PostgresVideos(conn), PostgresRequests(conn)
 
     async def publish(self, event: VideoEvent) -> None:
         self._events.append(envelope(event))  # built now, inside the request's trace
