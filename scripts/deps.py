@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mesh import settings
 from scripts import toolchain as tc
+from scripts.console import say
 
 KAFKA_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
@@ -151,24 +152,24 @@ def main(only: list[str]) -> int:
         if only and part.name not in only:
             continue
         if part.ready():
-            print(f"deps: {part.name:<16} cached")
+            say(f"deps: {part.name:<16} cached")
             continue
-        print(f"deps: {part.name:<16} {part.what} ...", flush=True)
+        say(f"deps: {part.name:<16} {part.what} ...")
         began = time.monotonic()
         try:
             part.install()
         except PartFailed as failure:
             tail = "\n".join("    " + line for line in failure.output.strip().splitlines()[-20:])
-            print(f"deps: FAILED part '{part.name}'\n  command: {failure}\n  last output:\n{tail}", file=sys.stderr)
+            say(f"deps: FAILED part '{part.name}'\n  command: {failure}\n  last output:\n{tail}", stream=sys.stderr)
             return 1
         except FileNotFoundError as missing:
-            print(f"deps: FAILED part '{part.name}': {missing.filename} is not installed", file=sys.stderr)
+            say(f"deps: FAILED part '{part.name}': {missing.filename} is not installed", stream=sys.stderr)
             return 1
         if not part.ready():
-            print(f"deps: FAILED part '{part.name}': installed, but still not found in {t.cache}", file=sys.stderr)
+            say(f"deps: FAILED part '{part.name}': installed, but still not found in {t.cache}", stream=sys.stderr)
             return 1
-        print(f"deps: {part.name:<16} done in {time.monotonic() - began:.1f}s", flush=True)
-    print(f"deps: all parts ready in {time.monotonic() - started:.1f}s (cache: {t.cache})")
+        say(f"deps: {part.name:<16} done in {time.monotonic() - began:.1f}s")
+    say(f"deps: all parts ready in {time.monotonic() - started:.1f}s (cache: {t.cache})")
     return 0
 
 
