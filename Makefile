@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
-TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e)
+TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack)
 
 .PHONY: help deps protos up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
@@ -32,10 +32,12 @@ deps:
 protos: deps
 	@$(PYTHON) scripts/protos.py build
 
-up: deps
+# The stack runs what `make protos` generates (Envoy reads gen/vidmesh.binpb, the services
+# import gen/python): a fresh clone must build it first.
+up: deps protos
 	@$(STACK) up
 
-start: deps
+start: deps protos
 	@$(STACK) start
 
 down:
