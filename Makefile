@@ -82,8 +82,9 @@ compose-env:
 compose-check: deps
 	@$(PYTHON) -m scripts.compose_env check
 
+# No --build needed: docker-compose.yml's pull_policy builds the vidmesh image at every up.
 compose-up: compose-env
-	docker compose up --build $(ARGS)
+	docker compose up $(ARGS)
 
 compose-down:
 	docker compose down $(ARGS)
