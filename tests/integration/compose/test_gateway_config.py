@@ -120,11 +120,11 @@ def test_a_shell_override_reaches_the_compose_gateway(key: str, settings: Settin
         load(environ={key: value}), folder) != gateway.compose_rendering(settings, folder)
 
 
-def test_the_gateway_settings_are_the_ones_found() -> None:
-    # The derivation above finds something: the four gateway settings of settings.env.
-    assert set(settings_that_shape_the_compose_gateway()) == {
-        "VIDMESH_WEB_ORIGIN", "VIDMESH_GATEWAY_RATE_PER_SECOND", "VIDMESH_GATEWAY_LOGIN_BURST",
-        "VIDMESH_GATEWAY_MAX_BODY_BYTES"}
+def test_the_settings_search_finds_the_gateway_settings() -> None:
+    # Were it to find none, the parametrized test above would run no case and pass.
+    found = settings_that_shape_the_compose_gateway()
+    assert {"VIDMESH_GATEWAY_LOGIN_BURST", "VIDMESH_WEB_ORIGIN"} <= set(found), found
+    assert not [key for key in found if key.endswith("_PORT")], "container ports are fixed in Compose"
 
 
 def endpoint_addresses(cluster: dict[str, Any]) -> list[str]:
