@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack)
 
-.PHONY: help deps protos up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
+.PHONY: help deps python-env protos up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -29,7 +29,12 @@ help:
 deps:
 	@python3 scripts/deps.py
 
-protos: deps
+# The Python part of deps alone (uv + uv sync), so `make protos && docker compose up` needs
+# nothing but Python and Docker: no Go, Java, Maven or npm.
+python-env:
+	@python3 scripts/deps.py python
+
+protos: python-env
 	@$(PYTHON) scripts/protos.py build
 
 # The stack runs what `make protos` generates (Envoy reads gen/vidmesh.binpb, the services
@@ -50,21 +55,21 @@ logs:
 	@$(STACK) logs $(ARGS)
 
 # Starts the stack (or reuses a healthy one), runs every test, stops what it started.
-test: protos
+test: deps protos
 	@$(PYTHON) -m scripts.run_tests $(TEST_DIRS)
 
-demo: protos
+demo: deps protos
 	@$(PYTHON) -m scripts.demo
 
-bench: protos
+bench: deps protos
 	@$(PYTHON) -m scripts.bench
 
-lint: protos
+lint: deps protos
 	@$(PYTHON) scripts/protos.py lint
 	@$(PYTHON) -m ruff check .
 	@$(PYTHON) -m mypy mesh services bff scripts tests
 
-contracts-check: protos
+contracts-check: deps protos
 	@$(PYTHON) scripts/protos.py breaking --against main
 
 # Safe while video-query runs: see services/video_query/rebuild.py.
@@ -84,8 +89,9 @@ compose-env:
 compose-check: deps
 	@$(PYTHON) -m scripts.compose_env check
 
+# No --build needed: docker-compose.yml's pull_policy builds the vidmesh image at every up.
 compose-up: compose-env
-	docker compose up --build $(ARGS)
+	docker compose up $(ARGS)
 
 compose-down:
 	docker compose down $(ARGS)

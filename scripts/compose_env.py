@@ -92,21 +92,24 @@ def compose_binary() -> Path:
     return binary
 
 
-def compose_environ() -> dict[str, str]:
-    """This process's environment without VIDMESH_/COMPOSE_ overrides: checks read `.env` only."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("VIDMESH_", "COMPOSE_"))}
+def compose_environ(overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without VIDMESH_/COMPOSE_ variables, so checks read `.env`
+    only, plus `overrides`: what a user's shell would set (`VIDMESH_X=1 docker compose up`)."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("VIDMESH_", "COMPOSE_"))}
+    return {**kept, **(overrides or {})}
 
 
-def compose(*args: str) -> subprocess.CompletedProcess[str]:
+def compose(*args: str, overrides: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run `docker-compose -f docker-compose.yml ARGS` from the repository root (no engine needed)."""
     command = [str(compose_binary()), "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE), *args]
-    return subprocess.run(command, cwd=ROOT, env=compose_environ(), capture_output=True, text=True,
+    return subprocess.run(command, cwd=ROOT, env=compose_environ(overrides), capture_output=True, text=True,
                           timeout=60, check=False)
 
 
-def resolved() -> dict[str, Any]:
-    """The compose file after interpolation, anchors and defaults: what `docker compose up` would run."""
-    done = compose("config", "--format", "json")
+def resolved(overrides: dict[str, str] | None = None) -> dict[str, Any]:
+    """The compose file after interpolation, anchors and defaults: what `docker compose up` would
+    run, with `overrides` in the environment."""
+    done = compose("config", "--format", "json", overrides=overrides)
     if done.returncode != 0:
         raise ComposeError(f"docker-compose config failed:\n{done.stderr.strip()}")
     model: dict[str, Any] = json.loads(done.stdout)

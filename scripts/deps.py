@@ -1,5 +1,9 @@
 """`make deps`: fetch and build every outside part the stack needs, once, into the cache.
 
+    python3 scripts/deps.py              every part (make deps)
+    python3 scripts/deps.py python       only the Python environment (uv + `uv sync`): all that
+                                         `make protos` needs, so it runs with Python alone
+
 Each part says what it fetches or builds and how long it took; a part already in the cache
 is checked in milliseconds, so a second run changes nothing. A failure names the part, the
 command and the last lines it printed. Standard library only: this runs before the
@@ -146,6 +150,11 @@ def parts(t: tc.Toolchain) -> list[Part]:
 
 def main(only: list[str]) -> int:
     t = tc.Toolchain(settings.load().cache_dir)
+    known = [part.name for part in parts(t)]
+    unknown = [name for name in only if name not in known]
+    if unknown:
+        say(f"deps: no part named {', '.join(unknown)}; the parts are {', '.join(known)}", stream=sys.stderr)
+        return 2
     t.cache.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     for part in parts(t):
@@ -169,7 +178,8 @@ def main(only: list[str]) -> int:
             say(f"deps: FAILED part '{part.name}': installed, but still not found in {t.cache}", stream=sys.stderr)
             return 1
         say(f"deps: {part.name:<16} done in {time.monotonic() - began:.1f}s")
-    say(f"deps: all parts ready in {time.monotonic() - started:.1f}s (cache: {t.cache})")
+    ready = ", ".join(only) if only else "all parts"
+    say(f"deps: {ready} ready in {time.monotonic() - started:.1f}s (cache: {t.cache})")
     return 0
 
 

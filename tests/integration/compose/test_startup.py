@@ -1,5 +1,6 @@
-"""docker-compose.yml starts things in the native order, waits on real health, and runs the
-native versions of the third-party parts, configured as the native stack configures them."""
+"""docker-compose.yml starts things in the native order, waits on real health, restarts what
+crashes, builds the vidmesh image at every `up`, and runs the native versions of the
+third-party parts, configured as the native stack configures them."""
 
 from __future__ import annotations
 
@@ -9,28 +10,16 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-import pytest
-
 from mesh.dbbootstrap import SQL_FILE
 from mesh.settings import ROOT, load
 from scripts.devstack.components import Component
 from scripts.devstack.prepare import CONF
 from scripts.toolchain import GO_BINARIES, KAFKA_VERSION, Toolchain
-from tests.compose_support import ONE_SHOTS, Service, compose_name, compose_services, native_components
+from tests.integration.compose.support import ONE_SHOTS, Service, compose_name
 
 VIDMESH_IMAGE = "vidmesh:local"
 # Keys of the native kafka.properties whose values name listeners: Compose has its own.
 KAFKA_LISTENER_KEYS = {"listener.security.protocol.map", "inter.broker.listener.name"}
-
-
-@pytest.fixture(scope="module")
-def services() -> dict[str, Service]:
-    return compose_services()
-
-
-@pytest.fixture(scope="module")
-def native() -> list[Component]:
-    return native_components(load(environ={}))
 
 
 def test_every_long_running_container_has_a_healthcheck(services: dict[str, Service]) -> None:
@@ -40,6 +29,28 @@ def test_every_long_running_container_has_a_healthcheck(services: dict[str, Serv
             continue
         check = service.get("healthcheck", {})
         assert check.get("test") and not check.get("disable"), f"{name} has no healthcheck"
+
+
+def test_every_long_running_container_comes_back_after_a_crash(services: dict[str, Service]) -> None:
+    # on-failure: Docker restarts a non-zero exit (kill -9 included) with a doubling delay;
+    # a container stopped on purpose, or by a daemon restart, stays down.
+    for name, service in services.items():
+        assert service.get("restart") == ("no" if name in ONE_SHOTS else "on-failure"), name
+
+
+def test_up_builds_the_vidmesh_image_rather_than_reusing_an_old_one(services: dict[str, Service]) -> None:
+    built = {name for name, service in services.items() if "build" in service}
+    assert {"xds", "users", "gateway-config"} <= built
+    for name in built:
+        assert services[name]["pull_policy"] == "build", name
+
+
+def test_start_interval_comes_with_a_start_period(services: dict[str, Service]) -> None:
+    # `docker compose up` refuses start_interval without start_period (moby#48874); `config` does not.
+    for name, service in services.items():
+        check = service.get("healthcheck", {})
+        if "start_interval" in check:
+            assert "start_period" in check, name
 
 
 def test_start_waits_for_what_the_native_stack_waits_for(native: list[Component],

@@ -29,7 +29,7 @@ from mesh.dbbootstrap import ROLES
 from mesh.settings import load
 from scripts.devstack.prepare import POSTGRES_OS_USER, postgres_runner
 from scripts.toolchain import Toolchain
-from tests.compose_support import Service, compose_services
+from tests.integration.compose.support import Service
 
 READY_TIMEOUT_S = 30.0
 DATABASES = sorted({spec.database for spec in ROLES.values()})
@@ -40,11 +40,6 @@ class Server:
     port: int
     socket_dir: Path
     psql: Path
-
-
-@pytest.fixture(scope="module")
-def services() -> dict[str, Service]:
-    return compose_services()
 
 
 def _free_port() -> int:

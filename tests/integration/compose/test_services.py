@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -16,13 +17,14 @@ import pytest
 from bff.common.config import load_upstreams
 from mesh import config as mesh_config
 from mesh import dbbootstrap
-from mesh.settings import ROOT, Settings, load, read_env_file
+from mesh.settings import ROOT, Settings, read_env_file
 from scripts import compose_env
 from scripts.devstack.components import Component
 from scripts.devstack.vidmesh import SERVICES
-from tests.compose_support import Service, compose_name, compose_services, native_components
+from tests.integration.compose.support import ONE_SHOTS, Service, compose_name
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 # Every vidmesh process of the issue, even before the devstack lists it: Compose service -> module.
 EXPECTED = {"xds": "mesh.xds", "users": "services.users", "video-command": "services.video_command",
             "video-query": "services.video_query", "video-query-1": "services.video_query",
@@ -32,25 +34,10 @@ ROLES = {"users": "users", "video-command": "video_command", "video-query": "vid
          "notification": "notification", "email": "email"}
 
 
-@pytest.fixture(scope="module")
-def services() -> dict[str, Service]:
-    return compose_services()
-
-
-@pytest.fixture(scope="module")
-def settings() -> Settings:
-    return load(environ={})
-
-
-@pytest.fixture(scope="module")
-def native(settings: Settings) -> list[Component]:
-    return native_components(settings)
-
-
 def python_services(services: dict[str, Service]) -> dict[str, str]:
     """Compose service -> module, for the long-running vidmesh processes."""
     return {name: s["command"][2] for name, s in services.items()
-            if s["command"] and s["command"][:2] == ["python", "-m"]}
+            if s["command"] and s["command"][:2] == ["python", "-m"] and name not in ONE_SHOTS}
 
 
 def host_port(addr: str) -> tuple[str, int]:
@@ -129,6 +116,28 @@ def test_environment_passes_the_service_loaders_and_names_compose_hosts(name: st
     assert service["healthcheck"]["test"] == ["CMD", "python", "-m", "mesh.health_probe", f"127.0.0.1:{listen[1]}"]
     if name != "xds":
         assert cfg.advertise_host == name, "Consul must register an address other containers can dial"
+
+
+def test_every_instance_registers_a_name_that_resolves_to_it_alone(services: dict[str, Service]) -> None:
+    # The mesh resolves VIDMESH_ADVERTISE_HOST to an IP when it registers (Envoy's EDS and
+    # proxyless gRPC take IP literals only). Compose's DNS answers a service's name on each of
+    # its networks with its containers' addresses: one container per service, so its own.
+    registering = {name for name in python_services(services) if name != "xds"}
+    assert {"users", "video-query", "video-query-1", "mobile-bff"} <= registering
+    for name in sorted(registering):
+        service = services[name]
+        assert service["environment"]["VIDMESH_ADVERTISE_HOST"] == name and DNS_LABEL.fullmatch(name), name
+        assert "network_mode" not in service and list(service["networks"]) == ["default"], name
+        assert service.get("scale", 1) == 1 and service.get("deploy", {}).get("replicas", 1) == 1, name
+
+
+def test_every_mounted_file_and_the_build_context_exist(services: dict[str, Service]) -> None:
+    for name, service in services.items():
+        for volume in service.get("volumes", []):
+            if volume["type"] == "bind":
+                assert Path(volume["source"]).is_file(), f"{name} mounts missing {volume['source']}"
+        if "build" in service:
+            assert (Path(service["build"]["context"]) / service["build"]["dockerfile"]).is_file()
 
 
 def test_addresses_reach_what_listens_there(services: dict[str, Service]) -> None:
