@@ -35,7 +35,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv export --frozen --only-group dev --no-emit-project --quiet -o /tmp/dev-constraints.txt \
     && uv pip install --python /opt/venv/bin/python -c /tmp/dev-constraints.txt grpcio-tools mypy-protobuf
 COPY protos/ protos/
-COPY scripts/protos.py scripts/protos.py
+COPY scripts/__init__.py scripts/console.py scripts/protos.py scripts/
 RUN /opt/venv/bin/python scripts/protos.py build
 
 
