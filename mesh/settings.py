@@ -11,10 +11,13 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from mesh import topology
+
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_FILE = ROOT / "settings.env"
 
-SERVICES = ("users", "video_command", "video_query", "notification", "email", "web_bff", "mobile_bff")
+# Each service's settings keys (VIDMESH_<KEY>_PORT, _INSTANCES), in the topology's order.
+SERVICES = tuple(entry.key for entry in topology.SERVICES)
 
 
 class SettingsError(ValueError):

@@ -80,7 +80,7 @@ def _write_then_read(gateway: Gateway) -> bool:
     try:
         owner = gateway.sign_up("Heal")
         video_id, version = gateway.create_video(owner, f"after a kill {uuid.uuid4().hex[:6]}")
-        return gateway.video_page(video_id, version, owner)["video"]["card"]["videoId"] == video_id
+        return bool(gateway.video_page(video_id, version, owner)["video"]["card"]["videoId"] == video_id)
     except httpx.HTTPError as error:  # the gateway itself may still be coming back
         raise AssertionError(repr(error)) from error
 

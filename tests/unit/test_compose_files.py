@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from mesh import dbbootstrap
+from mesh import dbbootstrap, topology
 from mesh.settings import ROOT, SETTINGS_FILE, load, read_env_file
-from scripts import compose_env
+from scripts import compose_env, compose_services
 from scripts.toolchain import UV_VERSION
 from tests.dockerfile import stages
 
@@ -20,10 +20,13 @@ def test_env_file_is_what_settings_env_gives() -> None:
     assert compose_env.ENV_FILE.read_text() == compose_env.render(), "run `make compose-env`"
 
 
+def test_the_compose_services_are_what_the_topology_gives() -> None:
+    assert compose_env.COMPOSE_FILE.read_text() == compose_env.compose_text(), "run `make compose-env`"
+
+
 def test_env_derivations_follow_the_mesh_rules() -> None:
     env = read_env_file(compose_env.ENV_FILE)
-    assert set(compose_env.DB_ROLES) == set(dbbootstrap.ROLES)
-    for role in dbbootstrap.ROLES:
+    for role in topology.databases():
         assert env[dbbootstrap.password_env(role)] == dbbootstrap.password(role, environ={})
     settings = load(environ={})
     for service, count in settings.instances.items():
@@ -73,3 +76,11 @@ def test_dockerfile_builds_one_slim_non_root_image_from_the_lock() -> None:
 def test_dockerignore_keeps_local_state_out_of_the_build() -> None:
     ignored = set((ROOT / ".dockerignore").read_text().splitlines())
     assert {".git", ".venv", ".run", ".cache", "gen", ".env"} <= ignored
+
+
+def test_compose_runs_one_service_per_instance_of_every_topology_entry() -> None:
+    text = compose_services.render(load(environ={"VIDMESH_VIDEO_QUERY_INSTANCES": "3"}))
+    for entry in topology.SERVICES:
+        assert f"\n  {entry.name}:\n" in text, entry.name
+    assert "\n  video-query-2:\n" in text and "${VIDMESH_VIDEO_QUERY_2_PORT}" in text
+    assert "\n  video-query-3:\n" not in text

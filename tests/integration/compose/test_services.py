@@ -1,6 +1,6 @@
 """docker-compose.yml runs what the native stack runs: checked through the real Compose
-(`docker-compose config`, no engine needed) against scripts/devstack, settings.env and each
-service's own configuration loader."""
+(`docker-compose config`, no engine needed) against scripts/devstack, mesh/topology.py,
+settings.env and each service's own configuration loader."""
 
 from __future__ import annotations
 
@@ -16,22 +16,19 @@ import pytest
 
 from bff.common.config import load_upstreams
 from mesh import config as mesh_config
-from mesh import dbbootstrap
-from mesh.settings import ROOT, Settings, read_env_file
+from mesh import dbbootstrap, topology
+from mesh.settings import ROOT, Settings, load, read_env_file
 from scripts import compose_env
 from scripts.devstack.components import Component
-from scripts.devstack.vidmesh import SERVICES
 from tests.integration.compose.support import ONE_SHOTS, Service, compose_name
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
-# Every vidmesh process of the issue, even before the devstack lists it: Compose service -> module.
-EXPECTED = {"xds": "mesh.xds", "users": "services.users", "video-command": "services.video_command",
-            "video-query": "services.video_query", "video-query-1": "services.video_query",
-            "notification": "services.notification", "email": "services.email",
-            "web-bff": "bff.web", "mobile-bff": "bff.mobile"}
-ROLES = {"users": "users", "video-command": "video_command", "video-query": "video_query",
-         "notification": "notification", "email": "email"}
+# Every vidmesh process: Compose service -> module (the control plane, and each instance).
+EXPECTED = {"xds": "mesh.xds", **{
+    compose_name(f"{entry.name}-{n}"): entry.command[2]
+    for entry in topology.SERVICES for n in range(load(environ={}).instances[entry.key])}}
+ROLES = {entry.name: entry.database.role for entry in topology.SERVICES if entry.database}
 
 
 def python_services(services: dict[str, Service]) -> dict[str, str]:
@@ -80,12 +77,12 @@ def test_every_module_compose_runs_exists(module: str) -> None:
 
 def test_instances_follow_the_settings(settings: Settings, services: dict[str, Service]) -> None:
     modules = python_services(services)
-    for vs in SERVICES:
-        names = [name for name, module in modules.items() if module == vs.module]
-        wanted = [vs.name, *(f"{vs.name}-{n}" for n in range(1, settings.instances[vs.setting]))]
-        assert sorted(names) == sorted(wanted), vs.name
+    for entry in topology.SERVICES:
+        names = [name for name, module in modules.items() if module == entry.command[2]]
+        wanted = [entry.name, *(f"{entry.name}-{n}" for n in range(1, settings.instances[entry.key]))]
+        assert sorted(names) == sorted(wanted), entry.name
         ports = [int(services[name]["environment"]["VIDMESH_GRPC_PORT"]) for name in wanted]
-        assert ports == settings.instance_ports(vs.setting)
+        assert ports == settings.instance_ports(entry.key)
     assert sorted(n for n, m in modules.items() if m == "services.video_query") == [
         "video-query", *(f"video-query-{n}" for n in range(1, settings.instances["video_query"]))]
 
@@ -155,14 +152,11 @@ def test_database_url_is_the_bootstrap_role(name: str, services: dict[str, Servi
     url = urlsplit(services[name]["environment"]["VIDMESH_DATABASE_URL"])
     role = ROLES[name]
     assert (url.username, url.hostname, url.port, url.path) == (role, "postgres", 5432,
-                                                               f"/{dbbootstrap.ROLES[role].database}")
-    # The init step and the one-shot set the password the service connects with.
+                                                               f"/{topology.databases()[role].name}")
+    # The bootstrap sets the password the service connects with.
     expected = dbbootstrap.password(role, environ={})
-    for initialiser in ("postgres", "db-init"):
-        assert services[initialiser]["environment"][dbbootstrap.password_env(role)] == expected
+    assert services["db-init"]["environment"][dbbootstrap.password_env(role)] == expected
     assert url.password == expected
-    natively = {vs.name: vs.database_role for vs in SERVICES}
-    assert natively.get(name, role) == role
 
 
 def test_published_ports_bind_loopback_with_the_settings_numbers(settings: Settings,
@@ -172,9 +166,9 @@ def test_published_ports_bind_loopback_with_the_settings_numbers(settings: Setti
                 ("kafka", 9094): settings.kafka_port, ("mailpit", 1025): settings.smtp_port,
                 ("mailpit", 8025): int(read_env_file(compose_env.ENV_FILE)["VIDMESH_MAIL_UI_PORT"]),
                 ("xds", 18000): settings.xds_port}
-    for vs in SERVICES:
-        for n, port in enumerate(settings.instance_ports(vs.setting)):
-            expected[(compose_name(f"{vs.name}-{n}"), port)] = port
+    for entry in topology.SERVICES:
+        for n, port in enumerate(settings.instance_ports(entry.key)):
+            expected[(compose_name(f"{entry.name}-{n}"), port)] = port
     published = {(name, p["target"]): p for name, s in services.items() for p in s.get("ports", [])}
     assert expected.keys() <= published.keys()
     for key, port in published.items():
