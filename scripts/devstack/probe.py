@@ -38,7 +38,7 @@ def kafka(address: str) -> bool:
         sock.sendall(struct.pack(">i", len(body)) + body)
         (size,) = struct.unpack(">i", _read_exactly(sock, 4))
         correlation, error_code = struct.unpack(">ih", _read_exactly(sock, size)[:6])
-    return correlation == CORRELATION_ID and error_code == 0
+    return bool(correlation == CORRELATION_ID and error_code == 0)
 
 
 def smtp(address: str) -> bool:
