@@ -35,6 +35,7 @@ class Registration:
     port: int
     version: str
     proto_package: str
+    health_service: str = ""  # the grpc.health.v1 service Consul's check asks about ("" = the server)
 
     @property
     def service_id(self) -> str:
@@ -52,10 +53,11 @@ class Registration:
         return {"version": self.version, "proto_package": self.proto_package, "hostname": self.host}
 
     def check(self, address: str) -> dict[str, Any]:
-        """The gRPC health check Consul runs against the whole server (service "") at `address`."""
+        """The gRPC health check Consul runs at `address`, naming the service's health entry."""
+        target = f"{address}:{self.port}" + (f"/{self.health_service}" if self.health_service else "")
         return dict(
             consul.Check.grpc(
-                f"{address}:{self.port}",
+                target,
                 CHECK_INTERVAL,
                 timeout=CHECK_TIMEOUT,
                 deregister=DEREGISTER_CRITICAL_AFTER,
