@@ -15,6 +15,7 @@ help:
 	@echo "make status   pid, address, health and memory of every process"
 	@echo "make logs     the last lines of every log (make logs ARGS=-f to follow)"
 	@echo "make test     unit, integration and e2e tests against a real stack"
+	@echo "make unit     the unit tests alone: no stack, no real binary, seconds"
 	@echo "make protos   Python stubs and descriptor sets from protos/ into gen/ (never committed)"
 	@echo "make demo     a guided tour of the six patterns against the running stack (make start first)"
 	@echo "make bench    benchmarks: speed and memory tables next to their targets"
@@ -53,6 +54,10 @@ status:
 
 logs:
 	@$(STACK) logs $(ARGS)
+
+# The unit tests start nothing (tests/unit/conftest.py refuses the stack).
+unit: protos
+	@$(PYTHON) -m pytest -q tests/unit
 
 # Starts the stack (or reuses a healthy one), runs every test, stops what it started.
 test: deps protos
