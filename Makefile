@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack)
 
-.PHONY: help deps python-env protos up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
+.PHONY: help deps python-env protos unit up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
