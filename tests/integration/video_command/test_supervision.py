@@ -87,7 +87,7 @@ def _published(bootstrap_servers: str, topic: str, want: int, timeout: float = 6
 async def test_a_crashed_relay_is_restarted_and_no_event_is_lost(instance: Running[VideoCommand],
                                                                   settings: Settings) -> None:
     relay = instance.parts.relay
-    relay._publish_batch = crash_once(relay._publish_batch)  # type: ignore[method-assign]
+    relay._publish_batch = crash_once(relay._publish_batch)  # type: ignore[method-assign,assignment]
     with structlog.testing.capture_logs() as logs:
         created = [await instance.parts.handlers.create(c.CreateVideo(str(uuid.uuid4()), str(uuid.uuid4()),
                                                                       f"kept {n}", "", 30, (), ""))
