@@ -1,4 +1,5 @@
-"""A BFF with a domain service gone: an optional part degrades the page, the core fails it.
+"""A BFF with a domain service gone: an optional part degrades the page, the core fails it;
+with no control plane at all it is still SERVING and answers, UNAVAILABLE, in time.
 
 Each test starts its own victim instance (under a name of its own) and BFFs pointed at it,
 so taking the victim away leaves the module's other tests untouched.
@@ -6,6 +7,7 @@ so taking the victim away leaves the module's other tests untouched.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,10 +17,13 @@ import grpc.aio
 import pytest
 from vidmesh.mobilebff.v1 import mobile_bff_service_pb2 as mobile
 from vidmesh.webbff.v1 import web_bff_service_pb2 as web
+from vidmesh.webbff.v1 import web_bff_service_pb2_grpc as web_grpc
 
+from bff.common.deadlines import READ_S
 from tests.integration.bff.conftest import Domain, start_bffs, stubs
 from tests.integration.bff.helpers import CALL_TIMEOUT_S as T
 from tests.integration.bff.helpers import as_user, register
+from tests.support_xds import free_port
 
 
 async def test_home_answers_without_its_count_when_notification_is_killed(domain: Domain) -> None:
@@ -66,3 +71,20 @@ async def test_pages_are_unavailable_when_video_query_is_gone(domain: Domain) ->
     finally:
         started.stop(web_bff)
         started.stop(mobile_bff)
+
+
+async def test_without_a_control_plane_a_bff_is_serving_and_answers_unavailable_in_time(domain: Domain) -> None:
+    started = domain.mesh
+    nowhere = f"127.0.0.1:{free_port()}"  # no control plane listens there
+    lost = started.start_bff("web", started.name("web-bff-noxds"), domain.upstreams(),
+                             VIDMESH_XDS_ADDR=nowhere, GRPC_XDS_BOOTSTRAP="")  # its own bootstrap, naming nowhere
+    try:
+        started.wait_passing(lost)  # Consul's gRPC check passes: it says SERVING
+        async with grpc.aio.insecure_channel(lost.address) as channel:
+            began = time.monotonic()
+            with pytest.raises(grpc.aio.AioRpcError) as raised:
+                await web_grpc.WebBffServiceStub(channel).GetHome(web.GetHomeRequest(), timeout=T)
+            assert raised.value.code() == grpc.StatusCode.UNAVAILABLE, raised.value.details()
+            assert time.monotonic() - began < READ_S + 1, "the page waited past its own read budget"
+    finally:
+        started.stop(lost)
