@@ -34,7 +34,7 @@ from confluent_kafka.admin import AdminClient
 
 from mesh import topology
 from mesh.dbbootstrap import service_dsn
-from mesh.kafka import dlq_topic
+from mesh.kafka import dlq_topic, ensure_topics
 from mesh.settings import ROOT, Settings
 
 START_TIMEOUT_S = 90.0
@@ -173,7 +173,9 @@ class Mesh:
 
 
 def start_at_end(bootstrap: str, group: str, topics: tuple[str, ...]) -> None:
-    """Commit the topics' current ends as `group`'s offsets, so it reads only what comes next."""
+    """Commit the topics' current ends as `group`'s offsets, so it reads only what comes next
+    (topics nobody has written yet are created first)."""
+    ensure_topics(bootstrap, dict.fromkeys(topics, topology.EVENT_PARTITIONS))
     probe = Consumer({"bootstrap.servers": bootstrap, "group.id": f"{group}-probe"})
     try:
         metadata = probe.list_topics(timeout=KAFKA_TIMEOUT_S)
