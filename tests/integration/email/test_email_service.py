@@ -60,6 +60,7 @@ async def test_notification_before_the_registration_is_mailed_once_the_address_a
     welcome = registered(user)
     await asyncio.to_thread(produce, service.bootstrap, service.topic(USERS_EVENTS), [welcome])
     await wait_until(lambda: mails(stack, notification), "the notification email")
+    await wait_until(lambda: mails(stack, welcome), "the welcome")  # queued after it, so sent after it
     assert (await mails(stack, notification), await mails(stack, welcome)) == (1, 1)
     assert {e.to_address for e in await sent_to(service, user)} == {f"{user}@example.test"}
 
