@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -39,6 +40,10 @@ class ServiceConfig:
     topic_prefix: str = ""  # put before every topic name: tests run beside the stack's topics
     register: bool = True  # register in Consul (a tool or a test may serve unregistered)
     retention_s: float = 86400.0  # how long request ids, inbox rows and sent outbox rows are kept
+    mtls: bool = True  # mutual TLS with certificates from Consul's CA, and intentions, on every call
+    health_port: int = 0  # grpc.health.v1 in plaintext, on the listen host (0 = any free port)
+    certs_dir: str = ""  # where the process writes its identity's files (a folder of its own inside)
+    xds_mtls_addr: str = "127.0.0.1:18443"  # the control plane's ADS over mutual TLS (Envoy)
 
     @property
     def consul_host_port(self) -> tuple[str, int]:
@@ -95,6 +100,10 @@ def load(
         topic_prefix=get("VIDMESH_TOPIC_PREFIX", ""),
         register=_flag(get("VIDMESH_CONSUL_REGISTER", "true"), "VIDMESH_CONSUL_REGISTER"),
         retention_s=_seconds(get("VIDMESH_RETENTION_SECONDS", "86400"), "VIDMESH_RETENTION_SECONDS"),
+        mtls=_flag(get("VIDMESH_MTLS", "true"), "VIDMESH_MTLS"),
+        health_port=_port(get("VIDMESH_HEALTH_PORT", "0"), "VIDMESH_HEALTH_PORT"),
+        certs_dir=get("VIDMESH_CERTS_DIR", os.path.join(tempfile.gettempdir(), "vidmesh-certs")),
+        xds_mtls_addr=get("VIDMESH_XDS_MTLS_ADDR", "127.0.0.1:18443"),
     )
 
 

@@ -1,7 +1,8 @@
 """Server interceptors every vidmesh service runs, outermost first:
 
 1. AccessLogInterceptor: binds the call's trace (W3C `traceparent`), logs one line per call
-   with method, code, duration_ms and peer.
+   with method, code, duration_ms, peer and caller (its SPIFFE id, under mutual TLS).
+   (mesh/authz.py's AuthorizationInterceptor comes next when the server runs mutual TLS.)
 2. ErrorInterceptor: domain errors become their status (mesh.errors, the one table); any
    other exception is a bug: INTERNAL with a generic message, the details only in the log.
 3. DeadlineInterceptor: refuses a call whose deadline has already passed and bounds every
@@ -28,6 +29,7 @@ import structlog
 from google.protobuf.message import Message
 
 from mesh import log, validation
+from mesh.authz import peer_spiffe_id
 from mesh.errors import DomainError, internal_status, to_grpc_status
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
@@ -138,14 +140,15 @@ class AccessLogInterceptor(WrappingInterceptor):
             code = context.code() or grpc.StatusCode.UNKNOWN
             raise
         finally:
-            _log_call(info, code, (time.perf_counter() - started) * 1000, context.peer())
+            _log_call(info, code, (time.perf_counter() - started) * 1000, context)
             log.reset_traceparent(token)
 
 
-def _log_call(info: CallInfo, code: grpc.StatusCode, duration_ms: float, peer: str) -> None:
+def _log_call(info: CallInfo, code: grpc.StatusCode, duration_ms: float, context: Context) -> None:
     bug = code in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.DATA_LOSS)
     emit = _log.error if bug else _log.info
-    emit("rpc", method=info.method, code=code.name, duration_ms=round(duration_ms, 2), peer=peer)
+    emit("rpc", method=info.method, code=code.name, duration_ms=round(duration_ms, 2), peer=context.peer(),
+         caller=peer_spiffe_id(context))
 
 
 class ErrorInterceptor(WrappingInterceptor):

@@ -105,6 +105,8 @@ def configure(service_name: str, level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)
+    # httpx logs every request at info: the blocking queries to Consul would fill the log.
+    logging.getLogger("httpx").setLevel(max(numeric, logging.WARNING))
 
 
 def get_logger(name: str | None = None, **initial: Any) -> structlog.typing.FilteringBoundLogger:

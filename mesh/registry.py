@@ -36,6 +36,8 @@ class Registration:
     version: str
     proto_package: str
     health_service: str = ""  # the grpc.health.v1 service Consul's check asks about ("" = the server)
+    health_port: int = 0  # where health is served in plaintext (0: on `port`, the API's own)
+    identity: str = ""  # the service its certificate names (the SPIFFE id's last part), if it has one
 
     @property
     def service_id(self) -> str:
@@ -49,12 +51,16 @@ class Registration:
 
     @property
     def meta(self) -> dict[str, str]:
-        """Service metadata: version, the proto package it serves and the advertised host."""
-        return {"version": self.version, "proto_package": self.proto_package, "hostname": self.host}
+        """Service metadata: version, the proto package it serves, the advertised host and the
+        identity a client must find in its certificate."""
+        meta = {"version": self.version, "proto_package": self.proto_package, "hostname": self.host}
+        return {**meta, "identity": self.identity} if self.identity else meta
 
     def check(self, address: str) -> dict[str, Any]:
-        """The gRPC health check Consul runs at `address`, naming the service's health entry."""
-        target = f"{address}:{self.port}" + (f"/{self.health_service}" if self.health_service else "")
+        """The gRPC health check Consul runs at `address` (on the plaintext health port: Consul
+        has no client certificate), naming the service's health entry."""
+        port = self.health_port or self.port
+        target = f"{address}:{port}" + (f"/{self.health_service}" if self.health_service else "")
         return dict(
             consul.Check.grpc(
                 target,

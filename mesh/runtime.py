@@ -10,8 +10,11 @@
 
 Life of a process, as MESH.md states it for every language:
 1. the configuration is read once and logs are configured; a bad setting exits naming it;
-2. the bootstrap runs: migrations, pools, servicers; it declares workers and checks;
-3. the gRPC server binds, serves health (NOT_SERVING) and reflection, registers in Consul;
+2. its identity comes from Consul's CA and the intentions that say who may call it are read
+   (mesh/mtls.py); then the bootstrap runs: migrations, pools, servicers; it declares
+   workers and checks;
+3. the gRPC server binds with mutual TLS, serves health (NOT_SERVING) and reflection, and
+   health alone in plaintext on its health port, and registers in Consul;
    the workers start under supervision (mesh/supervisor.py), the topics the process writes
    and reads are ensured in the background (Kafka down delays events; it does not stop a
    start), and the retention loop keeps the mesh tables bounded;
@@ -40,7 +43,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from mesh import config as mesh_config
 from mesh import log as mesh_log
-from mesh import migrations, topology
+from mesh import migrations, mtls, topology
 from mesh.backoff import Backoff, pause
 from mesh.blocking import in_daemon_thread
 from mesh.consumer import Handler, IdempotentConsumer
@@ -49,7 +52,7 @@ from mesh.kafka import ensure_topics
 from mesh.outbox import OutboxRelay
 from mesh.registry import ConsulRegistry
 from mesh.retention import Retention
-from mesh.server import NOT_SERVING, SERVING, DependencyCheck, Server, Service
+from mesh.server import NOT_SERVING, SERVING, DependencyCheck, Security, Server, Service
 from mesh.supervisor import Supervisor, Worker, health_name
 
 P = TypeVar("P")
@@ -72,6 +75,7 @@ class Runtime:
         self.stopping = asyncio.Event()
         self.supervisor = Supervisor(self._report_worker)
         self.server: Server | None = None
+        self.security: Security | None = None  # set by mesh.mtls.secure() before the bootstrap runs
         self._services: list[Service] = []
         self._checks: list[DependencyCheck] = []
         self._workers: list[Worker] = []
@@ -142,7 +146,7 @@ class Runtime:
         """Serve, register and start the workers; returns the port."""
         registry = ConsulRegistry(*self.config.consul_host_port) if self.config.register else None
         checks = [*self._checks, self._critical_workers_run]
-        self.server = Server(self.config, self._services, checks=checks, registry=registry)
+        self.server = Server(self.config, self._services, checks=checks, registry=registry, security=self.security)
         port = await self.server.start()
         if self._topics:
             self.supervisor.start(Worker(name="kafka-topics", run=self._ensure_topics, once=True))
@@ -251,6 +255,7 @@ async def running(entry: topology.Service, bootstrap: Bootstrap[P], environ: Map
                                      required=["VIDMESH_DATABASE_URL"] if entry.database else [])
     runtime = Runtime(cfg, entry, env)
     try:
+        runtime.security = await mtls.secure(runtime)
         parts = await bootstrap(runtime)
         await runtime.start()
         yield Running(runtime, parts)

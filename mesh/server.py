@@ -3,7 +3,11 @@ reflection, Consul, shutdown.
 
 Life of an instance:
 1. bind VIDMESH_GRPC_HOST:VIDMESH_GRPC_PORT (0 = any free port; the real one is read back),
-   serve grpc.health.v1 (NOT_SERVING) and server reflection, register in Consul;
+   with mutual TLS when it is given `security` (every call then needs a client certificate
+   from the CA and an intention that allows its identity, mesh/authz.py), serve
+   grpc.health.v1 (NOT_SERVING) and server reflection there, and health alone in plaintext
+   on VIDMESH_HEALTH_PORT of the same host, for Consul's check and the stack's prober, which
+   have no certificate; register in Consul;
 2. while all dependency checks pass, health says SERVING and Consul's check passes; a failing
    check flips it back to NOT_SERVING (checked every `check_interval` seconds);
 3. on SIGTERM/SIGINT: NOT_SERVING everywhere, deregister, wait `drain_s` so routers catch up,
@@ -26,7 +30,9 @@ from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from mesh.authz import AuthorizationInterceptor, Authorizer
 from mesh.config import ServiceConfig
+from mesh.identity import Identity
 from mesh.interceptors import default_interceptors
 from mesh.registry import ConsulRegistry, Registration
 
@@ -52,6 +58,16 @@ class Service:
         return self.descriptor.full_name
 
 
+@dataclass(frozen=True)
+class Security:
+    """Mutual TLS for a server: the credentials it binds with, who decides each call, and the
+    identity it presents (its service is told to Consul, so that clients expect it)."""
+
+    credentials: grpc.ServerCredentials
+    authorizer: Authorizer
+    identity: Identity
+
+
 class Server:
     """A running service instance; use `async with Server(...)` or `serve(...)`."""
 
@@ -63,18 +79,20 @@ class Server:
         checks: Sequence[DependencyCheck] = (),
         registry: ConsulRegistry | None = None,
         check_interval: float = 2.0,
+        security: Security | None = None,
     ) -> None:
         if not services:
             raise ValueError("a server needs at least one service")
         self.config, self.services, self.checks = config, list(services), list(checks)
-        self.registry, self.check_interval = registry, check_interval
-        self.port = 0
+        self.registry, self.check_interval, self.security = registry, check_interval, security
+        self.port = self.health_port = 0
         self.health = health.aio.HealthServicer()
-        self.grpc = grpc.aio.server(
-            interceptors=default_interceptors(config.max_rpc_s),
-            # Without this, a second process on a fixed port would share it silently.
-            options=[("grpc.so_reuseport", 0)],
-        )
+        interceptors: list[grpc.aio.ServerInterceptor] = [*default_interceptors(config.max_rpc_s)]
+        if security is not None:  # right inside the access log, so a refusal is logged as a call
+            interceptors.insert(1, AuthorizationInterceptor(security.authorizer))
+        # so_reuseport 0: without it, a second process on a fixed port would share it silently.
+        self.grpc = grpc.aio.server(interceptors=interceptors, options=[("grpc.so_reuseport", 0)])
+        self.health_grpc = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         self._monitor: asyncio.Task[None] | None = None
 
     @property
@@ -82,28 +100,34 @@ class Server:
         """How this instance appears in Consul (known once the port is bound)."""
         config, package = self.config, self.services[0].descriptor.file.package
         return Registration(config.service_name, config.advertise_host, self.port, config.version, package,
-                            health_service=self.services[0].name)
+                            health_service=self.services[0].name, health_port=self.health_port,
+                            identity=self.security.identity.service if self.security else "")
 
     async def start(self) -> int:
         """Bind, start serving (NOT_SERVING until the checks pass) and register; returns the port."""
         for service in self.services:
             service.add_to_server(service.servicer, self.grpc)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.health_grpc)
         names = [service.name for service in self.services]
         reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], self.grpc)
+        reflection.enable_server_reflection([health.SERVICE_NAME, reflection.SERVICE_NAME], self.health_grpc)
         for name in ["", *names]:
             await self.health.set(name, NOT_SERVING)
-        self.port = self._bind()
+        self.port = self._bind(self.grpc, self.config.grpc_port, self.security.credentials if self.security else None)
+        self.health_port = self._bind(self.health_grpc, self.config.health_port, None)
         await self.grpc.start()
-        _log.info("serving", host=self.config.grpc_host, port=self.port, services=names)
+        await self.health_grpc.start()
+        _log.info("serving", host=self.config.grpc_host, port=self.port, health_port=self.health_port,
+                  mtls=self.security is not None, services=names)
         await self._register()
         self._monitor = asyncio.create_task(self._watch_dependencies(names), name="dependency-checks")
         return self.port
 
-    def _bind(self) -> int:
-        address = f"{self.config.grpc_host}:{self.config.grpc_port}"
+    def _bind(self, server: grpc.aio.Server, port_wanted: int, credentials: grpc.ServerCredentials | None) -> int:
+        address = f"{self.config.grpc_host}:{port_wanted}"
         try:
-            port = self.grpc.add_insecure_port(address)
+            port = server.add_secure_port(address, credentials) if credentials else server.add_insecure_port(address)
         except RuntimeError as error:
             raise OSError(f"cannot bind {address}: {error}") from error
         if not port:
@@ -172,7 +196,7 @@ class Server:
 
     async def stop(self, grace: float) -> None:
         """Stop taking calls; in-flight ones get `grace` seconds to finish."""
-        await self.grpc.stop(grace)
+        await asyncio.gather(self.grpc.stop(grace), self.health_grpc.stop(0))
         _log.info("server stopped")
 
     async def __aenter__(self) -> Server:
