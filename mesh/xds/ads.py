@@ -23,7 +23,10 @@ from envoy.service.discovery.v3 import ads_pb2_grpc, discovery_pb2
 from google.protobuf import any_pb2
 from google.protobuf.message import Message
 
+from mesh.authz import peer_spiffe_id
+from mesh.spiffe import NotAServiceId, SpiffeId
 from mesh.xds import resources
+from mesh.xds.security import MeshTls, Peer
 from mesh.xds.snapshot import Snapshot, SnapshotStore
 
 log = structlog.get_logger(__name__)
@@ -63,21 +66,28 @@ def _pack(item: Message) -> any_pb2.Any:
     return packed
 
 
-def _resources(snapshot: Snapshot, type_url: str, names: frozenset[str] | None) -> list[Message]:
-    # api_listeners are for proxyless gRPC clients, which always name their target; an
-    # Envoy asking LDS by wildcard gets none (its own listeners are static).
-    if type_url == resources.LISTENER and names is None:
-        return []
-    return resources.build(snapshot, type_url, names)
+def _client_identity(context: _Context) -> str | None:
+    """The service the client's certificate names; None without one (the plaintext port)."""
+    uri = peer_spiffe_id(context)
+    try:
+        return SpiffeId.parse(uri).service if uri else None
+    except NotAServiceId:
+        return None
 
 
 class AdsStream:
-    """One ADS stream: the client's subscriptions and what it was last sent, per type."""
+    """One ADS stream: the client's subscriptions and what it was last sent, per type.
 
-    def __init__(self, store: SnapshotStore, peer: str, closing: asyncio.Event | None = None) -> None:
+    `identity` is the service the client's certificate names (None on the plaintext port);
+    what kind of client it is (Envoy or proxyless gRPC) its node says in its first request."""
+
+    def __init__(self, store: SnapshotStore, peer: str, closing: asyncio.Event | None = None, *,
+                 tls: MeshTls | None = None, identity: str | None = None) -> None:
         self._store = store
         self._peer = peer
         self._closing = closing or asyncio.Event()
+        self._tls, self._identity = tls, identity
+        self._agent = ""
         self._node = ""
         self._watches: dict[str, _Watch] = {}
         self._wake = asyncio.Event()
@@ -85,6 +95,7 @@ class AdsStream:
     def on_request(self, request: discovery_pb2.DiscoveryRequest) -> None:
         """Apply one request: subscribe, ACK, NACK, or ignore it when its nonce is stale."""
         self._node = request.node.id or self._node
+        self._agent = request.node.user_agent_name or self._agent
         watch = self._watches.get(request.type_url)
         if watch is None or not request.response_nonce:
             self._watches[request.type_url] = _Watch(_names(request))
@@ -105,14 +116,21 @@ class AdsStream:
         if names != watch.names:
             watch.names, watch.due = names, True
 
+    def _resources(self, snapshot: Snapshot, type_url: str, names: frozenset[str] | None) -> list[Message]:
+        # api_listeners are for proxyless gRPC clients, which always name their target; an
+        # Envoy asking LDS by wildcard gets none (its own listeners are static).
+        if type_url == resources.LISTENER and names is None:
+            return []
+        return resources.build(snapshot, type_url, names, peer=Peer.of(self._agent, self._identity), tls=self._tls)
+
     def due(self, snapshot: Snapshot) -> list[discovery_pb2.DiscoveryResponse]:
-        """The responses this stream is owed for `snapshot`, clusters first."""
+        """The responses this stream is owed for `snapshot`, secrets and clusters first."""
         owed = []
         known = [t for t in resources.TYPE_ORDER if t in self._watches]
         ordered = known + sorted(set(self._watches) - set(known))
         for type_url in ordered:
             watch = self._watches[type_url]
-            items = _resources(snapshot, type_url, watch.names)
+            items = self._resources(snapshot, type_url, watch.names)
             version = _version(items)
             if (watch.due or version != watch.version) and version != watch.rejected:
                 watch.version, watch.nonce, watch.due = version, secrets.token_hex(8), False
@@ -166,20 +184,23 @@ class AdsStream:
 
 
 class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer):  # type: ignore[misc]
-    """Serves the snapshot store to Envoy (CDS/EDS) and proxyless gRPC (LDS/RDS/CDS/EDS);
-    every stream ends once `closing` is set."""
+    """Serves the snapshot store to Envoy (SDS/CDS/EDS) and proxyless gRPC (LDS/RDS/CDS/EDS),
+    with clusters over mutual TLS when `tls` is given; every stream ends once `closing` is set."""
 
-    def __init__(self, store: SnapshotStore, closing: asyncio.Event | None = None) -> None:
+    def __init__(self, store: SnapshotStore, closing: asyncio.Event | None = None, tls: MeshTls | None = None) -> None:
         self._store = store
         self._closing = closing or asyncio.Event()
+        self._tls = tls
 
     async def StreamAggregatedResources(
         self, request_iterator: AsyncIterator[discovery_pb2.DiscoveryRequest], context: _Context
     ) -> AsyncIterator[discovery_pb2.DiscoveryResponse]:
         """State-of-the-world ADS: one stream carries every type a client asks for."""
-        log.info("xds stream opened", peer=context.peer())
+        identity = _client_identity(context)
+        log.info("xds stream opened", peer=context.peer(), identity=identity)
+        stream = AdsStream(self._store, context.peer(), self._closing, tls=self._tls, identity=identity)
         try:
-            async for response in AdsStream(self._store, context.peer(), self._closing).run(request_iterator):
+            async for response in stream.run(request_iterator):
                 yield response
         finally:
             log.info("xds stream closed", peer=context.peer())

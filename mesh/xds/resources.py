@@ -1,12 +1,21 @@
 """Pure builders: a snapshot of healthy instances in, Envoy v3 xDS resources out.
 
 Per Consul service `name`: a Cluster `name` (EDS over ADS, round robin, HTTP/2, outlier
-detection), its ClusterLoadAssignment, and for proxyless gRPC clients a Listener `name`
-whose api_listener routes (RDS, RouteConfiguration `name`) everything to that cluster.
+detection, mutual TLS expecting the SPIFFE ids of its instances, mesh/xds/security.py), its
+ClusterLoadAssignment, and for proxyless gRPC clients a Listener `name` whose api_listener
+routes (RDS, RouteConfiguration `name`) everything to that cluster. Envoy also gets its
+certificate and the roots as SDS Secrets.
+
+A proxyless client may also name one instance, `<identity>@<host>:<port>`
+(mesh.xds.bootstrap.channel_to): it gets the same four resources for that address alone,
+expecting the certificate of `identity`, whether or not the instance is registered. That is how
+tests and tools reach a given instance over mutual TLS: grpc can check a SPIFFE id only
+through xDS.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Sequence
 
 from envoy.config.cluster.v3 import cluster_pb2, outlier_detection_pb2
@@ -20,14 +29,21 @@ from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2
 from google.protobuf import any_pb2, duration_pb2, wrappers_pb2
 from google.protobuf.message import Message
 
+from mesh.addresses import Resolver, Unresolvable
+from mesh.xds.security import GRPC, MeshTls, Peer
 from mesh.xds.snapshot import Instance, Snapshot
 
 LISTENER = "type.googleapis.com/envoy.config.listener.v3.Listener"
 ROUTE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration"
 CLUSTER = "type.googleapis.com/envoy.config.cluster.v3.Cluster"
 ENDPOINT = "type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment"
-# Make before break: a client learns a cluster before its endpoints, a route before its use.
-TYPE_ORDER = (CLUSTER, ENDPOINT, LISTENER, ROUTE)
+SECRET = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret"
+# Make before break: a client learns a secret before the cluster that uses it, a cluster
+# before its endpoints, a route before its use.
+TYPE_ORDER = (SECRET, CLUSTER, ENDPOINT, LISTENER, ROUTE)
+# One instance by address: `video-query@127.0.3.2:7031` (identity, host or IP, port).
+ADDRESSED = re.compile(r"(?P<identity>[a-z0-9][a-z0-9-]*)@(?P<host>[A-Za-z0-9.-]+):(?P<port>[0-9]{1,5})")
+GRPC_PEER = Peer(GRPC)
 
 HTTP_PROTOCOL_OPTIONS = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 # Proxyless gRPC ignores a LocalityLbEndpoints without a locality or with weight 0.
@@ -71,8 +87,9 @@ def _outlier_detection() -> outlier_detection_pb2.OutlierDetection:
     )
 
 
-def cluster(name: str) -> cluster_pb2.Cluster:
-    """An EDS cluster for service `name`: endpoints over ADS, round robin, gRPC over HTTP/2."""
+def cluster(name: str, transport_socket: base_pb2.TransportSocket | None = None) -> cluster_pb2.Cluster:
+    """An EDS cluster for service `name`: endpoints over ADS, round robin, gRPC over HTTP/2,
+    over `transport_socket` (mutual TLS) when given."""
     result = cluster_pb2.Cluster(
         name=name,
         type=cluster_pb2.Cluster.EDS,
@@ -82,6 +99,8 @@ def cluster(name: str) -> cluster_pb2.Cluster:
         outlier_detection=_outlier_detection(),
     )
     result.typed_extension_protocol_options[HTTP_PROTOCOL_OPTIONS].CopyFrom(_http2_options())
+    if transport_socket is not None:
+        result.transport_socket.CopyFrom(transport_socket)
     return result
 
 
@@ -128,21 +147,44 @@ def route_config(name: str) -> route_pb2.RouteConfiguration:
     return route_pb2.RouteConfiguration(name=name, virtual_hosts=[host])
 
 
-_BUILDERS: dict[str, Callable[[Snapshot, str], Message]] = {
-    CLUSTER: lambda _, name: cluster(name),
-    ENDPOINT: lambda snapshot, name: load_assignment(name, snapshot.services[name]),
-    LISTENER: lambda _, name: api_listener(name),
-    ROUTE: lambda _, name: route_config(name),
-}
+def addressed(names: Collection[str], resolver: Resolver) -> dict[str, tuple[Instance, ...]]:
+    """The one-instance services among `names` (`<identity>@<host>:<port>`), each with its
+    instance; a host that resolves nowhere, or a port out of range, names nothing."""
+    found: dict[str, tuple[Instance, ...]] = {}
+    for name in names:
+        match = ADDRESSED.fullmatch(name)
+        if match is None or not 0 < int(match["port"]) < 65536:
+            continue
+        try:
+            address = resolver.resolve(match["host"])
+        except Unresolvable:
+            continue
+        found[name] = (Instance(address, int(match["port"]), match["identity"]),)
+    return found
 
 
-def build(snapshot: Snapshot, type_url: str, names: Collection[str] | None) -> list[Message]:
-    """The resources of `type_url` a client subscribed to (`names`; None = all), sorted by name.
+def build(snapshot: Snapshot, type_url: str, names: Collection[str] | None, *,
+          peer: Peer = GRPC_PEER, tls: MeshTls | None = None) -> list[Message]:
+    """The resources of `type_url` a client subscribed to (`names`; None = all), sorted by name;
+    its clusters use mutual TLS in `peer`'s dialect when `tls` is given (None: mTLS is off).
 
     A name the snapshot does not know is left out: in the state of the world that tells the
     client it does not exist (or no longer does).
     """
-    if type_url not in _BUILDERS:
+    if type_url == SECRET:
+        secrets = tls.secrets(peer) if tls else {}
+        return [secrets[name] for name in sorted(secrets) if names is None or name in names]
+    services = dict(snapshot.services)
+    if names is not None:
+        services.update(addressed(set(names) - set(services), Resolver.from_env()))
+    view = Snapshot.of(services)
+    wanted = view.services.keys() if names is None else [n for n in view.services if n in names]
+    builders: dict[str, Callable[[str], Message]] = {
+        CLUSTER: lambda name: cluster(name, tls.transport_socket(peer.flavour, view.identities(name)) if tls else None),
+        ENDPOINT: lambda name: load_assignment(name, view.services[name]),
+        LISTENER: api_listener,
+        ROUTE: route_config,
+    }
+    if type_url not in builders:
         return []
-    wanted = snapshot.services.keys() if names is None else [n for n in snapshot.services if n in names]
-    return [_BUILDERS[type_url](snapshot, name) for name in sorted(wanted)]
+    return [builders[type_url](name) for name in sorted(wanted)]

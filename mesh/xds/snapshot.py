@@ -16,10 +16,12 @@ from types import MappingProxyType
 
 @dataclass(frozen=True, order=True)
 class Instance:
-    """One healthy instance of a service: where to send its traffic."""
+    """One healthy instance of a service: where to send its traffic, and the identity its
+    certificate names (its registration's `identity` metadata; "" when it gave none)."""
 
     address: str
     port: int
+    identity: str = ""
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,13 @@ class Snapshot:
         for name, instances in self.services.items():
             digest.update(f"{name}\n".encode())
             for instance in instances:
-                digest.update(f" {instance.address}:{instance.port}\n".encode())
+                digest.update(f" {instance.address}:{instance.port} {instance.identity}\n".encode())
         return digest.hexdigest()[:16]
+
+    def identities(self, name: str) -> list[str]:
+        """The identities a client of `name` may find in its servers' certificates: those its
+        instances registered, else the service's own name."""
+        return sorted({instance.identity for instance in self.services.get(name, ()) if instance.identity}) or [name]
 
 
 Listener = Callable[[Snapshot], None]
@@ -84,6 +91,12 @@ class SnapshotStore:
     async def wait_ready(self) -> None:
         """Wait for the first full sync, so no client sees an empty mesh at start."""
         await self._ready.wait()
+
+    def wake(self) -> None:
+        """Something a response depends on besides the instances changed (a certificate was
+        renewed): every stream re-checks what it owes."""
+        for listener in list(self._listeners):
+            listener(self._current)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener` on every change; returns the function that unsubscribes it."""

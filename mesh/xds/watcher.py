@@ -51,7 +51,8 @@ def healthy_instances(entries: Iterable[Mapping[str, Any]], resolver: Resolver |
         service = entry["Service"]
         host = service.get("Address") or entry["Node"]["Address"]
         try:
-            instances.append(Instance(resolver.resolve(host), int(service["Port"])))
+            identity = (service.get("Meta") or {}).get("identity", "")  # what its certificate names
+            instances.append(Instance(resolver.resolve(host), int(service["Port"]), identity))
         except Unresolvable as error:
             log.error("instance refused: its address is not an IP and does not resolve",
                       service_id=service.get("ID"), address=host, error=str(error))
