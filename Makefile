@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack)
 
-.PHONY: help deps python-env protos unit new-service up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
+.PHONY: help deps python-env protos unit new-service up start down status logs certs test bench demo lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -14,6 +14,7 @@ help:
 	@echo "make start    start it in the background and return once healthy; make down stops it"
 	@echo "make status   pid, address, health and memory of every process"
 	@echo "make logs     the last lines of every log (make logs ARGS=-f to follow)"
+	@echo "make certs    the developer's identity (.run/certs/operator/) from the running stack's Consul"
 	@echo "make test     unit, integration and e2e tests against a real stack"
 	@echo "make unit     the unit tests alone: no stack, no real binary, seconds"
 	@echo "make new-service NAME=widgets   a working service from the template, in the topology"
@@ -55,6 +56,11 @@ status:
 
 logs:
 	@$(STACK) logs $(ARGS)
+
+# The developer's identity for grpcurl and ghz (the running stack keeps it renewed itself).
+certs: python-env
+	@VIDMESH_CONSUL_HTTP_ADDR=$$($(PYTHON) -c "from mesh.settings import load; s = load(); print(f'{s.host}:{s.consul_http_port}')") \
+	$(PYTHON) -m mesh.certs issue $$($(PYTHON) -c "from mesh.settings import load; print(load().certs_dir)") operator
 
 # A new service from the template: contract, package, unit tests, topology entry, settings.
 new-service: python-env

@@ -53,6 +53,8 @@ class Settings:
     kafka_controller_port: int
     postgres_port: int
     xds_port: int
+    xds_mtls_port: int
+    health_port: int
     smtp_port: int
     stack_probe_port: int
     postgres_user: str
@@ -64,6 +66,7 @@ class Settings:
     data_dir: Path
     log_dir: Path
     cache_dir: Path
+    certs_dir: Path
     instances: dict[str, int]
     service_ports: dict[str, int]
 
@@ -71,6 +74,16 @@ class Settings:
     def run_dir(self) -> Path:
         """Rendered configs, sockets and pid files of the running stack."""
         return self.data_dir / "run"
+
+    @property
+    def operator_certs(self) -> Path:
+        """The developer's identity (ca.pem, cert.pem, key.pem) while the stack runs."""
+        return self.certs_dir / "operator"
+
+    @property
+    def gateway_certs(self) -> Path:
+        """Envoy's identity, for its ADS stream to the control plane."""
+        return self.certs_dir / "gateway"
 
     def ports(self) -> list[tuple[str, str, str, int]]:
         """Every address the stack binds: (process, setting name, host, port)."""
@@ -84,7 +97,12 @@ class Settings:
         services = [(instance_name(service, n), f"VIDMESH_{service.upper()}_PORT",
                      self.instance_address(service, n), port)
                     for service in SERVICES for n, port in enumerate(self.instance_ports(service))]
-        return [*infra, ("xds", "VIDMESH_XDS_PORT", self.host, self.xds_port), *services]
+        health = [(f"{instance_name(service, n)} health", "VIDMESH_HEALTH_PORT", self.instance_address(service, n),
+                   self.health_port) for service in SERVICES for n in range(self.instances[service])]
+        xds = [("xds", "VIDMESH_XDS_PORT", self.host, self.xds_port),
+               ("xds", "VIDMESH_XDS_MTLS_PORT", self.host, self.xds_mtls_port),
+               ("xds health", "VIDMESH_HEALTH_PORT", self.host, self.health_port)]
+        return [*infra, *xds, *services, *health]
 
     def instance_ports(self, service: str) -> list[int]:
         """The gRPC port of each instance of a service (snake_case name): PORT, PORT+1, ..."""

@@ -14,12 +14,14 @@ the native one.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
 from pathlib import Path
 from string import Template
 
+from mesh.identity_files import CA, CERT, KEY
 from mesh.settings import ROOT, Settings, SettingsError, load
 
 TEMPLATE = ROOT / "gateway" / "envoy.yaml"
@@ -52,8 +54,9 @@ def native_values(s: Settings) -> dict[str, str]:
         "LISTEN_PORT": str(s.envoy_port),
         "SELF_ADDRESS": s.host,
         "XDS_ADDRESS": s.host,
-        "XDS_PORT": str(s.xds_port),
+        "XDS_PORT": str(s.xds_mtls_port),
         "DESCRIPTOR": str(DESCRIPTOR),
+        "SDS_DIR": str(s.run_dir),
     }
 
 
@@ -67,13 +70,37 @@ def compose_values(s: Settings, descriptor: Path) -> dict[str, str]:
         "LISTEN_PORT": "8080",
         "SELF_ADDRESS": "127.0.0.1",
         "XDS_ADDRESS": "xds",
-        "XDS_PORT": "18000",
+        "XDS_PORT": "18443",
         "DESCRIPTOR": str(descriptor),
+        "SDS_DIR": str(descriptor.parent),
     }
 
 
 def render(values: dict[str, str]) -> str:
     return Template(TEMPLATE.read_text()).substitute(values)
+
+
+def sds_files(identity: Path) -> dict[str, str]:
+    """The SDS files the gateway's ADS stream reads its certificate and roots from: file name
+    -> content. They name the PEM files of `identity` (mesh/identity_files.py) and watch its
+    folder, whose `..data` link is replaced when the certificate is renewed."""
+    secret = "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.Secret"
+    watched = {"watched_directory": {"path": str(identity)}}
+    certificate = {"certificate_chain": {"filename": str(identity / CERT)},
+                   "private_key": {"filename": str(identity / KEY)}, **watched}
+    roots = {"trusted_ca": {"filename": str(identity / CA)}, **watched}
+    return {
+        "gateway-identity.yaml": json.dumps({"resources": [{"@type": secret, "name": "gateway-identity",
+                                                            "tls_certificate": certificate}]}, indent=2),
+        "mesh-roots.yaml": json.dumps({"resources": [{"@type": secret, "name": "mesh-roots",
+                                                      "validation_context": roots}]}, indent=2),
+    }
+
+
+def write_sds(folder: Path, identity: Path) -> None:
+    """Write the SDS files into `folder` (beside the rendered envoy.yaml)."""
+    for name, text in sds_files(identity).items():
+        _replace(folder / name, text.encode())
 
 
 def compose_rendering(s: Settings, folder: Path) -> str:

@@ -32,6 +32,7 @@ class Component:
     stop_signal: int = signal.SIGTERM
     env: dict[str, str] = field(default_factory=dict)
     one_shot: bool = False  # runs to completion (e.g. the database bootstrap); no probe
+    retries: int = 0  # a one-shot that fails is run again, this many times, 2 s apart
     check: tuple[str, str] | None = None  # (kind, address) the stack's prober checks for `probe`
 
 
@@ -74,7 +75,7 @@ def infrastructure(s: Settings, layout: Layout, tools: Toolchain, configs: dict[
         ),
         Component(
             "consul",
-            [str(tools.consul), "agent", "-dev", f"-config-file={configs['consul']}"],
+            [str(tools.consul), "agent", f"-config-file={configs['consul']}"],
             f"{s.host}:{s.consul_http_port}",
             # 200 once the agent has a leader and is healthy, 429 before.
             _http_probe(s.host, s.consul_http_port, "/v1/operator/autopilot/health"),
@@ -92,8 +93,9 @@ def infrastructure(s: Settings, layout: Layout, tools: Toolchain, configs: dict[
              "--log-level", "warn", "--concurrency", "1"],
             f"{s.host}:{s.envoy_port}",
             _http_probe(s.host, s.envoy_admin_port, "/ready"),
-            # The gateway's clusters come from the control plane, which watches the registry.
-            depends_on=("xds",),
+            # The gateway's clusters come from the control plane, which watches the registry;
+            # its certificate for that stream is kept by `certs`.
+            depends_on=("xds", "certs"),
         ),
     ]
 
@@ -103,6 +105,10 @@ def infrastructure(s: Settings, layout: Layout, tools: Toolchain, configs: dict[
 # has no exponential one): long enough for a killed Postgres's backends to notice and go.
 RESTART = {"restart": "always", "backoff_seconds": 2, "max_restarts": 0}
 ONE_SHOT = {"restart": "no"}
+
+
+def _one_shot(retries: int) -> dict[str, Any]:
+    return {"restart": "on_failure", "backoff_seconds": 2, "max_restarts": retries} if retries else ONE_SHOT
 
 # Each log holds the component's own lines as it printed them, not wrapped in JSON.
 PLAIN_LOGS = {"disable_json": True, "no_metadata": True, "no_color": True, "fields_order": ["message"],
@@ -120,7 +126,7 @@ def process_compose_config(components: list[Component], layout: Layout) -> dict[
             "log_location": str(layout.log(c.name)),
             "log_configuration": PLAIN_LOGS,
             "environment": [f"{k}={v}" for k, v in c.env.items()],
-            "availability": ONE_SHOT if c.one_shot else RESTART,
+            "availability": _one_shot(c.retries) if c.one_shot else RESTART,
             "shutdown": {"signal": int(c.stop_signal), "timeout_seconds": 20},
             "depends_on": {dep: {"condition": "process_completed_successfully" if dep in one_shots
                                  else "process_healthy"} for dep in c.depends_on},

@@ -27,6 +27,16 @@ class Layout:
         return self.settings.data_dir / "kafka"
 
     @property
+    def consul_data(self) -> Path:
+        """Consul's raft log and state: the CA, registrations and intentions survive a restart."""
+        return self.settings.data_dir / "consul"
+
+    @property
+    def process_certs(self) -> Path:
+        """Each runtime process's identity files (a folder each); emptied at every start."""
+        return self.run / "certs"
+
+    @property
     def maildir(self) -> Path:
         return self.settings.data_dir / "mail"
 

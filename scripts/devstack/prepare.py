@@ -40,6 +40,7 @@ def template_values(settings: Settings, layout: Layout) -> dict[str, str]:
     values.update({
         "VIDMESH_HOST": settings.host,
         "KAFKA_DATA_DIR": str(layout.kafka_data),
+        "CONSUL_DATA_DIR": str(layout.consul_data),
     })
     return values
 
@@ -128,13 +129,15 @@ def prepare_kafka(settings: Settings, layout: Layout, tools: Toolchain, values: 
 def prepare(settings: Settings, layout: Layout, tools: Toolchain) -> dict[str, Path]:
     """Make every data folder and config; return the rendered config files by component."""
     maildir = [layout.maildir / sub for sub in ("tmp", "new", "cur")]  # the Maildir layout
-    for folder in (layout.run, layout.logs, *maildir):
+    shutil.rmtree(layout.process_certs, ignore_errors=True)  # left by processes of a killed run
+    for folder in (layout.run, layout.logs, layout.consul_data, layout.process_certs, *maildir):
         folder.mkdir(parents=True, exist_ok=True)
     values = template_values(settings, layout)
     layout.hosts_file.write_text(render_hosts(settings.instance_names()))
     prepare_postgres(settings, layout, tools)
     envoy = layout.run / "envoy.yaml"
     envoy.write_text(gateway.render(gateway.native_values(settings)))
+    gateway.write_sds(layout.run, settings.gateway_certs)
     return {
         "kafka": prepare_kafka(settings, layout, tools, values),
         "kafka-log4j2": CONF / "kafka-log4j2.properties",

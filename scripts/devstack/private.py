@@ -41,5 +41,6 @@ def private_env(folder: Path) -> dict[str, str]:
     for shift in SHIFTS:
         if all(_free(host, port + shift) for _, _, host, port in defaults.ports()):
             return {**os.environ, **_shifted(defaults, shift),
-                    "VIDMESH_DATA_DIR": str(folder / "data"), "VIDMESH_LOG_DIR": str(folder / "logs")}
+                    "VIDMESH_DATA_DIR": str(folder / "data"), "VIDMESH_LOG_DIR": str(folder / "logs"),
+                    "VIDMESH_CERTS_DIR": str(folder / "certs")}
     raise RuntimeError(f"no free set of ports for a private stack (tried shifts {SHIFTS.start}..{SHIFTS.stop})")

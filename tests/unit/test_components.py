@@ -28,21 +28,38 @@ def document(settings: Settings) -> dict[str, Any]:
     return process_compose_config(components, layout)
 
 
+ONE_SHOTS = ("db-init", "intentions")  # done when they exit 0
+
+
 def test_every_long_running_process_waits_on_a_readiness_probe(document: dict[str, Any]) -> None:
-    assert {"postgres", "kafka", "consul", "smtp-sink", "envoy", "xds"} <= set(document["processes"])
+    assert {"postgres", "kafka", "consul", "smtp-sink", "envoy", "xds", "certs"} <= set(document["processes"])
     for name, process in document["processes"].items():
-        if name == "db-init":  # a one-shot: done when it exits 0
+        if name in ONE_SHOTS:
             assert "readiness_probe" not in process
             continue
         probe = process["readiness_probe"]
         assert "exec" in probe or "http_get" in probe, name
 
 
-def test_gateway_starts_after_control_plane_and_stops_in_reverse(document: dict[str, Any]) -> None:
+def test_gateway_starts_after_control_plane_and_its_certificate_and_stops_in_reverse(document: dict[str, Any]) -> None:
     processes = document["processes"]
-    assert processes["envoy"]["depends_on"] == {"xds": {"condition": "process_healthy"}}
-    assert processes["xds"]["depends_on"] == {"consul": {"condition": "process_healthy"}}
+    assert processes["envoy"]["depends_on"] == {"xds": {"condition": "process_healthy"},
+                                                "certs": {"condition": "process_healthy"}}
+    assert processes["xds"]["depends_on"] == {"consul": {"condition": "process_healthy"},
+                                              "intentions": {"condition": "process_completed_successfully"}}
     assert document["ordered_shutdown"] is True
+
+
+def test_every_service_starts_once_the_intentions_are_applied(document: dict[str, Any]) -> None:
+    assert document["processes"]["intentions"]["depends_on"] == {"consul": {"condition": "process_healthy"}}
+    for name in ("users-0", "video-query-1", "web-bff-0"):
+        assert document["processes"][name]["depends_on"]["intentions"] == {
+            "condition": "process_completed_successfully"}, name
+
+
+def test_a_failed_intentions_step_is_run_again_a_bounded_number_of_times(document: dict[str, Any]) -> None:
+    availability = document["processes"]["intentions"]["availability"]
+    assert availability["restart"] == "on_failure" and 0 < availability["max_restarts"] < 3
 
 
 def test_services_wait_for_the_database_bootstrap_to_finish(document: dict[str, Any]) -> None:
@@ -58,8 +75,8 @@ def test_postgres_gets_fast_shutdown(document: dict[str, Any]) -> None:
 def test_every_long_running_process_comes_back_and_a_one_shot_does_not(document: dict[str, Any]) -> None:
     for name, process in document["processes"].items():
         availability = process["availability"]
-        if name == "db-init":
-            assert availability["restart"] == "no"
+        if name in ONE_SHOTS:
+            assert availability["restart"] in ("no", "on_failure")
             continue
         # "always": a process that exits 0 on a stray SIGTERM must come back too.
         assert availability["restart"] == "always", name
@@ -71,3 +88,10 @@ def test_each_instance_binds_its_own_address_and_advertises_its_name(document: d
     assert users["VIDMESH_GRPC_HOST"] == "127.0.3.2"
     assert users["VIDMESH_ADVERTISE_HOST"] == "video-query-1"
     assert users["VIDMESH_HOSTS_FILE"].endswith("/run/hosts")
+
+
+def test_each_instance_serves_health_on_its_own_address_for_the_prober(settings: Settings) -> None:
+    layout, tools = Layout(settings), Toolchain(settings.cache_dir)
+    checks = {c.name: c.check for c in vidmesh_processes(settings, layout, tools)}
+    assert checks["video-query-1"] == ("grpc", f"127.0.3.2:{settings.health_port}")
+    assert checks["xds"] == ("grpc", f"{settings.host}:{settings.health_port}")

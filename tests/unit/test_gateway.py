@@ -4,6 +4,8 @@ starts, is checked in tests/integration/compose/test_gateway_config.py."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -21,10 +23,37 @@ def _validate(config: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_native_config_is_valid_envoy(tmp_path: Path) -> None:
-    config = tmp_path / "envoy.yaml"
-    config.write_text(gateway.render(gateway.native_values(load(environ={}))))
+    settings = load(environ={"VIDMESH_DATA_DIR": str(tmp_path / "data"), "VIDMESH_CERTS_DIR": str(tmp_path / "certs")})
+    settings.run_dir.mkdir(parents=True)
+    gateway.write_sds(settings.run_dir, settings.gateway_certs)  # the stack writes them beside envoy.yaml
+    config = settings.run_dir / "envoy.yaml"
+    config.write_text(gateway.render(gateway.native_values(settings)))
     result = _validate(config)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_control_plane_is_reached_over_mutual_tls_checking_its_spiffe_id() -> None:
+    settings = load(environ={})
+    config = yaml.safe_load(gateway.render(gateway.native_values(settings)))
+    xds = next(c for c in config["static_resources"]["clusters"] if c["name"] == "xds_cluster")
+    address = xds["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]["socket_address"]
+    assert address["port_value"] == settings.xds_mtls_port
+    common = xds["transport_socket"]["typed_config"]["common_tls_context"]
+    [matcher] = common["combined_validation_context"]["default_validation_context"]["match_typed_subject_alt_names"]
+    assert matcher["san_type"] == "URI"
+    pattern = re.compile(matcher["matcher"]["safe_regex"]["regex"])
+    assert pattern.fullmatch("spiffe://0a1b2c3d-0000-4000-8000-000000000000.consul/ns/default/dc/dc1/svc/xds")
+    assert not pattern.fullmatch("spiffe://0a1b2c3d-0000-4000-8000-000000000000.consul/ns/default/dc/dc1/svc/users")
+
+
+def test_the_sds_files_name_the_gateway_identity_and_watch_its_folder(tmp_path: Path) -> None:
+    files = {name: json.loads(text) for name, text in gateway.sds_files(tmp_path / "gateway").items()}
+    [identity] = files["gateway-identity.yaml"]["resources"]
+    assert identity["tls_certificate"]["certificate_chain"]["filename"] == str(tmp_path / "gateway" / "cert.pem")
+    assert identity["tls_certificate"]["private_key"]["filename"] == str(tmp_path / "gateway" / "key.pem")
+    assert identity["tls_certificate"]["watched_directory"]["path"] == str(tmp_path / "gateway")
+    [roots] = files["mesh-roots.yaml"]["resources"]
+    assert roots["validation_context"]["trusted_ca"]["filename"] == str(tmp_path / "gateway" / "ca.pem")
 
 
 def test_admin_stays_on_loopback_natively() -> None:

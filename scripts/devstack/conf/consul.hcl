@@ -1,9 +1,26 @@
-# Consul dev agent on loopback: in-memory, a server of its own, UI on the HTTP port.
-bind_addr   = "${VIDMESH_HOST}"
-client_addr = "${VIDMESH_HOST}"
-log_level   = "warn"
+# Consul on loopback: one persistent server (its state on disk), Connect and the UI on. It
+# keeps its CA, trust domain, registrations and intentions across a crash or a restart: a dev
+# agent (-dev) would come back with a new CA and no intentions, and Consul without ACLs
+# allows every call by default, so the mesh would fail open.
+server           = true
+bootstrap_expect = 1
+data_dir         = "${CONSUL_DATA_DIR}"
+bind_addr        = "${VIDMESH_HOST}"
+client_addr      = "${VIDMESH_HOST}"
+log_level        = "warn"
 # No internet here, and a sample should not phone home.
 disable_update_check = true
+
+connect {
+  enabled = true
+}
+ui_config {
+  enabled = true
+}
+# The fast timers of a dev agent: a single server elects itself within a second or two.
+performance {
+  raft_multiplier = 1
+}
 
 ports {
   http     = ${VIDMESH_CONSUL_HTTP_PORT}
