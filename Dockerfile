@@ -41,10 +41,11 @@ RUN /opt/venv/bin/python scripts/protos.py build
 
 FROM base AS runtime
 # A service user, and the folders it writes (named volumes mounted there start with its owner):
-# its data, the JWT signing keys, and the gateway config that scripts/gateway.py renders.
+# its data, the JWT signing keys, the gateway config that scripts/gateway.py renders, and the
+# gateway's identity that `python -m mesh.certs keep` renews (Envoy runs as this uid to read it).
 RUN groupadd --system --gid 10001 vidmesh \
     && useradd --system --uid 10001 --gid vidmesh --home-dir /app --no-create-home vidmesh \
-    && install -d -o vidmesh -g vidmesh /var/lib/vidmesh /var/lib/vidmesh/jwt /etc/vidmesh-gateway
+    && install -d -o vidmesh -g vidmesh /var/lib/vidmesh /var/lib/vidmesh/jwt /etc/vidmesh-gateway /etc/vidmesh-certs
 WORKDIR /app
 COPY --from=deps /opt/venv /opt/venv
 COPY --from=codegen /src/gen/python gen/python

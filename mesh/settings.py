@@ -54,7 +54,7 @@ class Settings:
     postgres_port: int
     xds_port: int
     xds_mtls_port: int
-    health_port: int
+    instance_health_port: int
     smtp_port: int
     stack_probe_port: int
     postgres_user: str
@@ -97,11 +97,12 @@ class Settings:
         services = [(instance_name(service, n), f"VIDMESH_{service.upper()}_PORT",
                      self.instance_address(service, n), port)
                     for service in SERVICES for n, port in enumerate(self.instance_ports(service))]
-        health = [(f"{instance_name(service, n)} health", "VIDMESH_HEALTH_PORT", self.instance_address(service, n),
-                   self.health_port) for service in SERVICES for n in range(self.instances[service])]
+        health = [(f"{instance_name(service, n)} health", "VIDMESH_INSTANCE_HEALTH_PORT",
+                   self.instance_address(service, n), self.instance_health_port)
+                  for service in SERVICES for n in range(self.instances[service])]
         xds = [("xds", "VIDMESH_XDS_PORT", self.host, self.xds_port),
                ("xds", "VIDMESH_XDS_MTLS_PORT", self.host, self.xds_mtls_port),
-               ("xds health", "VIDMESH_HEALTH_PORT", self.host, self.health_port)]
+               ("xds health", "VIDMESH_INSTANCE_HEALTH_PORT", self.host, self.instance_health_port)]
         return [*infra, *xds, *services, *health]
 
     def instance_ports(self, service: str) -> list[int]:

@@ -18,17 +18,22 @@ from mesh.settings import Settings
 MARKER = "  # --- generated from mesh/topology.py and settings.env by `make compose-env`; do not edit below ---\n"
 
 XDS = """\
-  # The xDS control plane: watches Consul, feeds Envoy and the BFFs' proxyless gRPC clients.
+  # The xDS control plane: watches Consul, feeds Envoy (ADS over mutual TLS, on 18443) and the
+  # BFFs' proxyless gRPC clients (plaintext ADS, on 18000).
   xds:
     <<: *vidmesh-image
     command: ["python", "-m", "mesh.xds"]
     environment:
       <<: *mesh-env
-      VIDMESH_XDS_ADDR: 0.0.0.0:18000  # where it listens; everyone else dials xds:18000
+      # Where it listens; everyone else dials xds:18000 and xds:18443.
+      VIDMESH_XDS_ADDR: 0.0.0.0:18000
+      VIDMESH_XDS_MTLS_ADDR: 0.0.0.0:18443
     ports: ["${VIDMESH_HOST}:${VIDMESH_XDS_PORT}:18000"]
-    depends_on: { consul: { condition: service_healthy } }
+    depends_on:
+      consul: { condition: service_healthy }
+      intentions: { condition: service_completed_successfully }
     healthcheck:
-      test: ["CMD", "python", "-m", "mesh.health_probe", "127.0.0.1:18000"]
+      test: ["CMD", "python", "-m", "mesh.health_probe", "127.0.0.1:${VIDMESH_INSTANCE_HEALTH_PORT}"]
       <<: *grpc-health
 """
 
@@ -47,7 +52,7 @@ DB_INIT = """\
       VIDMESH_POSTGRES_PASSWORD: ${VIDMESH_POSTGRES_PASSWORD}
 """
 
-INFRASTRUCTURE_VOLUMES = ("postgres-data", "kafka-data", "gateway-config")
+INFRASTRUCTURE_VOLUMES = ("postgres-data", "kafka-data", "consul-data", "gateway-config", "gateway-identity")
 
 
 def compose_name(service: topology.Service, n: int) -> str:
@@ -61,7 +66,7 @@ def port_variable(service: topology.Service, n: int) -> str:
 
 
 def _depends_on(service: topology.Service) -> list[str]:
-    needs = [("consul", "service_healthy")]
+    needs = [("consul", "service_healthy"), ("intentions", "service_completed_successfully")]
     if service.database:
         needs.insert(0, ("db-init", "service_completed_successfully"))
     if service.produces or service.consumes:
@@ -94,7 +99,7 @@ def instance(service: topology.Service, n: int) -> str:
         "    depends_on:",
         *_depends_on(service),
         "    healthcheck:",
-        f'      test: ["CMD", "python", "-m", "mesh.health_probe", "127.0.0.1:{port}"]',
+        '      test: ["CMD", "python", "-m", "mesh.health_probe", "127.0.0.1:${VIDMESH_INSTANCE_HEALTH_PORT}"]',
         "      <<: *grpc-health",
     ]) + "\n"
 

@@ -76,6 +76,11 @@ def compose_values(s: Settings, descriptor: Path) -> dict[str, str]:
     }
 
 
+# Where Compose's `certs` keeps the gateway's identity (the gateway-identity volume; Envoy
+# mounts it read-only at the same path).
+COMPOSE_GATEWAY_IDENTITY = Path("/etc/vidmesh-certs/gateway")
+
+
 def render(values: dict[str, str]) -> str:
     return Template(TEMPLATE.read_text()).substitute(values)
 
@@ -130,6 +135,7 @@ def write_compose(folder: Path, s: Settings) -> Path:
     if not DESCRIPTOR.is_file():
         raise GatewayConfigError(f"no descriptor set at {DESCRIPTOR}: run `make protos` (the image builds it itself)")
     _replace(folder / DESCRIPTOR.name, DESCRIPTOR.read_bytes())
+    write_sds(folder, COMPOSE_GATEWAY_IDENTITY)
     config = folder / COMPOSE_CONFIG_NAME
     _replace(config, compose_rendering(s, folder).encode())
     return config

@@ -40,7 +40,7 @@ def common_env(s: Settings, layout: Layout) -> dict[str, str]:
         "VIDMESH_KAFKA_BOOTSTRAP": f"{s.host}:{s.kafka_port}",
         "VIDMESH_XDS_ADDR": f"{s.host}:{s.xds_port}",
         "VIDMESH_XDS_MTLS_ADDR": f"{s.host}:{s.xds_mtls_port}",
-        "VIDMESH_HEALTH_PORT": str(s.health_port),
+        "VIDMESH_HEALTH_PORT": str(s.instance_health_port),
         "VIDMESH_CERTS_DIR": str(layout.process_certs),
         "VIDMESH_SMTP_ADDR": f"{s.host}:{s.smtp_port}",
         "VIDMESH_DATA_DIR": str(s.data_dir),
@@ -77,7 +77,7 @@ def vidmesh_processes(s: Settings, layout: Layout, tools: Toolchain) -> list[Com
         # Every gateway and BFF route depends on the one control plane; if it dies its clients
         # keep their last config and reconnect once it is back.
         Component("xds", [sys.executable, "-m", "mesh.xds"], xds, checked(s, "xds"),
-                  check=("grpc", f"{s.host}:{s.health_port}"), depends_on=("consul", "intentions"),
+                  check=("grpc", f"{s.host}:{s.instance_health_port}"), depends_on=("consul", "intentions"),
                   env={**env, "VIDMESH_GRPC_HOST": s.host}),
     ]
     for service in topology.SERVICES:
@@ -90,6 +90,6 @@ def vidmesh_processes(s: Settings, layout: Layout, tools: Toolchain) -> list[Com
                 instance_env["VIDMESH_DATABASE_URL"] = dsn(service.database.role, s)
             name = instance_name(service.key, n)
             components.append(Component(name, command(service), address, checked(s, name),
-                                        check=("grpc", f"{host}:{s.health_port}"), depends_on=needs(service),
+                                        check=("grpc", f"{host}:{s.instance_health_port}"), depends_on=needs(service),
                                         env=instance_env))
     return components

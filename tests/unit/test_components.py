@@ -93,5 +93,5 @@ def test_each_instance_binds_its_own_address_and_advertises_its_name(document: d
 def test_each_instance_serves_health_on_its_own_address_for_the_prober(settings: Settings) -> None:
     layout, tools = Layout(settings), Toolchain(settings.cache_dir)
     checks = {c.name: c.check for c in vidmesh_processes(settings, layout, tools)}
-    assert checks["video-query-1"] == ("grpc", f"127.0.3.2:{settings.health_port}")
-    assert checks["xds"] == ("grpc", f"{settings.host}:{settings.health_port}")
+    assert checks["video-query-1"] == ("grpc", f"127.0.3.2:{settings.instance_health_port}")
+    assert checks["xds"] == ("grpc", f"{settings.host}:{settings.instance_health_port}")

@@ -19,9 +19,10 @@ from bff.common.config import load_upstreams
 from mesh import config as mesh_config
 from mesh import dbbootstrap, topology
 from mesh.settings import ROOT, Settings, load, read_env_file
-from scripts import compose_env
+from scripts import compose_env, gateway
 from scripts.devstack.components import Component
-from tests.integration.compose.support import ONE_SHOTS, Service, compose_name
+from tests.dockerfile import stages
+from tests.integration.compose.support import ONE_SHOTS, Service, compose_name, volume_mount
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
@@ -68,7 +69,7 @@ def test_each_instance_runs_the_native_module(native: list[Component], services:
         module = component.command[component.command.index("-m") + 1] if "-m" in component.command else ""
         # The SMTP sink is Mailpit in Compose; db-init runs the same SQL file with psql there.
         if module.startswith(("mesh.", "services.", "bff.")) and module != "mesh.dbbootstrap":
-            assert services[compose_name(component.name)]["command"] == ["python", "-m", module], component.name
+            assert services[compose_name(component.name)]["command"][:3] == ["python", "-m", module], component.name
 
 
 @pytest.mark.parametrize("module", sorted(set(EXPECTED.values())))
@@ -110,10 +111,13 @@ def test_environment_passes_the_service_loaders_and_names_compose_hosts(name: st
     addresses = [cfg.consul_http_addr, cfg.kafka_bootstrap, env["VIDMESH_SMTP_ADDR"]]
     for host, _ in map(host_port, addresses if name == "xds" else [*addresses, cfg.xds_addr]):
         assert host in services and host not in LOOPBACK, (name, host)
-    # The control plane listens on VIDMESH_XDS_ADDR; a service listens on its gRPC port.
+    # The control plane listens on VIDMESH_XDS_ADDR; a service listens on its gRPC port. Health
+    # answers in plaintext on the health port of every container (Consul's check, Docker's).
     listen = host_port(cfg.xds_addr) if name == "xds" else (cfg.grpc_host, cfg.grpc_port)
     assert listen[0] == "0.0.0.0" and [p["target"] for p in service["ports"]] == [listen[1]]
-    assert service["healthcheck"]["test"] == ["CMD", "python", "-m", "mesh.health_probe", f"127.0.0.1:{listen[1]}"]
+    assert cfg.health_port == load(environ={}).instance_health_port and cfg.mtls
+    assert service["healthcheck"]["test"] == ["CMD", "python", "-m", "mesh.health_probe",
+                                              f"127.0.0.1:{cfg.health_port}"]
     if name != "xds":
         assert cfg.advertise_host == name, "Consul must register an address other containers can dial"
 
@@ -122,7 +126,7 @@ def test_every_instance_registers_a_name_that_resolves_to_it_alone(services: dic
     # The mesh resolves VIDMESH_ADVERTISE_HOST to an IP when it registers (Envoy's EDS and
     # proxyless gRPC take IP literals only). Compose's DNS answers a service's name on each of
     # its networks with its containers' addresses: one container per service, so its own.
-    registering = {name for name in python_services(services) if name != "xds"}
+    registering = {name for name in python_services(services) if name not in ("xds", "certs")}
     assert {"users", "video-query", "video-query-1", "mobile-bff"} <= registering
     for name in sorted(registering):
         service = services[name]
@@ -177,3 +181,30 @@ def test_published_ports_bind_loopback_with_the_settings_numbers(settings: Setti
     for key, port in published.items():
         assert port["host_ip"] == settings.host == "127.0.0.1", key
         assert int(port["published"]) == expected.get(key, port["target"]), key
+
+
+def test_envoy_reads_the_gateway_identity_that_certs_keeps(services: dict[str, Service]) -> None:
+    identity = gateway.COMPOSE_GATEWAY_IDENTITY
+    keeper, envoy = services["certs"], services["envoy"]
+    assert keeper["command"] == ["python", "-m", "mesh.certs", "keep", str(identity.parent), identity.name]
+    kept, read = volume_mount(keeper, str(identity.parent)), volume_mount(envoy, str(identity.parent))
+    assert kept["source"] == read["source"] and read.get("read_only") and not kept.get("read_only")
+    # The key is the vidmesh user's, mode 0600: Envoy runs as that uid (its image's ENVOY_UID).
+    [user] = [line.split()[-1] for line in stages()[-1] if line.startswith("USER ")]
+    [uid] = re.findall(rf"--uid (\d+) .*{user}", "\n".join(stages()[-1]))
+    assert envoy["environment"]["ENVOY_UID"] == uid
+    assert envoy["depends_on"]["certs"]["condition"] == "service_healthy"
+
+
+def test_intentions_are_written_before_any_vidmesh_process_starts(services: dict[str, Service]) -> None:
+    assert services["intentions"]["command"] == ["python", "-m", "mesh.policy"]
+    for name in python_services(services):
+        if name != "certs":
+            assert services[name]["depends_on"]["intentions"]["condition"] == "service_completed_successfully", name
+
+
+def test_consul_keeps_its_state_in_a_volume_as_one_server(services: dict[str, Service]) -> None:
+    command = services["consul"]["command"]
+    assert "-dev" not in command and {"-server", "-bootstrap-expect=1", "-data-dir=/consul/data"} <= set(command)
+    assert "-hcl=connect { enabled = true }" in command
+    assert volume_mount(services["consul"], "/consul/data")["source"].endswith("consul-data")

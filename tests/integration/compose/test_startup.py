@@ -12,7 +12,7 @@ from mesh.settings import ROOT, load
 from scripts.devstack.components import Component
 from scripts.devstack.prepare import CONF
 from scripts.toolchain import GO_BINARIES, KAFKA_VERSION, Toolchain
-from tests.integration.compose.support import ONE_SHOTS, Service, compose_name
+from tests.integration.compose.support import ONE_SHOT_RESTART, ONE_SHOTS, Service, compose_name
 
 VIDMESH_IMAGE = "vidmesh:local"
 # Keys of the native kafka.properties whose values name listeners: Compose has its own.
@@ -22,7 +22,7 @@ KAFKA_LISTENER_KEYS = {"listener.security.protocol.map", "inter.broker.listener.
 def test_every_long_running_container_has_a_healthcheck(services: dict[str, Service]) -> None:
     for name, service in services.items():
         if name in ONE_SHOTS:
-            assert service.get("restart") == "no", f"{name} runs once"
+            assert service.get("restart") == ONE_SHOT_RESTART.get(name, "no"), f"{name} runs once"
             continue
         check = service.get("healthcheck", {})
         assert check.get("test") and not check.get("disable"), f"{name} has no healthcheck"
@@ -32,7 +32,8 @@ def test_every_long_running_container_comes_back_after_a_crash(services: dict[st
     # unless-stopped, as natively: any exit (kill -9, a stray SIGTERM's clean exit) comes back
     # with a doubling delay; only `docker compose stop` keeps a container down.
     for name, service in services.items():
-        assert service.get("restart") == ("no" if name in ONE_SHOTS else "unless-stopped"), name
+        wanted = ONE_SHOT_RESTART.get(name, "no") if name in ONE_SHOTS else "unless-stopped"
+        assert service.get("restart") == wanted, name
 
 
 def test_up_builds_the_vidmesh_image_rather_than_reusing_an_old_one(services: dict[str, Service]) -> None:
