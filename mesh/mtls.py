@@ -19,6 +19,7 @@ VIDMESH_MTLS=false skips all of it (plaintext, no authorization), to price what 
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,7 +34,7 @@ from mesh.identity_files import IdentityFolder
 from mesh.intentions import Intentions
 from mesh.server import DependencyCheck, Security
 from mesh.tls import ServerTls
-from mesh.xds.bootstrap import ensure_bootstrap
+from mesh.xds.bootstrap import BOOTSTRAP_ENV, ensure_bootstrap
 
 if TYPE_CHECKING:
     from mesh.runtime import Runtime
@@ -81,6 +82,15 @@ async def fetch_until_it_works(identity: Identity) -> None:
             delay = backoff.next()
             log.warning("waiting for consul's CA", identity=identity.service, retry_in_s=delay, error=str(error))
             await asyncio.sleep(delay)
+
+
+def own_bootstrap() -> None:
+    """A process of its own (`runtime.main`) presents its own identity: an xDS bootstrap it
+    inherited (a test session's, naming the operator's files) would make its channels present
+    someone else's certificate, so it is dropped and the process writes its own."""
+    inherited = os.environ.pop(BOOTSTRAP_ENV, None)
+    if inherited:
+        log.info("inherited xDS bootstrap dropped: this process presents its own identity", bootstrap=inherited)
 
 
 def intentions_known(intentions: Intentions) -> DependencyCheck:

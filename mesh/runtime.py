@@ -142,6 +142,11 @@ class Runtime:
         """The port the server bound (0 before start)."""
         return self.server.port if self.server else 0
 
+    @property
+    def health_port(self) -> int:
+        """The port of its plaintext health service (0 before start)."""
+        return self.server.health_port if self.server else 0
+
     async def start(self) -> int:
         """Serve, register and start the workers; returns the port."""
         registry = ConsulRegistry(*self.config.consul_host_port) if self.config.register else None
@@ -244,6 +249,11 @@ class Running(Generic[P]):
         """The bound gRPC port."""
         return self.runtime.port
 
+    @property
+    def health_port(self) -> int:
+        """The bound plaintext health port."""
+        return self.runtime.health_port
+
 
 @asynccontextmanager
 async def running(entry: topology.Service, bootstrap: Bootstrap[P], environ: Mapping[str, str] | None = None,
@@ -293,6 +303,7 @@ def main(entry: topology.Service, bootstrap: Bootstrap[Any], *,
     except mesh_config.ConfigError as error:
         sys.exit(f"{entry.name}: {error}")
     mesh_log.configure(config.service_name, config.log_level)
+    mtls.own_bootstrap()
 
     async def serve() -> None:
         async with running(entry, bootstrap, config=config):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from mesh.identity_files import IdentityFolder
 from mesh.settings import Settings
+from mesh.xds.bootstrap import use_identity
 from scripts.devstack.stack import Stack
 
 
@@ -22,3 +24,13 @@ def stack() -> Stack:
 @pytest.fixture(scope="session")
 def settings(stack: Stack) -> Settings:
     return stack.settings
+
+
+@pytest.fixture(scope="session")
+def operator(settings: Settings) -> IdentityFolder:
+    """The developer's identity, which the stack keeps under .run/certs/operator: this session
+    calls the mesh with it (its xDS bootstrap names those files, so every channel_to() and
+    xds:/// channel of the test process presents it), as grpcurl does with -cert/-key."""
+    folder = IdentityFolder(settings.operator_certs)
+    use_identity(f"{settings.host}:{settings.xds_port}", folder, node="tests")
+    return folder

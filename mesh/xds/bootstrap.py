@@ -124,3 +124,9 @@ def channel_to(identity: str, address: str, cfg: config.ServiceConfig | None = N
     `identity`: how tests and tools reach a given instance over mutual TLS."""
     ensure_bootstrap(cfg)
     return grpc.aio.secure_channel(instance_target(identity, address), client_credentials(), options=options)
+
+
+def blocking_channel_to(identity: str, address: str, cfg: config.ServiceConfig | None = None) -> grpc.Channel:
+    """`channel_to` for synchronous code (scripts, the demo)."""
+    ensure_bootstrap(cfg)
+    return grpc.secure_channel(instance_target(identity, address), client_credentials())

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from mesh.identity_files import IdentityFolder
 from mesh.settings import Settings
 from scripts.devstack.stack import Stack
 from tests.e2e.support.registry import Consul, EnvoyAdmin
@@ -28,7 +29,7 @@ class World:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _running_stack(stack: Stack) -> Stack:
+def _running_stack(stack: Stack, operator: IdentityFolder) -> Stack:
     return stack
 
 

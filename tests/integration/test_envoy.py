@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import time
 
-import grpc
 import httpx
 from google.protobuf import json_format
 from vidmesh.users.v1 import users_service_pb2, users_service_pb2_grpc
 
 from mesh.settings import Settings
+from mesh.xds.bootstrap import blocking_channel_to
 
 
 def _admin(settings: Settings, path: str) -> httpx.Response:
@@ -43,7 +43,8 @@ def test_write_without_token_is_a_json_401(settings: Settings) -> None:
 
 def test_jwks_is_proxied_from_the_users_service(settings: Settings) -> None:
     """GET through the gateway is transcoded to users' GetJwks on an instance found over xDS."""
-    with grpc.insecure_channel(f"{settings.host}:{settings.service_ports['users']}") as channel:
+    users = f"{settings.instance_address('users', 0)}:{settings.service_ports['users']}"
+    with blocking_channel_to("users", users) as channel:  # mutual TLS, as the operator
         direct = users_service_pb2_grpc.UserServiceStub(channel).GetJwks(users_service_pb2.GetJwksRequest(), timeout=5)
     expected = {key["kid"] for key in json.loads(json_format.MessageToJson(direct))["keys"]}
     url = f"http://{settings.host}:{settings.envoy_port}/.well-known/jwks.json"

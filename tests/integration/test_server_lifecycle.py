@@ -22,8 +22,9 @@ import pytest
 
 from mesh import health_probe
 from mesh.settings import ROOT, Settings
+from mesh.xds.bootstrap import blocking_channel_to
 from scripts.toolchain import Toolchain
-from tests.support_server import EchoRequest, EchoResponse
+from tests.support_server import ENTRY, EchoRequest, EchoResponse
 
 SLOW_CALL_SECONDS = 1.5
 
@@ -53,7 +54,8 @@ class ServiceProcess:
         self.seen: list[dict[str, Any]] = []
         self._lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
-        self.port = int(self.wait_for("serving")["port"])
+        serving = self.wait_for("serving")
+        self.port, self.health_port = int(serving["port"]), int(serving["health_port"])
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -135,7 +137,7 @@ def ids(entries: list[dict[str, Any]]) -> set[str]:
 
 
 def echo_call(port: int) -> grpc.UnaryUnaryMultiCallable[Any, Any]:
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    channel = blocking_channel_to(ENTRY.name, f"127.0.0.1:{port}")  # mutual TLS, as the operator
     return channel.unary_unary(
         "/meshtest.v1.EchoService/Echo",
         request_serializer=EchoRequest.SerializeToString,
@@ -153,13 +155,16 @@ def test_registers_serves_reflection_and_drains_on_sigterm(
     assert ok, f"{instance} never passed in Consul: {entries}"
     [entry] = entries
     assert entry["Service"]["Tags"] == ["vidmesh", "v1"]
-    assert entry["Service"]["Meta"] == {"version": "1", "proto_package": "meshtest.v1", "hostname": "127.0.0.1"}
+    assert entry["Service"]["Meta"] == {"version": "1", "proto_package": "meshtest.v1", "hostname": "127.0.0.1",
+                                        "identity": "meshtest"}
     [check] = [c for c in entry["Checks"] if c["ServiceID"] == instance]
     assert (check["Type"], check["Interval"], check["Timeout"]) == ("grpc", "1s", "1s")
 
     grpcurl = Toolchain(settings.cache_dir).go_binary("grpcurl")
+    operator = ["-insecure", "-cert", str(settings.operator_certs / "cert.pem"),
+                "-key", str(settings.operator_certs / "key.pem")]
     listed = subprocess.run(
-        [str(grpcurl), "-plaintext", "-max-time", "5", f"127.0.0.1:{service.port}", "list"],
+        [str(grpcurl), *operator, "-max-time", "5", f"127.0.0.1:{service.port}", "list"],
         capture_output=True,
         text=True,
         timeout=30,
@@ -169,7 +174,8 @@ def test_registers_serves_reflection_and_drains_on_sigterm(
         listed
     )
     probe = subprocess.run(
-        [sys.executable, "-m", "mesh.health_probe", f"127.0.0.1:{service.port}"], cwd=ROOT, timeout=30, check=False
+        [sys.executable, "-m", "mesh.health_probe", f"127.0.0.1:{service.health_port}"], cwd=ROOT, timeout=30,
+        check=False
     )
     assert probe.returncode == 0
 
@@ -192,7 +198,7 @@ def test_instance_with_failing_dependency_stays_not_serving_until_it_recovers(
     ready_file = tmp_path / "ready"
     service = start_service(MESHTEST_READY_FILE=str(ready_file))
     name = service.wait_for("registered")["service_id"].rsplit("-127.0.0.1-", 1)[0]
-    address = f"127.0.0.1:{service.port}"
+    address = f"127.0.0.1:{service.health_port}"
 
     check = agent_check_after_first_run(consul_client, f"service:{name}-127.0.0.1-{service.port}", timeout=15)
     assert check["Status"] == "critical", check

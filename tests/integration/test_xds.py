@@ -105,6 +105,10 @@ async def control_plane(settings: Settings, tmp_path_factory: pytest.TempPathFac
         "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'gen' / 'python'}",  # the runtime imports the generated contracts
         "VIDMESH_XDS_ADDR": f"127.0.0.1:{port}",
         "VIDMESH_CONSUL_HTTP_ADDR": f"{settings.host}:{settings.consul_http_port}",
+        # Routing is what these tests are about, with plaintext instances: no mutual TLS here
+        # (tests/integration/identity/ has it).
+        "VIDMESH_MTLS": "false",
+        "VIDMESH_HEALTH_PORT": "0",
     }
     log = tmp_path_factory.mktemp("xds") / "xds.log"
     with running([sys.executable, "-m", "mesh.xds"], log, env):
@@ -268,7 +272,7 @@ async def in_process_control_plane(settings: Settings, **environ: str) -> AsyncI
     """The control plane built by its own bootstrap in this process, on a free port."""
     env = {"VIDMESH_SERVICE_NAME": f"xds-it-{uuid.uuid4().hex[:8]}", "VIDMESH_XDS_ADDR": "127.0.0.1:0",
            "VIDMESH_CONSUL_HTTP_ADDR": f"{settings.host}:{settings.consul_http_port}",
-           "VIDMESH_DRAIN_SECONDS": "0", **environ}
+           "VIDMESH_DRAIN_SECONDS": "0", "VIDMESH_MTLS": "false", **environ}
     config = control_plane_config(mesh_config.load(env, service_name=ENTRY.name))
     async with runtime.running(ENTRY, bootstrap, env, config=config) as started:
         yield started

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import grpc.aio
 import pytest
 from vidmesh.mobilebff.v1 import mobile_bff_service_pb2_grpc as mobile_grpc
 from vidmesh.users.v1 import users_service_pb2_grpc as users_grpc
@@ -17,6 +16,7 @@ from vidmesh.webbff.v1 import web_bff_service_pb2_grpc as web_grpc
 
 from mesh import dbbootstrap
 from mesh.settings import Settings
+from mesh.xds.bootstrap import channel_to
 from tests.integration.bff.support import Instance, Mesh, Stubs, mesh
 
 DOMAIN = {"users": "users", "video_command": "video-command", "video_query": "video-query",
@@ -64,9 +64,9 @@ def start_bffs(domain: Domain, suffix: str = "", **replaced: str) -> tuple[Insta
 @asynccontextmanager
 async def stubs(web: Instance, mobile: Instance, users: Instance) -> AsyncIterator[Stubs]:
     """Stubs on direct channels to the given instances."""
-    async with grpc.aio.insecure_channel(web.address) as to_web, \
-            grpc.aio.insecure_channel(mobile.address) as to_mobile, \
-            grpc.aio.insecure_channel(users.address) as to_users:
+    async with channel_to("web-bff", web.address) as to_web, \
+            channel_to("mobile-bff", mobile.address) as to_mobile, \
+            channel_to("users", users.address) as to_users:
         yield Stubs(web_grpc.WebBffServiceStub(to_web), mobile_grpc.MobileBffServiceStub(to_mobile),
                     users_grpc.UserServiceStub(to_users))
 

@@ -36,6 +36,7 @@ from mesh import topology
 from mesh.dbbootstrap import service_dsn
 from mesh.kafka import dlq_topic, ensure_topics
 from mesh.settings import ROOT, Settings
+from tests.support_xds import free_port
 
 START_TIMEOUT_S = 90.0
 KAFKA_TIMEOUT_S = 10.0
@@ -53,7 +54,8 @@ class Instance:
     name: str
     process: subprocess.Popen[bytes]
     log: Path
-    address: str = ""
+    health_address: str  # its plaintext grpc.health.v1
+    address: str = ""  # its API (mutual TLS), once Consul lists it
 
     def tail(self, chars: int = 4000) -> str:
         """The end of its log, for failure messages."""
@@ -124,10 +126,12 @@ class Mesh:
     def start(self, module: str, name: str, env: Mapping[str, str]) -> Instance:
         """Start `python -m module` (not waiting for it: see `wait_passing`)."""
         log = self.folder / f"{name}.log"
+        health = f"{self.settings.host}:{free_port()}"
         with log.open("wb") as out:
             process = subprocess.Popen([sys.executable, "-m", module], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                       env={**self.base_env(), **env, "VIDMESH_SERVICE_NAME": name})
-        instance = Instance(name, process, log)
+                                       env={**self.base_env(), "VIDMESH_HEALTH_PORT": health.rsplit(":", 1)[1], **env,
+                                            "VIDMESH_SERVICE_NAME": name})
+        instance = Instance(name, process, log, health)
         self.instances.append(instance)
         return instance
 

@@ -22,6 +22,7 @@ from vidmesh.webbff.v1 import web_bff_service_pb2 as web
 from vidmesh.webbff.v1 import web_bff_service_pb2_grpc as web_grpc
 
 from bff.common.deadlines import READ_S
+from mesh.xds.bootstrap import channel_to
 from tests.integration.bff.conftest import Domain, start_bffs, stubs
 from tests.integration.bff.helpers import CALL_TIMEOUT_S as T
 from tests.integration.bff.helpers import as_user, eventually, register
@@ -84,7 +85,7 @@ async def test_without_a_control_plane_a_bff_is_serving_and_answers_unavailable_
                              VIDMESH_XDS_ADDR=nowhere, GRPC_XDS_BOOTSTRAP="")  # its own bootstrap, naming nowhere
     try:
         started.wait_passing(lost)  # Consul's gRPC check passes: it says SERVING
-        async with grpc.aio.insecure_channel(lost.address) as channel:
+        async with channel_to("web-bff", lost.address) as channel:
             began = time.monotonic()
             with pytest.raises(grpc.aio.AioRpcError) as raised:
                 await web_grpc.WebBffServiceStub(channel).GetHome(web.GetHomeRequest(), timeout=T)
@@ -115,19 +116,20 @@ async def _home_answers(stub: Any) -> bool:
 async def test_a_configured_bff_answers_as_before_when_the_control_plane_goes(domain: Domain) -> None:
     started = domain.mesh
     control_plane = f"127.0.0.1:{free_port()}"
-    xds = started.start("mesh.xds", started.name("xds"), {"VIDMESH_XDS_ADDR": control_plane})
-    await eventually(lambda: _serving(control_plane), timeout=60)
+    xds = started.start("mesh.xds", started.name("xds"), {"VIDMESH_XDS_ADDR": control_plane,
+                                                         "VIDMESH_XDS_MTLS_ADDR": f"127.0.0.1:{free_port()}"})
+    await eventually(lambda: _serving(xds.health_address), timeout=60)
     web_bff = started.start_bff("web", started.name("web-bff-ownxds"), domain.upstreams(),
                                 VIDMESH_XDS_ADDR=control_plane, GRPC_XDS_BOOTSTRAP="")
     try:
         started.wait_passing(web_bff)
-        async with grpc.aio.insecure_channel(web_bff.address) as channel:
+        async with channel_to("web-bff", web_bff.address) as channel:
             stub = web_grpc.WebBffServiceStub(channel)
             await eventually(lambda: _home_answers(stub), timeout=30)  # its channels have their config
             started.stop(xds)
             watched_until = time.monotonic() + OUTLAST_CHECKS_S
             while time.monotonic() < watched_until:  # every answer, for longer than the health check interval
-                assert await _serving(web_bff.address), "the BFF went NOT_SERVING without its control plane"
+                assert await _serving(web_bff.health_address), "the BFF went NOT_SERVING without its control plane"
                 home = await stub.GetHome(web.GetHomeRequest(), timeout=T)
                 assert list(home.degraded) == []
     finally:

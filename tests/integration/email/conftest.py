@@ -9,13 +9,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import grpc.aio
 import pytest
 from vidmesh.email.v1 import email_service_pb2_grpc
 
 from mesh import runtime
 from mesh.runtime import Running
 from mesh.settings import Settings
+from mesh.xds.bootstrap import channel_to
 from services.email import bootstrap as email_bootstrap
 from tests.integration.notification.support import delete_topics, scratch_database, service_env
 
@@ -47,7 +47,7 @@ async def email_service(settings: Settings, smtp_addr: str) -> AsyncIterator[Ema
             env = service_env(settings, name, dsn, prefix, VIDMESH_SMTP_ADDR=smtp_addr,
                               VIDMESH_SMTP_TIMEOUT_SECONDS="2", VIDMESH_CONSUL_REGISTER="false")
             async with runtime.running(email_bootstrap.ENTRY, email_bootstrap.bootstrap, env) as running, \
-                    grpc.aio.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+                    channel_to(email_bootstrap.ENTRY.name, f"127.0.0.1:{running.port}") as channel:
                 yield EmailService(running, kafka, email_service_pb2_grpc.EmailServiceStub(channel))
     finally:
         topics = [prefix + topic for topic in email_bootstrap.ENTRY.consumes]

@@ -11,7 +11,6 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import grpc.aio
 import pytest
 from vidmesh.email.v1 import email_service_pb2_grpc
 from vidmesh.notification.v1 import notification_service_pb2_grpc
@@ -20,6 +19,7 @@ from mesh import runtime
 from mesh.runtime import Running
 from mesh.settings import Settings
 from mesh.topology import EVENT_TOPICS
+from mesh.xds.bootstrap import channel_to
 from scripts.devstack.stack import Stack
 from services.email import bootstrap as email_bootstrap
 from services.notification import bootstrap as notification_bootstrap
@@ -68,8 +68,9 @@ class Pair:
         self.email = await stack.enter_async_context(runtime.running(
             email_bootstrap.ENTRY, email_bootstrap.bootstrap,
             service_env(s, email_name, self.email_dsn, self.prefix, VIDMESH_SMTP_ADDR=f"{s.host}:{s.smtp_port}")))
-        channels = [await stack.enter_async_context(grpc.aio.insecure_channel(f"127.0.0.1:{instance.port}"))
-                    for instance in (self.notification, self.email)]
+        instances = ((notification_bootstrap.ENTRY, self.notification), (email_bootstrap.ENTRY, self.email))
+        channels = [await stack.enter_async_context(channel_to(entry.name, f"127.0.0.1:{instance.port}"))
+                    for entry, instance in instances]
         self.inbox = notification_service_pb2_grpc.NotificationServiceStub(channels[0])
         self.emails = email_service_pb2_grpc.EmailServiceStub(channels[1])
 

@@ -81,12 +81,14 @@ class ServiceProcess:
         raise AssertionError(f"no {event!r} log line within {timeout}s; log: {self.seen[-20:]}")
 
     def wait_registered(self, timeout: float = 30) -> int:
-        """Wait until the instance says SERVING and Consul's check passes; its port."""
-        port = int(self.wait_for("serving")["port"])
+        """Wait until the instance says SERVING (on its plaintext health port) and Consul's check
+        passes; its port."""
+        serving_line = self.wait_for("serving")
+        port, health_port = int(serving_line["port"]), int(serving_line["health_port"])
         client = consul.Consul(host=self.settings.host, port=self.settings.consul_http_port)
         deadline = time.monotonic() + timeout
         while True:
-            serving = health_probe.probe(f"127.0.0.1:{port}") == health_probe.SERVING
+            serving = health_probe.probe(f"127.0.0.1:{health_port}") == health_probe.SERVING
             _, instances = client.health.service(self.name, passing=True)
             if serving and [i["Service"]["Port"] for i in instances] == [port]:
                 return port

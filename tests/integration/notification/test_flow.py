@@ -112,8 +112,9 @@ async def handled_all(consumer: IdempotentConsumer, pair: Pair, topics: list[str
 async def test_both_services_are_serving_and_registered_in_consul(pair: Pair) -> None:
     client = consul.Consul(host=pair.settings.host, port=pair.settings.consul_http_port)
     assert pair.notification is not None and pair.email is not None
-    for name, port in zip(pair.names, (pair.notification.port, pair.email.port), strict=True):
-        async def serving(address: str = f"127.0.0.1:{port}") -> bool:
+    ports = ((pair.notification.port, pair.notification.health_port), (pair.email.port, pair.email.health_port))
+    for name, (port, health_port) in zip(pair.names, ports, strict=True):
+        async def serving(address: str = f"127.0.0.1:{health_port}") -> bool:
             return await asyncio.to_thread(health_probe.probe, address) == health_probe.SERVING
         await wait_until(serving, f"{name} SERVING")
 

@@ -16,7 +16,6 @@ import uuid
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-import grpc.aio
 from psycopg import AsyncConnection
 from vidmesh.email.v1 import email_service_pb2 as email_pb
 from vidmesh.email.v1 import email_service_pb2_grpc as email_grpc
@@ -28,6 +27,7 @@ from vidmesh.users.v1 import users_service_pb2_grpc as users_grpc
 from mesh import health_probe, runtime
 from mesh.settings import Settings
 from mesh.supervisor import health_name
+from mesh.xds.bootstrap import channel_to
 from services.email import bootstrap as email_bootstrap
 from services.notification import bootstrap as notification_bootstrap
 from services.users import bootstrap as users_bootstrap
@@ -86,6 +86,7 @@ async def test_without_kafka_the_services_start_serve_and_answer(settings: Setti
     smtp, jwt = f"{settings.host}:{settings.smtp_port}", str(tmp_path / "jwt")
     async with AsyncExitStack() as running:
         ports: dict[str, int] = {}
+        health_ports: dict[str, int] = {}
         dsns: dict[str, str] = {}
         for service in SERVICES:
             name = service.ENTRY.name
@@ -94,14 +95,14 @@ async def test_without_kafka_the_services_start_serve_and_answer(settings: Setti
             env = service_env(settings, f"{name}-it-{tag}", dsns[name], f"it-{tag}.", VIDMESH_KAFKA_BOOTSTRAP=kafka,
                               VIDMESH_CONSUL_REGISTER="false", VIDMESH_SMTP_ADDR=smtp, **{keys.ENV_DIR: jwt})
             instance = await running.enter_async_context(runtime.running(service.ENTRY, service.bootstrap, env))
-            ports[name] = instance.port
+            ports[name], health_ports[name] = instance.port, instance.health_port
 
         async def all_serving() -> bool:
-            statuses = [await asyncio.to_thread(health, port) for port in ports.values()]
+            statuses = [await asyncio.to_thread(health, port) for port in health_ports.values()]
             return all(status == health_probe.SERVING for status in statuses)
         await wait_until(all_serving, "every instance SERVING without Kafka")
 
-        channels = [await running.enter_async_context(grpc.aio.insecure_channel(f"127.0.0.1:{ports[s.ENTRY.name]}"))
+        channels = [await running.enter_async_context(channel_to(s.ENTRY.name, f"127.0.0.1:{ports[s.ENTRY.name]}"))
                     for s in SERVICES]
         user_id = await register_and_login(users_grpc.UserServiceStub(channels[0]), tag)
         marked = await notification_grpc.NotificationServiceStub(channels[1]).MarkRead(
@@ -111,5 +112,5 @@ async def test_without_kafka_the_services_start_serve_and_answer(settings: Setti
             email_pb.ListSentEmailsRequest(recipient_id=user_id), timeout=DEADLINE_S)
         assert list(sent.emails) == []
 
-        await stays_serving(ports)
+        await stays_serving(health_ports)
         assert await unsent_events(dsns["users"], user_id) == 1  # the registration's event waits for Kafka

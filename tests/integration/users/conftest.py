@@ -19,6 +19,7 @@ from vidmesh.users.v1 import users_service_pb2_grpc as pb_grpc
 from mesh import dbbootstrap, runtime
 from mesh.runtime import Running
 from mesh.settings import Settings
+from mesh.xds.bootstrap import channel_to
 from services.users import keys
 from services.users.bootstrap import ENTRY, bootstrap
 from services.users.handlers import Deps
@@ -49,13 +50,13 @@ async def users(settings: Settings, users_dsn: str, keys_folder: Path) -> AsyncI
         "VIDMESH_DRAIN_SECONDS": "0.1",
         keys.ENV_DIR: str(keys_folder),
     }) as instance:
-        await wait_serving(instance.port)
+        await wait_serving(instance.health_port)
         yield instance
 
 
 @pytest.fixture(scope="session")
 async def channel(users: Running[Deps]) -> AsyncIterator[grpc.aio.Channel]:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{users.port}") as channel:
+    async with channel_to(ENTRY.name, f"127.0.0.1:{users.port}") as channel:  # mutual TLS, as the operator
         yield channel
 
 
@@ -65,7 +66,7 @@ def stub(channel: grpc.aio.Channel) -> pb_grpc.UserServiceAsyncStub:
 
 
 async def wait_serving(port: int, timeout: float = 30.0) -> None:
-    """Until grpc.health.v1 says SERVING (bounded)."""
+    """Until grpc.health.v1 on the plaintext health `port` says SERVING (bounded)."""
     deadline = time.monotonic() + timeout
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
         health: Any = health_pb2_grpc.HealthStub(channel)  # its type stubs omit the methods

@@ -25,6 +25,7 @@ from mesh.db import open_pool
 from mesh.runtime import Running
 from mesh.settings import Settings
 from mesh.topology import EVENT_PARTITIONS
+from mesh.xds.bootstrap import channel_to
 from services.video_command.adapters.events import TOPIC
 from services.video_command.bootstrap import ENTRY, VideoCommand, bootstrap
 
@@ -51,7 +52,7 @@ async def service(settings: Settings, video_dsn: str) -> AsyncIterator[Running[V
         "VIDMESH_KAFKA_BOOTSTRAP": f"{settings.host}:{settings.kafka_port}",
         "VIDMESH_DRAIN_SECONDS": "0.1",
     }) as running:
-        await _wait_serving(running.port)
+        await _wait_serving(running.health_port)
         yield running
 
 
@@ -65,7 +66,7 @@ async def pool(video_dsn: str, service: Any) -> AsyncIterator[AsyncConnectionPoo
 
 @pytest.fixture(scope="session")
 async def stub(service: Running[VideoCommand]) -> AsyncIterator[Stub]:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{service.port}") as channel:
+    async with channel_to(ENTRY.name, f"127.0.0.1:{service.port}") as channel:  # mutual TLS, as the operator
         yield pb_grpc.VideoCommandServiceStub(channel)
 
 

@@ -12,17 +12,21 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mesh.runtime import Running
 from mesh.settings import Settings
-from services.video_command.bootstrap import VideoCommand
+from mesh.xds.bootstrap import channel_to
+from services.video_command.bootstrap import ENTRY, VideoCommand
 
 GRPC_SERVICE = "vidmesh.video.v1.VideoCommandService"
 
 
 async def test_health_is_serving_for_the_server_and_the_service(service: Running[VideoCommand]) -> None:
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{service.port}") as channel:
-        health: Any = health_pb2_grpc.HealthStub(channel)  # its type stubs omit the methods
-        for name in ("", GRPC_SERVICE):
-            reply = await health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5)
-            assert reply.status == health_pb2.HealthCheckResponse.SERVING, name
+    # In plaintext on the health port (Consul's check), and over mutual TLS on the API port.
+    for channel in (grpc.aio.insecure_channel(f"127.0.0.1:{service.health_port}"),
+                    channel_to(ENTRY.name, f"127.0.0.1:{service.port}")):
+        async with channel:
+            health: Any = health_pb2_grpc.HealthStub(channel)  # its type stubs omit the methods
+            for name in ("", GRPC_SERVICE):
+                reply = await health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5)
+                assert reply.status == health_pb2.HealthCheckResponse.SERVING, name
 
 
 async def test_instance_is_registered_in_consul_and_passing(service: Running[VideoCommand],
@@ -34,6 +38,7 @@ async def test_instance_is_registered_in_consul_and_passing(service: Running[Vid
     assert entry["Service"]["Port"] == service.port
     assert "vidmesh" in entry["Service"]["Tags"]
     assert entry["Service"]["Meta"]["proto_package"] == "vidmesh.video.v1"
+    assert entry["Service"]["Meta"]["identity"] == "video-command"  # what a client must find in its certificate
 
 
 def _wait_passing(client: consul.Consul, name: str, instance_id: str, timeout: float) -> dict[str, Any]:

@@ -40,6 +40,7 @@ async def instance(settings: Settings) -> AsyncIterator[Running[VideoCommand]]:
             "VIDMESH_SERVICE_NAME": f"video-command-it-{tag}", "VIDMESH_DATABASE_URL": dsn,
             "VIDMESH_TOPIC_PREFIX": f"it.supervision.{tag}.", "VIDMESH_GRPC_PORT": "0",
             "VIDMESH_CONSUL_REGISTER": "false", "VIDMESH_KAFKA_BOOTSTRAP": f"{settings.host}:{settings.kafka_port}",
+            "VIDMESH_CONSUL_HTTP_ADDR": f"{settings.host}:{settings.consul_http_port}",  # its CA: the identity
             "VIDMESH_DRAIN_SECONDS": "0", "VIDMESH_SHUTDOWN_GRACE_SECONDS": "2",
         }) as running:
             yield running
@@ -92,11 +93,11 @@ async def test_a_crashed_relay_is_restarted_and_no_event_is_lost(instance: Runni
         created = [await instance.parts.handlers.create(c.CreateVideo(str(uuid.uuid4()), str(uuid.uuid4()),
                                                                       f"kept {n}", "", 30, (), ""))
                    for n in range(WRITES)]
-        assert await _health(instance.port, "") == health_pb2.HealthCheckResponse.SERVING
+        assert await _health(instance.health_port, "") == health_pb2.HealthCheckResponse.SERVING
         topic = instance.runtime.topic(VIDEO_EVENTS)
         published = await asyncio.to_thread(_published, f"{settings.host}:{settings.kafka_port}", topic, WRITES)
     assert sorted(published) == sorted(video.video_id for video in created)  # each once: none lost, none twice
     assert instance.runtime.supervisor.crashes["outbox-relay"] == 1
     crash = next(entry for entry in logs if entry["event"] == "worker crashed; restarting it")
     assert crash["worker"] == "outbox-relay" and isinstance(crash["exc_info"], ZeroDivisionError)
-    assert await _health(instance.port, health_name("outbox-relay")) == health_pb2.HealthCheckResponse.SERVING
+    assert await _health(instance.health_port, health_name("outbox-relay")) == health_pb2.HealthCheckResponse.SERVING

@@ -30,6 +30,7 @@ from mesh.kafka import dlq_topic, ensure_topics, producer_config
 from mesh.runtime import Running
 from mesh.server import SERVING
 from mesh.settings import Settings
+from mesh.xds.bootstrap import channel_to
 from services.video_query.bootstrap import ENTRY, Parts, bootstrap
 from tests.integration.video_query import events as ev
 
@@ -79,6 +80,7 @@ class Feed:
 
     prefix: str
     group: str
+    consul: str  # the stack's agent: the instances' identity comes from its CA (they do not register)
 
     @property
     def video_topic(self) -> str:
@@ -93,8 +95,10 @@ class Feed:
         return [self.prefix + topic for topic in ENTRY.consumes]
 
     def environ(self, database: str, kafka: str) -> dict[str, str]:
-        """The instance's environment: this feed, the scratch database, a quick stop, no Consul."""
+        """The instance's environment: this feed, the scratch database, a quick stop, not
+        registered in Consul (whose CA still gives it its identity)."""
         return {"VIDMESH_SERVICE_NAME": self.group, "VIDMESH_TOPIC_PREFIX": self.prefix,
+                "VIDMESH_CONSUL_HTTP_ADDR": self.consul,
                 "VIDMESH_DATABASE_URL": database, "VIDMESH_KAFKA_BOOTSTRAP": kafka, "VIDMESH_GRPC_PORT": "0",
                 "VIDMESH_PAGE_TOKEN_KEY": "it-key", "VIDMESH_CONSUL_REGISTER": "false",
                 "VIDMESH_DRAIN_SECONDS": "0", "VIDMESH_SHUTDOWN_GRACE_SECONDS": "2"}
@@ -105,10 +109,11 @@ class Feed:
 
 
 @pytest.fixture(scope="module")
-def feed(kafka: str) -> Iterator[Feed]:
+def feed(kafka: str, settings: Settings) -> Iterator[Feed]:
     """Topics and a consumer group of this module's own; deleted afterwards with the DLQs."""
     tag = uuid.uuid4().hex[:8]
-    made = Feed(prefix=f"it.vq.{tag}.", group=f"video-query-it-{tag}")
+    made = Feed(prefix=f"it.vq.{tag}.", group=f"video-query-it-{tag}",
+                consul=f"{settings.host}:{settings.consul_http_port}")
     ensure_topics(kafka, dict.fromkeys(made.topics, topology.EVENT_PARTITIONS))
     yield made
     groups = [made.group, f"{made.group}-rebuild"]
@@ -133,7 +138,7 @@ async def running(database: str, kafka: str, feed: Feed, **environ: str) -> Asyn
     """Start an instance of `feed` on a free port (`environ` adds or replaces settings) and stop
     it afterwards; it is SERVING when the block starts."""
     async with runtime.running(ENTRY, bootstrap, {**feed.environ(database, kafka), **environ}) as started, \
-            grpc.aio.insecure_channel(f"127.0.0.1:{started.port}") as channel:
+            channel_to(ENTRY.name, f"127.0.0.1:{started.port}") as channel:
         await eventually(lambda: health_of(channel), lambda status: status == SERVING, timeout=30)
         yield Instance(started.parts, started, pb_grpc.VideoQueryServiceStub(channel))
 

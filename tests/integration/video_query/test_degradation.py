@@ -14,7 +14,7 @@ import grpc.aio
 from vidmesh.video.v1 import video_query_service_pb2 as pb
 
 from mesh.server import SERVING
-from mesh.settings import ROOT
+from mesh.settings import ROOT, Settings
 from mesh.supervisor import health_name
 from tests.integration.video_query import events as ev
 from tests.integration.video_query.conftest import Feed, Instance, Publisher, health_of, new_id, running
@@ -34,12 +34,12 @@ async def test_with_kafka_away_it_is_serving_answers_reads_and_a_wait_says_stale
         started = time.monotonic()
         waited = await cut_off.stub.GetVideo(pb.GetVideoRequest(video_id=video_id, min_version=3), timeout=1.0)
         assert waited.stale and waited.video.version == 2 and time.monotonic() - started < 1.0
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{cut_off.running.port}") as channel:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{cut_off.running.health_port}") as channel:
             assert await health_of(channel) == SERVING
             assert await health_of(channel, health_name("version-listener")) == SERVING
 
 
-def test_with_kafka_away_sigterm_still_exits_within_drain_plus_grace(database: str) -> None:
+def test_with_kafka_away_sigterm_still_exits_within_drain_plus_grace(database: str, settings: Settings) -> None:
     # The topics worker blocks in Kafka's admin client for its timeout while Kafka is away; the
     # stop must not wait for it (MESH.md, Shutdown: drain + grace + 2 s).
     drain, grace = 0.0, 2.0
@@ -47,6 +47,7 @@ def test_with_kafka_away_sigterm_still_exits_within_drain_plus_grace(database: s
            "VIDMESH_SERVICE_NAME": f"video-query-exit-{new_id()[:8]}", "VIDMESH_DATABASE_URL": database,
            "VIDMESH_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}", "VIDMESH_GRPC_PORT": "0",
            "VIDMESH_CONSUL_REGISTER": "false", "VIDMESH_DRAIN_SECONDS": str(drain),
+           "VIDMESH_CONSUL_HTTP_ADDR": f"{settings.host}:{settings.consul_http_port}",  # its CA: the identity
            "VIDMESH_SHUTDOWN_GRACE_SECONDS": str(grace)}
     process = subprocess.Popen([sys.executable, "-m", "services.video_query"], env=env, cwd=ROOT, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

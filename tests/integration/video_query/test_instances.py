@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import consul
-import grpc.aio
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
@@ -25,6 +24,7 @@ from vidmesh.video.v1 import video_query_service_pb2_grpc as pb_grpc
 from mesh.kafka import dlq_topic, ensure_topics
 from mesh.settings import Settings
 from mesh.topology import EVENT_PARTITIONS, USERS_EVENTS, VIDEO_EVENTS
+from mesh.xds.bootstrap import channel_to
 from tests.integration.video_query import events as ev
 from tests.integration.video_query.conftest import Feed, Publisher, eventually, new_id, running
 
@@ -122,7 +122,7 @@ async def test_the_process_serves_registers_and_projects_the_real_topics(
         pytest.fail(f"not registered and passing; log:\n{log.read_text()[-3000:]}")
     assert entry["Service"]["Tags"] == ["vidmesh", "v1"]
     address = f"{entry['Service']['Address']}:{entry['Service']['Port']}"
-    async with grpc.aio.insecure_channel(address) as channel:
+    async with channel_to(entry["Service"]["Meta"]["identity"], address) as channel:  # mutual TLS, as the operator
         health: Any = health_pb2_grpc.HealthStub(channel)  # its type stubs omit the methods
         checked = await health.Check(health_pb2.HealthCheckRequest(), timeout=5)
         assert checked.status == health_pb2.HealthCheckResponse.SERVING
