@@ -1,0 +1,127 @@
+"""MESH.md §5 Shutdown, on the kit's own instance: on SIGTERM every health entry says
+NOT_SERVING (a Health.Watch stream sees it) before the instance leaves Consul, it leaves within
+the drain, it still answers meanwhile, a call in flight completes as it would have, and the
+process exits within drain + grace + 2 s."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import grpc.aio
+from google.protobuf.descriptor import MethodDescriptor
+from google.protobuf.message import Message
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from tests.conformance.kit.api import Api, Outcome, call
+from tests.conformance.kit.checks.errors import breaking
+from tests.conformance.kit.consul import Consul
+from tests.conformance.kit.failure import expect
+from tests.conformance.kit.instance import DRAIN_S, GRACE_S, OwnInstance
+from tests.conformance.kit.rules import BrokenRequest
+from tests.conformance.kit.samples import fill
+
+SECTION = "§5 Shutdown"
+EXIT_SLACK_S = 2.0
+HEAD_START_S = 0.2  # lets the in-flight call reach the server first: nothing tells a client it has
+POLL_S = 0.05
+WATCH_READY_S = 5.0
+
+
+@dataclass
+class Watch:
+    """What one Health.Watch stream saw: (when, status) in order, and how the stream ended."""
+
+    service: str
+    seen: list[tuple[float, str]] = field(default_factory=list)
+    ended: str = ""
+
+    def first(self, status: str) -> float | None:
+        """When the stream first said `status`."""
+        return next((when for when, said in self.seen if said == status), None)
+
+    async def follow(self, channel: grpc.aio.Channel) -> None:
+        """Record every status until the stream ends."""
+        stub: Any = health_pb2_grpc.HealthStub(channel)  # its type stubs omit the methods
+        stream = stub.Watch(health_pb2.HealthCheckRequest(service=self.service))
+        try:
+            async for reply in stream:
+                self.seen.append((time.monotonic(), health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)))
+        except grpc.aio.AioRpcError as error:
+            self.ended = error.code().name
+
+
+async def check_sigterm(own: OwnInstance, api: Api, consul: Consul) -> None:
+    """SIGTERM: NOT_SERVING, deregistered within the drain, answering meanwhile, in-flight done, exit in time."""
+    target = own.target
+    probe = breaking(target, api)
+    async with grpc.aio.insecure_channel(target.address) as channel:
+        method, request = _in_flight_call(own, api, probe)
+        bound = DRAIN_S + GRACE_S
+        unhurried = await call(channel, method, request, timeout=bound)
+        watches = [Watch(name) for name in ["", *api.own_services]]
+        followers = [asyncio.create_task(watch.follow(channel)) for watch in watches]
+        await _until(lambda: all(watch.seen for watch in watches), WATCH_READY_S)
+        in_flight = asyncio.create_task(call(channel, method, request, timeout=bound + unhurried.seconds))
+        await asyncio.sleep(HEAD_START_S)
+        sent = own.signal()
+        left = await _until_deregistered(consul, target.service_id, bound + EXIT_SLACK_S)
+        during: Outcome | None = None
+        if left is not None and left - sent < DRAIN_S - HEAD_START_S:
+            during = await call(channel, probe.method, probe.request, timeout=DRAIN_S)
+        code = await own.wait_exit(max(0.0, sent + bound + EXIT_SLACK_S - time.monotonic()))
+        exited = time.monotonic()
+        completed = await in_flight
+        for follower in followers:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+    for watch in watches:
+        label = watch.service or 'the server ("")'
+        expect(watch.first("NOT_SERVING") is not None, target, SECTION,
+               f"a Health.Watch of {label} never saw NOT_SERVING after SIGTERM (it saw "
+               f"{[said for _, said in watch.seen]}, then the stream ended {watch.ended or 'open'})")
+    expect(left is not None, target, SECTION, f"still registered in Consul {bound + EXIT_SLACK_S:.0f}s after SIGTERM")
+    assert left is not None
+    expect(left - sent <= DRAIN_S, target, SECTION,
+           f"left Consul {left - sent:.2f}s after SIGTERM, not within the drain ({DRAIN_S:.0f}s)")
+    for watch in watches:
+        said = watch.first("NOT_SERVING") or left
+        expect(said <= left, target, SECTION, f"left Consul {said - left:.2f}s before it said NOT_SERVING for "
+                                              f"{watch.service or 'the server'}")
+    expect(during is not None and during.code == grpc.StatusCode.INVALID_ARGUMENT, target, SECTION,
+           f"a call during the drain ({probe}) was not answered: {during}")
+    expect(completed.code == unhurried.code and (completed.code != grpc.StatusCode.OK or
+                                                 completed.response_json == unhurried.response_json),
+           target, SECTION, f"a call in flight at SIGTERM ended {completed}; without a shutdown it ends {unhurried}")
+    expect(code is not None, target, SECTION, f"still running {bound + EXIT_SLACK_S:.0f}s after SIGTERM "
+                                              f"(drain {DRAIN_S:.0f}s + grace {GRACE_S:.0f}s + 2s)")
+    expect(exited - sent <= bound + EXIT_SLACK_S, target, SECTION, f"exited {exited - sent:.1f}s after SIGTERM")
+
+
+def _in_flight_call(own: OwnInstance, api: Api, probe: BrokenRequest) -> tuple[MethodDescriptor, Message]:
+    waits = own.entry.samples.waits
+    if waits is None:  # nothing waits: a call sent just before SIGTERM is the one in flight
+        return probe.method, probe.request
+    (request_json,) = fill(waits.request)
+    return api.method(waits.method), api.request(waits.method, request_json)
+
+
+async def _until(condition: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        await asyncio.sleep(POLL_S)  # the polling interval of a bounded wait
+
+
+async def _until_deregistered(consul: Consul, service_id: str, timeout: float) -> float | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not await consul.registered(service_id):
+            return time.monotonic()
+        await asyncio.sleep(POLL_S)  # the polling interval of a bounded wait
+    return None
