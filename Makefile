@@ -4,9 +4,9 @@
 SHELL := /bin/bash
 PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
-TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack)
+TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack tests/conformance)
 
-.PHONY: help deps python-env protos up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
+.PHONY: help deps python-env protos up start down status logs test conformance bench demo lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -15,6 +15,7 @@ help:
 	@echo "make status   pid, address, health and memory of every process"
 	@echo "make logs     the last lines of every log (make logs ARGS=-f to follow)"
 	@echo "make test     unit, integration and e2e tests against a real stack"
+	@echo "make conformance SERVICE=name   the MESH.md conformance kit against one service (all without SERVICE)"
 	@echo "make protos   Python stubs and descriptor sets from protos/ into gen/ (never committed)"
 	@echo "make demo     a guided tour of the six patterns against the running stack (make start first)"
 	@echo "make bench    benchmarks: speed and memory tables next to their targets"
@@ -57,6 +58,11 @@ logs:
 # Starts the stack (or reuses a healthy one), runs every test, stops what it started.
 test: deps protos
 	@$(PYTHON) -m scripts.run_tests $(TEST_DIRS)
+
+# The conformance kit (tests/conformance) against one service of mesh/topology.py, or every
+# one without SERVICE; the stack is started or reused as for `make test`.
+conformance: deps protos
+	@$(PYTHON) -m scripts.run_tests tests/conformance/contract $(if $(SERVICE),--service $(SERVICE))
 
 demo: deps protos
 	@$(PYTHON) -m scripts.demo
