@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack tests/conformance)
 
-.PHONY: help deps python-env protos up start down status logs test conformance bench demo lint contracts-check rebuild-read-model reset \
+.PHONY: help deps python-env protos unit new-service up start down status logs test conformance bench demo lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -15,6 +15,8 @@ help:
 	@echo "make status   pid, address, health and memory of every process"
 	@echo "make logs     the last lines of every log (make logs ARGS=-f to follow)"
 	@echo "make test     unit, integration and e2e tests against a real stack"
+	@echo "make unit     the unit tests alone: no stack, no real binary, seconds"
+	@echo "make new-service NAME=widgets   a working service from the template, in the topology"
 	@echo "make conformance SERVICE=name   the MESH.md conformance kit against one service (all without SERVICE)"
 	@echo "make protos   Python stubs and descriptor sets from protos/ into gen/ (never committed)"
 	@echo "make demo     a guided tour of the six patterns against the running stack (make start first)"
@@ -54,6 +56,15 @@ status:
 
 logs:
 	@$(STACK) logs $(ARGS)
+
+# A new service from the template: contract, package, unit tests, topology entry, settings.
+new-service: python-env
+	@$(PYTHON) -m scripts.new_service $(NAME)
+	@echo "next: make protos unit, then make up (or start) and make conformance SERVICE=$(NAME)"
+
+# The unit tests start nothing (tests/unit/conftest.py refuses the stack).
+unit: protos
+	@$(PYTHON) -m pytest -q tests/unit
 
 # Starts the stack (or reuses a healthy one), runs every test, stops what it started.
 test: deps protos

@@ -174,6 +174,7 @@ SERVICES: tuple[Service, ...] = (
     Service(name="mobile-bff", command=python("bff.mobile"), calls=DOMAIN, edge=True, samples=Samples(
         waits=Call(method="vidmesh.mobilebff.v1.MobileBffService/GetVideo",
                    request='{"video_id": "$video", "min_version": 1}'))),
+    # `make new-service NAME=...` adds its entries above this line.
 )
 
 

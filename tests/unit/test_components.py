@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import signal
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from mesh.settings import Settings, load
 from scripts.devstack.components import infrastructure, process_compose_config
@@ -55,16 +53,6 @@ def test_services_wait_for_the_database_bootstrap_to_finish(document: dict[str, 
 
 def test_postgres_gets_fast_shutdown(document: dict[str, Any]) -> None:
     assert document["processes"]["postgres"]["shutdown"]["signal"] == signal.SIGINT
-
-
-def test_process_compose_accepts_the_document(document: dict[str, Any], settings: Settings, tmp_path: Path) -> None:
-    tools = Toolchain(settings.cache_dir)
-    config = tmp_path / "process-compose.yaml"
-    config.write_text(yaml.safe_dump(document))
-    result = subprocess.run([str(tools.process_compose), "up", "--dry-run", "--disable-dotenv", "-f", str(config),
-                             "--no-server", "--log-file", str(tmp_path / "pc.log")],
-                            capture_output=True, text=True, timeout=30)
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_every_long_running_process_comes_back_and_a_one_shot_does_not(document: dict[str, Any]) -> None:
