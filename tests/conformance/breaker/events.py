@@ -24,7 +24,8 @@ class Events:
 
     def __init__(self, settings: Settings, videos: Videos) -> None:
         self.settings, self.videos = settings, videos
-        self.topic, self.dlq = settings.topic_prefix + TOPIC, f"{settings.name}.dlq"
+        prefix = "" if settings.breaking("ignores-prefix") else settings.topic_prefix
+        self.topic, self.dlq = prefix + TOPIC, f"{settings.name}.dlq"
         self.stopping = threading.Event()
 
     def ensure_topics(self) -> None:

@@ -32,7 +32,7 @@ class Registration:
     def record(self) -> dict[str, Any]:
         """The body of PUT /v1/agent/service/register."""
         s = self.settings
-        address = s.advertise if s.breaking("name-as-address") else socket.gethostbyname(s.advertise)
+        address = "localhost" if s.breaking("name-as-address") else socket.gethostbyname(s.advertise)
         service = "" if s.breaking("check-on-server") else self.health_service
         return {
             "ID": self.service_id, "Name": s.name, "Address": address, "Port": self.port,

@@ -1,5 +1,5 @@
 """Each contract test runs once per service it applies to (kit/applicability.py), against the
-stack's instance (`stack`) or the kit's own (`owns`); both live as long as that service's tests."""
+stack's instance (`stack_instance`) or the kit's own (`owns`); both live as long as that service's tests."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from tests.conformance.conftest import chosen_services
 from tests.conformance.kit.api import Api
 from tests.conformance.kit.applicability import predicate_of
 from tests.conformance.kit.consul import Consul
+from tests.conformance.kit.kafka import Kafka
 from tests.conformance.kit.owns import OwnInstances
 from tests.conformance.kit.target import Target, passing
 
@@ -27,16 +28,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
-async def stack(entry: topology.Service, consul: Consul) -> tuple[Target, Api]:
+async def stack_instance(entry: topology.Service, consul: Consul) -> tuple[Target, Api]:
     """The stack's own instance of the service (the first that passes in Consul) and its API."""
     target = await passing(consul, entry, entry.name, FIND_TIMEOUT_S)
     return target, await Api.reflect(target.address)
 
 
 @pytest.fixture(scope="session")
-async def owns(entry: topology.Service, settings: Settings, consul: Consul) -> AsyncIterator[OwnInstances]:
+async def owns(entry: topology.Service, settings: Settings, consul: Consul,
+               kafka: Kafka) -> AsyncIterator[OwnInstances]:
     """The kit's own instance of the service, started on first use."""
-    instances = OwnInstances(entry, settings, consul)
+    instances = OwnInstances(entry, settings, consul, kafka)
     yield instances
     await instances.close()
 

@@ -9,5 +9,5 @@ from tests.conformance.kit.target import Target
 
 
 async def test_a_broken_rule_is_invalid_argument_naming_the_field(entry: topology.Service,
-                                                                  stack: tuple[Target, Api]) -> None:
-    await check_bad_request(*stack)
+                                                                  stack_instance: tuple[Target, Api]) -> None:
+    await check_bad_request(*stack_instance)

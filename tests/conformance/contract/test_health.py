@@ -9,10 +9,11 @@ from tests.conformance.kit.target import Target
 
 
 async def test_health_says_serving_for_its_api_and_not_found_for_an_unknown_name(
-        entry: topology.Service, stack: tuple[Target, Api]) -> None:
-    await check_health(*stack)
+        entry: topology.Service, stack_instance: tuple[Target, Api]) -> None:
+    await check_health(*stack_instance)
 
 
-def test_reflection_lists_its_api_health_and_reflection(entry: topology.Service, stack: tuple[Target, Api]) -> None:
-    target, api = stack
+def test_reflection_lists_its_api_health_and_reflection(entry: topology.Service,
+                                                        stack_instance: tuple[Target, Api]) -> None:
+    target, api = stack_instance
     check_reflection(target, api, (target.record.service.get("Meta") or {}).get("proto_package", ""))

@@ -11,9 +11,9 @@ from tests.conformance.kit.owns import OwnInstances
 from tests.conformance.kit.target import Target
 
 
-def test_consul_record_names_id_tags_metadata_ip_and_grpc_check(entry: topology.Service,
-                                                                stack: tuple[Target, Api]) -> None:
-    check_record(*stack)
+async def test_consul_record_names_id_tags_metadata_ip_and_grpc_check(
+        entry: topology.Service, stack_instance: tuple[Target, Api], consul: Consul) -> None:
+    await check_record(*stack_instance, consul)
 
 
 async def test_registers_again_when_the_agent_forgets_it(entry: topology.Service, owns: OwnInstances,

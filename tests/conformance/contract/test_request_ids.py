@@ -11,5 +11,5 @@ from tests.conformance.kit.target import Target
 
 @applies_to(takes_request_ids)
 async def test_a_replay_gets_the_first_answer_and_another_body_is_refused(entry: topology.Service,
-                                                                          stack: tuple[Target, Api]) -> None:
-    await check_replays(*stack)
+                                                                          stack_instance: tuple[Target, Api]) -> None:
+    await check_replays(*stack_instance)

@@ -39,10 +39,10 @@ class OwnInstance:
     """One process of `entry`, started and stopped by the kit; its stdout is read as it comes."""
 
     def __init__(self, entry: topology.Service, settings: Settings, consul: Consul,
-                 argv: list[str] | None = None, extra_env: Mapping[str, str] | None = None) -> None:
+                 extra_env: Mapping[str, str] | None = None) -> None:
         self.entry, self.settings, self.consul = entry, settings, consul
         self.isolation = Isolation.new(entry, settings)
-        self.argv = argv or command(entry)
+        self.argv = command(entry)
         self.extra_env = dict(extra_env or {})
         self.log = LogLines()
         self.process: asyncio.subprocess.Process | None = None

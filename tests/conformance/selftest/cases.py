@@ -63,7 +63,7 @@ async def _reflection(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None:
 
 async def _record(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None:
     own, api = await owns.running()
-    registration.check_record(own.target, api)
+    await registration.check_record(own.target, api, consul)
 
 
 async def _registers_again(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None:
@@ -111,7 +111,8 @@ CASES: dict[str, Case] = {
     "request-ids": Case(request_ids.SECTION, _replays, ("replay-applies-again", "replay-ignores-body")),
     "logs": Case(traces.LOGS, _access_log, ("new-trace-id",)),
     "deadlines": Case(traces.DEADLINES, _deadline, ("ignores-deadline",)),
-    "events": Case(events.SECTION, _events, ("skips-poison", "dlq-without-offset", "stops-at-poison")),
+    "events": Case(events.SECTION, _events, ("ignores-prefix", "skips-poison", "dlq-without-offset",
+                                             "stops-at-poison")),
     "shutdown": Case(shutdown.SECTION, _sigterm, ("serving-until-exit", "leaves-before-not-serving",
                                                   "stays-registered", "no-drain", "drops-in-flight", "slow-exit")),
 }

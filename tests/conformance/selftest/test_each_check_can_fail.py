@@ -17,13 +17,13 @@ from tests.conformance.kit.consul import Consul
 from tests.conformance.kit.failure import Nonconformance
 from tests.conformance.kit.kafka import Kafka
 from tests.conformance.kit.owns import OwnInstances
-from tests.conformance.selftest.cases import BREAKER, CASES, Case
+from tests.conformance.selftest.cases import BREAKER, CASES, EVENT_WAIT_S, Case
 
 
 @pytest.fixture(scope="module")
-async def conforming(settings: Settings, consul: Consul) -> AsyncIterator[OwnInstances]:
+async def conforming(settings: Settings, consul: Consul, kafka: Kafka) -> AsyncIterator[OwnInstances]:
     """One conforming breaker, shared by the checks in order (SIGTERM, last, ends it)."""
-    instances = OwnInstances(BREAKER, settings, consul)
+    instances = OwnInstances(BREAKER, settings, consul, kafka, apart_within_s=EVENT_WAIT_S)
     yield instances
     await instances.close()
 
@@ -51,7 +51,8 @@ async def test_check_fails_against_a_breaker_of_its_rule(check: str, settings: S
 
 
 async def _failure(case: Case, rule: str, settings: Settings, consul: Consul, kafka: Kafka) -> Nonconformance | None:
-    instances = OwnInstances(BREAKER, settings, consul, extra_env={"KIT_BREAKS": rule})
+    instances = OwnInstances(BREAKER, settings, consul, kafka, extra_env={"KIT_BREAKS": rule},
+                             apart_within_s=EVENT_WAIT_S)
     try:
         await case.run(instances, consul, kafka)
     except Nonconformance as failure:

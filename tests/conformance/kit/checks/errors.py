@@ -24,10 +24,11 @@ def breaking(target: Target, api: Api) -> BrokenRequest:
     return broken
 
 
-def check_status(target: Target, outcome: Outcome, code: grpc.StatusCode, what: str) -> None:
-    """A failed call carries a google.rpc.Status with its own code (never UNKNOWN)."""
+def check_status(target: Target, outcome: Outcome, code: grpc.StatusCode, what: str, section: str = SECTION) -> None:
+    """The call failed with `code` (the rule of `section`) and carries a google.rpc.Status
+    with that code (§6: every failed call does; none ends in UNKNOWN)."""
     expect(outcome.code != grpc.StatusCode.UNKNOWN, target, SECTION, f"{what} ended in UNKNOWN: {outcome}")
-    expect(outcome.code == code, target, SECTION, f"{what} got {outcome}, not {code.name}")
+    expect(outcome.code == code, target, section, f"{what} got {outcome}, not {code.name}")
     expect(outcome.status is not None, target, SECTION, f"{what}: no google.rpc.Status in grpc-status-details-bin")
     assert outcome.status is not None
     expect(outcome.status.code == code.value[0], target, SECTION,

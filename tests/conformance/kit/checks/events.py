@@ -23,20 +23,29 @@ POISON = b"conformance kit: this is not a vidmesh.events.v1.EventEnvelope"
 DLQ_HEADERS = ("dlq.error", "dlq.topic", "dlq.partition", "dlq.offset")
 
 
+async def check_consumes_apart(own: OwnInstance, kafka: Kafka, wait_s: float = WAIT_S) -> None:
+    """Its consumer group is its VIDMESH_SERVICE_NAME and reads only its prefixed topics.
+
+    The kit runs this as soon as its own instance of a consumer is ready (kit/owns.py): an
+    instance that ignored the prefix or the name would be reading the stack's topics, so it
+    is stopped at once."""
+    wanted = {own.isolation.topic_prefix + name for name in own.entry.consumes}
+    expect(await kafka.until(lambda: all(map(kafka.topic_exists, wanted)), wait_s), own.target, SECTION,
+           f"{sorted(wanted)} did not all appear within {wait_s:.0f}s: does it ensure its topics with "
+           "VIDMESH_TOPIC_PREFIX in front?")
+    assigned = await kafka.until(lambda: kafka.group_topics(own.name), wait_s)
+    expect(assigned == wanted, own.target, SECTION,
+           f"consumer group {own.name!r} (its VIDMESH_SERVICE_NAME) is assigned {sorted(assigned or [])} after "
+           f"{wait_s:.0f}s, not its prefixed topics {sorted(wanted)}")
+
+
 async def check_poison_then_good(own: OwnInstance, api: Api, kafka: Kafka, wait_s: float = WAIT_S) -> None:
     """The consumer dead-letters a poison record and applies the event after it (each step
-    within `wait_s`)."""
+    within `wait_s`); its instance consumes apart from the stack (check_consumes_apart)."""
     target, event = own.target, own.entry.samples.event
     if event is None:
         raise Nonconformance(f"{target}: it consumes {own.entry.consumes} but the topology gives no samples.event")
     topic = own.isolation.topic_prefix + event.topic
-    expect(await kafka.until(lambda: kafka.topic_exists(topic), wait_s), target, SECTION,
-           f"{topic} never appeared: does it ensure its topics with VIDMESH_TOPIC_PREFIX in front?")
-    wanted = {own.isolation.topic_prefix + name for name in own.entry.consumes}
-    assigned = await kafka.until(lambda: kafka.group_topics(own.name), wait_s)
-    expect(assigned == wanted, target, SECTION, f"consumer group {own.name!r} (its VIDMESH_SERVICE_NAME) is "
-                                                f"assigned {sorted(assigned or [])}, not its prefixed topics "
-                                                f"{sorted(wanted)}")
     payload_json, key, shows_json = fill(event.payload, event.key, event.shows.request)
     shows = api.request(event.shows.method, shows_json)
     async with grpc.aio.insecure_channel(target.address) as channel:

@@ -41,6 +41,6 @@ async def check_replays(target: Target, api: Api) -> None:
                f"a replay got {replay}, not the first answer {copies[0]}")
         clash = await call(channel, method, other, timeout=TIMEOUT_S)
     what = f"the same request_id with another body ({other_json})"
-    check_status(target, clash, grpc.StatusCode.INVALID_ARGUMENT, what)
+    check_status(target, clash, grpc.StatusCode.INVALID_ARGUMENT, what, SECTION)
     named = clash.field_violations() or []
     expect("request_id" in named, target, SECTION, f"{what}: the BadRequest names {named}, not request_id")

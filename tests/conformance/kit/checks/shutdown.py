@@ -40,18 +40,24 @@ class Watch:
     service: str
     seen: list[tuple[float, str]] = field(default_factory=list)
     ended: str = ""
+    signalled: float | None = None  # when SIGTERM was sent
 
-    def first(self, status: str) -> float | None:
-        """When the stream first said `status`."""
-        return next((when for when, said in self.seen if said == status), None)
+    def not_serving(self) -> float | None:
+        """When the stream first said NOT_SERVING after SIGTERM."""
+        after = self.signalled
+        return next((when for when, said in self.seen if said == "NOT_SERVING" and after and when >= after), None)
 
     async def follow(self, channel: grpc.aio.Channel) -> None:
-        """Record every status until the stream ends."""
+        """Record every status until NOT_SERVING (then close the stream: an open watch is a
+        call in flight, which the server would rightly wait for until its grace ran out)."""
         stub: Any = health_pb2_grpc.HealthStub(channel)  # its type stubs omit the methods
         stream = stub.Watch(health_pb2.HealthCheckRequest(service=self.service))
         try:
             async for reply in stream:
                 self.seen.append((time.monotonic(), health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)))
+                if self.not_serving() is not None:
+                    stream.cancel()
+                    return
         except grpc.aio.AioRpcError as error:
             self.ended = error.code().name
 
@@ -70,6 +76,8 @@ async def check_sigterm(own: OwnInstance, api: Api, consul: Consul) -> None:
         in_flight = asyncio.create_task(call(channel, method, request, timeout=bound + unhurried.seconds))
         await asyncio.sleep(HEAD_START_S)
         sent = own.signal()
+        for watch in watches:
+            watch.signalled = sent
         left = await _until_deregistered(consul, target.service_id, bound + EXIT_SLACK_S)
         during: Outcome | None = None
         if left is not None and left - sent < DRAIN_S - HEAD_START_S:
@@ -83,7 +91,7 @@ async def check_sigterm(own: OwnInstance, api: Api, consul: Consul) -> None:
                 await follower
     for watch in watches:
         label = watch.service or 'the server ("")'
-        expect(watch.first("NOT_SERVING") is not None, target, SECTION,
+        expect(watch.not_serving() is not None, target, SECTION,
                f"a Health.Watch of {label} never saw NOT_SERVING after SIGTERM (it saw "
                f"{[said for _, said in watch.seen]}, then the stream ended {watch.ended or 'open'})")
     expect(left is not None, target, SECTION, f"still registered in Consul {bound + EXIT_SLACK_S:.0f}s after SIGTERM")
@@ -91,7 +99,7 @@ async def check_sigterm(own: OwnInstance, api: Api, consul: Consul) -> None:
     expect(left - sent <= DRAIN_S, target, SECTION,
            f"left Consul {left - sent:.2f}s after SIGTERM, not within the drain ({DRAIN_S:.0f}s)")
     for watch in watches:
-        said = watch.first("NOT_SERVING") or left
+        said = watch.not_serving() or left
         expect(said <= left, target, SECTION, f"left Consul {said - left:.2f}s before it said NOT_SERVING for "
                                               f"{watch.service or 'the server'}")
     expect(during is not None and during.code == grpc.StatusCode.INVALID_ARGUMENT, target, SECTION,
