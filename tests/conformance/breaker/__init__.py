@@ -18,6 +18,7 @@ from __future__ import annotations
 BREAKS = {
     "ignores-bad-setting": "a malformed VIDMESH_GRPC_PORT is taken as 0",
     "api-not-serving": "its API's services say NOT_SERVING (the server says SERVING)",
+    "needs-kafka": "says SERVING only once Kafka answers (and exits if it never does)",
     "unknown-is-serving": "Health/Check of an unknown service says SERVING",
     "no-health-in-reflection": "reflection does not list grpc.health.v1.Health",
     "id-format": "registers as <name>-<port>",

@@ -69,12 +69,14 @@ async def serve(settings: Settings) -> None:
     reflection.enable_server_reflection(listed, server)
     port = server.add_insecure_port(f"{settings.host}:{settings.port}")
     await server.start()
+    events = Events(settings, videos)
+    if settings.breaking("needs-kafka"):
+        await asyncio.to_thread(events.ensure_topics)
     for name in ["", *(s.full_name for s in API)]:
         api_down = name and settings.breaking("api-not-serving")
         await grpc_health.set(name, NOT_SERVING if api_down else SERVING)
     registration = Registration(settings, port, API[0].full_name)
     await registration.register()
-    events = Events(settings, videos)
     consuming = asyncio.create_task(asyncio.to_thread(events.run))
     keeping = asyncio.create_task(registration.keep())
     log(settings, "serving", port=port)

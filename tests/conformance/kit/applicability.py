@@ -34,6 +34,11 @@ def consumes(entry: topology.Service) -> bool:
     return bool(entry.consumes)
 
 
+def delays_events(entry: topology.Service) -> bool:
+    """Services with something that only delays their events: Kafka, the mail server."""
+    return bool(entry.produces or entry.consumes or entry.sends_mail)
+
+
 def waits(entry: topology.Service) -> bool:
     """Services with a call that waits (for a version, say) until its deadline ends it."""
     return entry.samples.waits is not None

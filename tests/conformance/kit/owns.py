@@ -29,14 +29,15 @@ class OwnInstances:
         self._api: Api | None = None
         self._not_apart: Nonconformance | None = None
 
-    def spare(self) -> OwnInstance:
-        """An instance that is never started here (for a check that runs the command itself)."""
-        return OwnInstance(self.entry, self.settings, self.consul, extra_env=self.extra_env)
+    def spare(self, **overrides: str) -> OwnInstance:
+        """Another instance, with `overrides` in its environment, for a check to run itself."""
+        return OwnInstance(self.entry, self.settings, self.consul, extra_env={**(self.extra_env or {}), **overrides})
 
     async def running(self) -> tuple[OwnInstance, Api]:
         """The running instance and its reflected API, starting one if none runs."""
         if self._not_apart is not None:
-            raise self._not_apart
+            raise Nonconformance(f"{self._not_apart} (seen when the kit started its own instance, which it then "
+                                 "stopped: no check runs on an instance that may read the stack's topics)")
         if self._current is None or not self._current.running:
             await self.close()
             self._current = self.spare()

@@ -11,6 +11,7 @@ from tests.conformance.kit.checks import (
     errors,
     events,
     health,
+    readiness,
     registration,
     request_ids,
     shutdown,
@@ -54,6 +55,10 @@ async def _configuration(owns: OwnInstances, consul: Consul, kafka: Kafka) -> No
 async def _health(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None:
     own, api = await owns.running()
     await health.check_health(own.target, api)
+
+
+async def _readiness(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None:
+    await readiness.check_ready_without_kafka(owns)
 
 
 async def _reflection(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None:
@@ -103,6 +108,7 @@ async def _sigterm(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None:
 CASES: dict[str, Case] = {
     "configuration": Case(configuration.SECTION, _configuration, ("ignores-bad-setting",)),
     "health": Case("§3 Health", _health, ("api-not-serving", "unknown-is-serving")),
+    "readiness": Case(readiness.SECTION, _readiness, ("needs-kafka",)),
     "reflection": Case("§4 Reflection", _reflection, ("no-health-in-reflection",)),
     "registration": Case(registration.SECTION, _record, ("id-format", "no-version-tag", "no-proto-package",
                                                          "name-as-address", "check-on-server", "slow-check")),
