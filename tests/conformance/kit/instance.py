@@ -41,7 +41,7 @@ class OwnInstance:
     def __init__(self, entry: topology.Service, settings: Settings, consul: Consul,
                  extra_env: Mapping[str, str] | None = None) -> None:
         self.entry, self.settings, self.consul = entry, settings, consul
-        self.isolation = Isolation.new(entry, settings)
+        self.isolation = Isolation(entry, settings)
         self.argv = command(entry)
         self.extra_env = dict(extra_env or {})
         self.log = LogLines()
