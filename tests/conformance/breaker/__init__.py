@@ -19,6 +19,7 @@ BREAKS = {
     "ignores-bad-setting": "a malformed VIDMESH_GRPC_PORT is taken as 0",
     "api-not-serving": "its API's services say NOT_SERVING (the server says SERVING)",
     "needs-kafka": "says SERVING only once Kafka answers (and exits if it never does)",
+    "slow-exit-without-kafka": "exits drain + grace + 5 s after SIGTERM when it never reached Kafka",
     "unknown-is-serving": "Health/Check of an unknown service says SERVING",
     "no-health-in-reflection": "reflection does not list grpc.health.v1.Health",
     "id-format": "registers as <name>-<port>",

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
+import threading
 from typing import Any
 
 import grpc
@@ -77,15 +77,18 @@ async def serve(settings: Settings) -> None:
         await grpc_health.set(name, NOT_SERVING if api_down else SERVING)
     registration = Registration(settings, port, API[0].full_name)
     await registration.register()
-    consuming = asyncio.create_task(asyncio.to_thread(events.run))
+    # A daemon thread: a consumer still waiting for an unreachable Kafka must not hold up the exit.
+    consuming = threading.Thread(target=events.run, name="consumer", daemon=True)
+    consuming.start()
     keeping = asyncio.create_task(registration.keep())
     log(settings, "serving", port=port)
     await _signalled()
     keeping.cancel()
     await _shut_down(settings, server, grpc_health, registration)
+    if settings.breaking("slow-exit-without-kafka") and not events.reached.is_set():
+        await asyncio.sleep(settings.drain_s + settings.grace_s + 5)
     events.stop()
-    with contextlib.suppress(Exception):
-        await consuming
+    await asyncio.to_thread(consuming.join, settings.grace_s)
 
 
 async def _shut_down(settings: Settings, server: grpc.aio.Server, grpc_health: Health,

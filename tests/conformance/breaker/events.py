@@ -27,6 +27,7 @@ class Events:
         prefix = "" if settings.breaking("ignores-prefix") else settings.topic_prefix
         self.topic, self.dlq = prefix + TOPIC, f"{settings.name}.dlq"
         self.stopping = threading.Event()
+        self.reached = threading.Event()  # set once Kafka has answered
 
     def ensure_topics(self) -> None:
         """Create its topic and its dead-letter topic if they are missing."""
@@ -36,6 +37,7 @@ class Events:
                   for name in (self.topic, self.dlq) if name not in existing]
         for future in admin.create_topics(wanted).values() if wanted else ():
             future.result(TIMEOUT_S)
+        self.reached.set()
 
     def run(self) -> None:
         """Consume, apply, dead-letter, commit after each record."""

@@ -4,6 +4,7 @@ stack's instance (`stack_instance`) or the kit's own (`owns`); both live as long
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from tests.conformance.kit.owns import OwnInstances
 from tests.conformance.kit.target import Target, passing
 
 FIND_TIMEOUT_S = 60.0
+HERE = Path(__file__).resolve().parent
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -53,6 +55,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _without_service(item: pytest.Item) -> bool:
+    if HERE not in item.path.parents:
+        return False
     callspec = getattr(item, "callspec", None)
     fixtures = getattr(item, "fixturenames", ())
     return "entry" in fixtures and not isinstance(callspec.params.get("entry") if callspec else None,

@@ -41,11 +41,16 @@ EVENT_WAIT_S = 10.0  # the breaker consumes within a second or two; a real servi
 
 @dataclass(frozen=True)
 class Case:
-    """One check: how to run it on the breaker, its MESH.md section, the rules that must fail it."""
+    """One check: how to run it on the breaker, and each rule that must fail it with the
+    MESH.md section the failure must name."""
 
-    section: str
     run: Callable[[OwnInstances, Consul, Kafka], Awaitable[None]]
-    broken_by: tuple[str, ...]
+    broken_by: dict[str, str]
+
+
+def case(run: Callable[[OwnInstances, Consul, Kafka], Awaitable[None]], section: str, *rules: str) -> Case:
+    """A check whose breaking rules all fail it in one section."""
+    return Case(run, dict.fromkeys(rules, section))
 
 
 async def _configuration(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None:
@@ -106,19 +111,19 @@ async def _sigterm(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None:
 
 # In the order the contract runs them: SIGTERM last, since it ends the instance.
 CASES: dict[str, Case] = {
-    "configuration": Case(configuration.SECTION, _configuration, ("ignores-bad-setting",)),
-    "health": Case("§3 Health", _health, ("api-not-serving", "unknown-is-serving")),
-    "readiness": Case(readiness.SECTION, _readiness, ("needs-kafka",)),
-    "reflection": Case("§4 Reflection", _reflection, ("no-health-in-reflection",)),
-    "registration": Case(registration.SECTION, _record, ("id-format", "no-version-tag", "no-proto-package",
-                                                         "name-as-address", "check-on-server", "slow-check")),
-    "registers-again": Case(registration.SECTION, _registers_again, ("no-reregister",)),
-    "errors": Case(errors.SECTION, _bad_request, ("no-bad-request", "internal-on-bad-request")),
-    "request-ids": Case(request_ids.SECTION, _replays, ("replay-applies-again", "replay-ignores-body")),
-    "logs": Case(traces.LOGS, _access_log, ("new-trace-id",)),
-    "deadlines": Case(traces.DEADLINES, _deadline, ("ignores-deadline",)),
-    "events": Case(events.SECTION, _events, ("ignores-prefix", "skips-poison", "dlq-without-offset",
-                                             "stops-at-poison")),
-    "shutdown": Case(shutdown.SECTION, _sigterm, ("serving-until-exit", "leaves-before-not-serving",
-                                                  "stays-registered", "no-drain", "drops-in-flight", "slow-exit")),
+    "configuration": case(_configuration, configuration.SECTION, "ignores-bad-setting"),
+    "health": case(_health, "§3 Health", "api-not-serving", "unknown-is-serving"),
+    "readiness": Case(_readiness, {"needs-kafka": readiness.SECTION, "slow-exit-without-kafka": shutdown.SECTION}),
+    "reflection": case(_reflection, "§4 Reflection", "no-health-in-reflection"),
+    "registration": case(_record, registration.SECTION, "id-format", "no-version-tag", "no-proto-package",
+                         "name-as-address", "check-on-server", "slow-check"),
+    "registers-again": case(_registers_again, registration.SECTION, "no-reregister"),
+    "errors": case(_bad_request, errors.SECTION, "no-bad-request", "internal-on-bad-request"),
+    "request-ids": case(_replays, request_ids.SECTION, "replay-applies-again", "replay-ignores-body"),
+    "logs": case(_access_log, traces.LOGS, "new-trace-id"),
+    "deadlines": case(_deadline, traces.DEADLINES, "ignores-deadline"),
+    "events": case(_events, events.SECTION, "ignores-prefix", "skips-poison", "dlq-without-offset",
+                   "stops-at-poison"),
+    "shutdown": case(_sigterm, shutdown.SECTION, "serving-until-exit", "leaves-before-not-serving",
+                     "stays-registered", "no-drain", "drops-in-flight", "slow-exit"),
 }

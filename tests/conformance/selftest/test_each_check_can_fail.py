@@ -43,11 +43,13 @@ async def test_check_passes_against_the_conforming_breaker(check: str, conformin
 async def test_check_fails_against_a_breaker_of_its_rule(check: str, settings: Settings, consul: Consul,
                                                          kafka: Kafka) -> None:
     case = CASES[check]
-    outcomes = await asyncio.gather(*(_failure(case, rule, settings, consul, kafka) for rule in case.broken_by))
-    passed = [rule for rule, failure in zip(case.broken_by, outcomes, strict=True) if failure is None]
+    rules = list(case.broken_by)
+    outcomes = await asyncio.gather(*(_failure(case, rule, settings, consul, kafka) for rule in rules))
+    passed = [rule for rule, failure in zip(rules, outcomes, strict=True) if failure is None]
     assert not passed, f"the {check} check passed against breakers that break its rule: {passed}"
-    for rule, failure in zip(case.broken_by, outcomes, strict=True):
-        assert case.section in str(failure), f"breaking {rule!r}, {check} failed for another reason: {failure}"
+    for rule, failure in zip(rules, outcomes, strict=True):
+        section = f"MESH.md {case.broken_by[rule]}"
+        assert section in str(failure), f"breaking {rule!r}, {check} failed for another reason: {failure}"
 
 
 async def _failure(case: Case, rule: str, settings: Settings, consul: Consul, kafka: Kafka) -> Nonconformance | None:

@@ -1,7 +1,8 @@
 """MESH.md §3 Health, the other half: an instance MUST NOT go NOT_SERVING because of
 something that only delays events. The kit starts its own instance with Kafka (and, for a
 service that sends mail, the mail server) at an address where nothing listens: it must still
-become SERVING, answer, and take the write sample (its outbox keeps the event)."""
+become SERVING, answer, and take the write sample (its outbox keeps the event); and, §5, stop
+within drain + grace + 2 s all the same."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import grpc.aio
 from tests.conformance.kit.api import Api, call
 from tests.conformance.kit.checks.errors import breaking
 from tests.conformance.kit.checks.health import check_health
+from tests.conformance.kit.checks.shutdown import stop_in_time
 from tests.conformance.kit.failure import Nonconformance, expect
 from tests.conformance.kit.owns import OwnInstances
 from tests.conformance.kit.samples import fill
@@ -60,5 +62,6 @@ async def check_ready_without_kafka(owns: OwnInstances) -> None:
                                    timeout=TIMEOUT_S)
                 expect(wrote.code == grpc.StatusCode.OK, target, SECTION,
                        f"with {', '.join(away)} unreachable, the write {write.method} {request_json} got {wrote}")
+        await stop_in_time(own, f"with {', '.join(away)} unreachable: ")
     finally:
         await own.close()
