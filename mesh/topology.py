@@ -11,7 +11,9 @@ its port and instance count in settings.env.
 apply follows from them and from the entry (never from a skip): a service marked
 `request_ids` needs a `write` (the kit replays it, then sends the same id with `other_body`),
 one that `consumes` needs an `event` (the kit puts a poison record before it and watches the
-event take effect), and a `waits` call is what the deadline and in-flight shutdown checks use.
+event take effect: its `shows` call must answer differently once the event is applied, and
+not before, whatever its `needs` do), and a `waits` call is what the deadline and in-flight
+shutdown checks use.
 Requests are proto3 JSON; `$name` in them stands for a fresh UUID per run, the same UUID
 for the same name across one sample, so a run never collides with an earlier one.
 
@@ -62,15 +64,23 @@ class Write(Call):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Event:
-    """An event a consumer applies: its topic, payload type and payload (proto3 JSON), the
-    aggregate id it is keyed by, and a call whose answer changes once it is applied."""
+class Publish:
+    """An event to put on a topic: its payload type and payload (proto3 JSON), and the
+    aggregate id it is keyed by."""
 
     topic: str
     type: str  # the payload's full message name, e.g. vidmesh.video.v1.VideoCreated
     payload: str
     key: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event(Publish):
+    """An event a consumer applies, a call whose answer changes once it is applied, and the
+    events it needs applied first (published before it, in order)."""
+
     shows: Call
+    needs: tuple[Publish, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

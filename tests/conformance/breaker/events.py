@@ -1,5 +1,6 @@
 """The breaker's consumer of `<prefix>video.v1.events` (MESH.md §10): group = its name, each
-VideoCreated applied, anything unreadable sent to `<group>.dlq` with the dlq.* headers."""
+VideoCreated and VideoPublished applied, anything unreadable sent to `<group>.dlq` with the
+dlq.* headers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 from google.protobuf.message import DecodeError
 from vidmesh.events.v1.envelope_pb2 import EventEnvelope
-from vidmesh.video.v1.events_pb2 import VideoCreated
+from vidmesh.video.v1.events_pb2 import VideoCreated, VideoPublished
 
 from tests.conformance.breaker.settings import Settings
 from tests.conformance.breaker.videos import Videos
@@ -66,18 +67,27 @@ class Events:
             readable = bool(envelope.id) and envelope.data.type_url.endswith("/" + envelope.type)
         except DecodeError:
             readable = False
+        error = "not a vidmesh.events.v1.EventEnvelope"
         if readable:
-            event = VideoCreated()
-            if envelope.data.Unpack(event):
-                self.videos.created(event.video_id, event.owner_id, event.version)
-            return True
+            try:
+                self._apply(envelope)
+                return True
+            except KeyError as missing:  # e.g. a video published before it was created
+                error = str(missing)
         if not self.settings.breaking("skips-poison"):
-            self._dead_letter(record, producer)
+            self._dead_letter(record, producer, error)
         return not self.settings.breaking("stops-at-poison")
 
-    def _dead_letter(self, record: Message, producer: Producer) -> None:
+    def _apply(self, envelope: EventEnvelope) -> None:
+        created, published = VideoCreated(), VideoPublished()
+        if envelope.data.Unpack(created):
+            self.videos.created(created.video_id, created.owner_id, created.version)
+        elif envelope.data.Unpack(published):
+            self.videos.publish(published.video_id, published.version)
+
+    def _dead_letter(self, record: Message, producer: Producer, error: str) -> None:
         headers: list[tuple[str, str | bytes | None]] = [
-            ("dlq.error", "not a vidmesh.events.v1.EventEnvelope"), ("dlq.topic", str(record.topic())),
+            ("dlq.error", error), ("dlq.topic", str(record.topic())),
             ("dlq.partition", str(record.partition()))]
         if not self.settings.breaking("dlq-without-offset"):
             headers.append(("dlq.offset", str(record.offset())))

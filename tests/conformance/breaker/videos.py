@@ -1,5 +1,6 @@
 """CreateVideo (with the request-id log of MESH.md §8) and GetVideo (which waits for
-`min_version`, bounded by its deadline, MESH.md §7), over videos kept in memory."""
+`min_version`, bounded by its deadline, MESH.md §7), over videos kept in memory; a draft is
+seen by its owner only, as in video-query."""
 
 from __future__ import annotations
 
@@ -23,12 +24,20 @@ class Videos:
         self.settings = settings
         self.owners: dict[str, str] = {}
         self.versions: dict[str, int] = {}
+        self.published: set[str] = set()
         self.requests: dict[str, tuple[bytes, command_pb.CreateVideoResponse]] = {}
 
     def created(self, video_id: str, owner_id: str, version: int) -> None:
-        """A video now exists at `version` (a command here, or an event)."""
+        """A draft now exists at `version` (a command here, or an event)."""
         self.owners[video_id] = owner_id
         self.versions[video_id] = max(version, self.versions.get(video_id, 0))
+
+    def publish(self, video_id: str, version: int) -> None:
+        """A draft became visible to everyone (an event)."""
+        if video_id not in self.owners:
+            raise KeyError(f"no video {video_id} to publish")
+        self.published.add(video_id)
+        self.versions[video_id] = max(version, self.versions[video_id])
 
     async def create_video(self, request: command_pb.CreateVideoRequest,
                            context: Context) -> command_pb.CreateVideoResponse:
@@ -62,7 +71,8 @@ class Videos:
                     left is not None and left <= MAX_WAIT_S:
                 await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "no answer within the deadline")
         version = self.versions.get(request.video_id)
-        if version is None:
+        visible = request.video_id in self.published or request.viewer_id == self.owners.get(request.video_id)
+        if version is None or not visible:
             await context.abort(*status(grpc.StatusCode.NOT_FOUND, f"no video {request.video_id}"))
         card = query_pb.VideoCard(video_id=request.video_id, owner_id=self.owners[request.video_id], version=version)
         return query_pb.GetVideoResponse(video=card, stale=version < request.min_version)

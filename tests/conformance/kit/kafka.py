@@ -27,8 +27,8 @@ Headers = list[tuple[str, str | bytes | None]]
 POLL_S = 0.25
 
 
-def envelope(event: topology.Event, payload_json: str, key: str) -> EventEnvelope:
-    """The event sample as a vidmesh.events.v1.EventEnvelope (the kit does not version aggregates)."""
+def envelope(event: topology.Publish, payload_json: str, key: str) -> EventEnvelope:
+    """A sample event as a vidmesh.events.v1.EventEnvelope (the kit does not version aggregates)."""
     payload = message_factory.GetMessageClass(descriptor_pool.Default().FindMessageTypeByName(event.type))()
     json_format.Parse(payload_json, payload)
     data = any_pb2.Any()

@@ -33,9 +33,12 @@ BREAKER = topology.Service(
             other_body='{"request_id": "$request", "actor_id": "$actor", "title": "Kit again", "duration_seconds": 1}'),
         waits=topology.Call(method=f"{_VIDEO_QUERY}/GetVideo", request='{"video_id": "$video", "min_version": 1}'),
         event=topology.Event(
-            topic=topology.VIDEO_EVENTS, type="vidmesh.video.v1.VideoCreated", key="$video",
-            payload='{"video_id": "$video", "owner_id": "$owner", "version": 1, "title": "Kit"}',
-            shows=topology.Call(method=f"{_VIDEO_QUERY}/GetVideo", request='{"video_id": "$video"}'))))
+            topic=topology.VIDEO_EVENTS, type="vidmesh.video.v1.VideoPublished", key="$video",
+            payload='{"video_id": "$video", "owner_id": "$owner", "version": 2, "title": "Kit"}',
+            shows=topology.Call(method=f"{_VIDEO_QUERY}/GetVideo", request='{"video_id": "$video"}'),
+            needs=(topology.Publish(
+                topic=topology.VIDEO_EVENTS, type="vidmesh.video.v1.VideoCreated", key="$video",
+                payload='{"video_id": "$video", "owner_id": "$owner", "version": 1, "title": "Kit"}'),))))
 EVENT_WAIT_S = 10.0  # the breaker consumes within a second or two; a real service gets 30 s
 
 

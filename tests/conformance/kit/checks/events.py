@@ -45,11 +45,18 @@ async def check_poison_then_good(own: OwnInstance, api: Api, kafka: Kafka, wait_
     target, event = own.target, own.entry.samples.event
     if event is None:
         raise Nonconformance(f"{target}: it consumes {own.entry.consumes} but the topology gives no samples.event")
-    topic = own.isolation.topic_prefix + event.topic
-    payload_json, key, shows_json = fill(event.payload, event.key, event.shows.request)
+    topic, prefix = own.isolation.topic_prefix + event.topic, own.isolation.topic_prefix
+    filled = iter(fill(event.payload, event.key, event.shows.request,
+                       *(text for need in event.needs for text in (need.payload, need.key))))
+    payload_json, key, shows_json = next(filled), next(filled), next(filled)
     shows = api.request(event.shows.method, shows_json)
     async with grpc.aio.insecure_channel(target.address) as channel:
         before = await call(channel, api.method(event.shows.method), shows, timeout=TIMEOUT_S)
+        for need in event.needs:
+            need_payload, need_key = next(filled), next(filled)
+            needed = envelope(need, need_payload, need_key)
+            await asyncio.to_thread(kafka.produce, prefix + need.topic, [
+                (need_key.encode(), needed.SerializeToString(), headers_of(needed))])
         good = envelope(event, payload_json, key)
         poison, _ = await asyncio.to_thread(kafka.produce, topic, [
             (key.encode(), POISON, [("ce_id", "kit-poison")]),
