@@ -156,14 +156,15 @@ def test_a_forged_token_is_unauthenticated_over_grpc_and_grpc_web(gateway: Gatew
         assert "jwt" in refused(outcome, Code.UNAUTHENTICATED).lower()
 
 
-def test_oversized_body_is_413_and_resource_exhausted_over_grpc(gateway: Gateway, settings: Settings,
-                                                                grpc_gateway: GatewayGrpc) -> None:
+def test_oversized_body_is_413_and_resource_exhausted_over_grpc(
+        gateway: Gateway, settings: Settings, grpc_gateway: GatewayGrpc) -> None:
     error(gateway.register("B" * (settings.gateway_max_body_bytes + 1)), 413, Code.RESOURCE_EXHAUSTED)
     huge = users.LoginRequest(email="a@example.test", password="p" * (settings.gateway_max_body_bytes + 1))
-    refused(grpc_gateway.call(LOGIN, huge), Code.RESOURCE_EXHAUSTED)
+    for outcome in (grpc_gateway.call(LOGIN, huge), grpc_web_call(gateway.http, LOGIN, huge)):
+        assert str(settings.gateway_max_body_bytes) in refused(outcome, Code.RESOURCE_EXHAUSTED)
 
 
-def test_login_burst_is_resource_exhausted_then_429_then_logins_work_again(
+def test_login_burst_is_resource_exhausted_for_grpc_and_429_for_rest_then_logins_work_again(
         gateway: Gateway, world: World, settings: Settings, grpc_gateway: GatewayGrpc) -> None:
     # REST and gRPC logins share one bucket, shared by every client of this gateway: send
     # until it is empty (a refill may land in between, hence up to three bucketfuls).
@@ -174,6 +175,7 @@ def test_login_burst_is_resource_exhausted_then_429_then_logins_work_again(
     assert Code.UNAVAILABLE.name not in statuses, statuses
     limited = outcomes[statuses.index(Code.RESOURCE_EXHAUSTED.name)]
     assert "rate limit" in refused(limited, Code.RESOURCE_EXHAUSTED), limited
+    refused(grpc_web_call(gateway.http, LOGIN, guess), Code.RESOURCE_EXHAUSTED)
     response = gateway.login(world.viewer.email, "wrong password 1")
     assert "rate limit" in error(response, 429, Code.RESOURCE_EXHAUSTED)["message"]
     assert response.headers["x-ratelimit-remaining"] == "0", response.headers
