@@ -9,11 +9,16 @@ gRPC and gRPC-web callers get the gRPC status and a plain-text message.
 
 from __future__ import annotations
 
+import signal
 import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import grpc
 import httpx
+import psutil
 import pytest
 from vidmesh.mobilebff.v1 import mobile_bff_service_pb2 as mobile
 from vidmesh.users.v1 import users_service_pb2 as users
@@ -22,7 +27,7 @@ from mesh.settings import Settings
 from scripts.devstack.stack import Stack
 from tests.e2e.conftest import World
 from tests.e2e.support.grpc_gateway import GatewayGrpc, Outcome, grpc_web_call
-from tests.e2e.support.instances import instances, restore_routable
+from tests.e2e.support.instances import Instance, instances, restore_routable
 from tests.e2e.support.registry import Consul, EnvoyAdmin
 from tests.e2e.support.rest import Gateway, body, new_id, ok
 from tests.e2e.support.tokens import signed_token
@@ -197,3 +202,33 @@ def test_no_healthy_instance_is_503_and_unavailable_over_grpc(gateway: Gateway, 
         restore_routable(stack, mobile_bff, consul, envoy)
     ok(gateway.get("/api/mobile/v1/feed"))
 
+
+
+@contextmanager
+def frozen(stack: Stack, wanted: list[Instance]) -> Iterator[None]:
+    """SIGSTOP the instances' process trees: they keep their connections and answer nothing."""
+    pids = [s.pid for s in stack.pc.processes() or [] if s.name in {i.name for i in wanted}]
+    tree = [p for pid in pids for p in (psutil.Process(pid), *psutil.Process(pid).children(recursive=True))]
+    for process in tree:
+        process.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for process in tree:
+            process.send_signal(signal.SIGCONT)
+
+
+def test_no_answer_in_time_is_504_and_deadline_exceeded_over_grpc(
+        gateway: Gateway, stack: Stack, consul: Consul, envoy: EnvoyAdmin, grpc_gateway: GatewayGrpc) -> None:
+    # Both calls reach the frozen mobile-bff before its health check fails, and wait out the
+    # route's 10 s timeout; the gRPC client itself would wait longer.
+    mobile_bff = instances(stack.settings, "mobile-bff")
+    try:
+        with frozen(stack, mobile_bff), ThreadPoolExecutor(2) as pool:
+            rest = pool.submit(gateway.get, "/api/mobile/v1/feed")
+            grpc_call = pool.submit(grpc_gateway.call, GET_FEED, mobile.GetFeedRequest(), None, 20.0)
+            answer = error(rest.result(), 504, Code.DEADLINE_EXCEEDED)
+            message = refused(grpc_call.result(), Code.DEADLINE_EXCEEDED)
+    finally:
+        restore_routable(stack, mobile_bff, consul, envoy)
+    assert answer["message"] == message == "the service did not answer in time", (answer, message)

@@ -56,12 +56,12 @@ class GatewayGrpc:
         return answer
 
     def call(self, method: descriptor.MethodDescriptor, request: message.Message,
-             metadata: Metadata | None = None) -> Outcome:
+             metadata: Metadata | None = None, timeout: float = DEADLINE_S) -> Outcome:
         """One unary call; a status other than OK is an Outcome too, not an exception."""
         stub: grpc.UnaryUnaryMultiCallable[message.Message, bytes] = self.channel.unary_unary(
             path(method), request_serializer=lambda m: m.SerializeToString(), response_deserializer=lambda d: d)
         try:
-            data = stub(request, metadata=tuple(metadata or ()), timeout=DEADLINE_S)
+            data = stub(request, metadata=tuple(metadata or ()), timeout=timeout)
         except grpc.RpcError as error:
             return Outcome(error.code().name, error.details() or "", None)
         return Outcome("OK", "", _answer(method, data))
