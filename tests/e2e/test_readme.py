@@ -1,8 +1,8 @@
 """The README's "Try it" block does what its comments say: run as it is, in one bash session
 against the running stack, each command prints the text after its `# -> `.
 
-Only the addresses change: the block names the default ports of settings.env, the stack
-under test may run on others (`source /work/wt/ports.sh N`, VIDMESH_*_PORT overrides).
+Only the addresses change: the block names the default addresses of settings.env, the stack
+under test may run on others (VIDMESH_*_PORT overrides).
 """
 
 from __future__ import annotations
@@ -59,11 +59,11 @@ def script(commands: list[Command]) -> str:
 
 
 def at_stack_addresses(text: str, settings: Settings) -> str:
-    """The script with the default ports and cache folder replaced by the stack's."""
-    defaults = {(owner, key): port for owner, key, port in load(environ={}).ports()}
-    moved = {str(defaults[(owner, key)]): str(port)
-             for owner, key, port in settings.ports() if (owner, key) in defaults}
-    text = re.sub(r"(?<=127\.0\.0\.1:)(\d+)", lambda m: moved.get(m[1], m[1]), text)
+    """The script with the default addresses and cache folder replaced by the stack's."""
+    defaults = {(owner, key): f"{host}:{port}" for owner, key, host, port in load(environ={}).ports()}
+    moved = {defaults[(owner, key)]: f"{host}:{port}"
+             for owner, key, host, port in settings.ports() if (owner, key) in defaults}
+    text = re.sub(r"\b127(?:\.\d+){3}:\d+\b", lambda m: moved.get(m[0], m[0]), text)
     return text.replace("~/.cache/vidmesh", str(settings.cache_dir))
 
 
