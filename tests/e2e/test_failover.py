@@ -37,7 +37,7 @@ def test_kill9_of_a_video_query_instance_fails_no_read(gateway: Gateway, world: 
     victim, survivor = instances(stack.settings, "video-query")
     assert_in_stack(stack, [victim, survivor])
     for instance in (victim, survivor):
-        wait_routable(consul, envoy, instance.service, instance.host, instance.port)
+        wait_routable(consul, envoy, instance)
     grpc, watcher = GatewayGrpc(stack.settings), Consul(stack.settings)
     load = Load(str(gateway.http.base_url), [reads(world, grpc), reads(world, grpc)])
     try:
