@@ -77,15 +77,17 @@ def outputs(stdout: str, count: int) -> dict[int, str]:
     return found
 
 
-def wait_for_a_login(gateway: Gateway) -> None:
+def wait_for_a_login(gateway: Gateway, settings: Settings) -> None:
     """The block logs in once before its burst: wait (bounded) until the shared login bucket
-    has a token to spare after this probe."""
+    has a token to spare after this probe. Each probe takes a token, so probe no faster than
+    two come back."""
 
     def spare() -> bool:
         response = gateway.login("nobody@example.test", "not a password 1")
         return response.status_code != 429 and int(response.headers.get("x-ratelimit-remaining", "0")) >= 1
 
-    eventually(spare, "a login token to spare", timeout=TOKEN_WAIT_S, interval=3.0)
+    refill_s = 60 / settings.gateway_login_burst  # the gateway's login bucket: LOGIN_BURST a minute
+    eventually(spare, "a login token to spare", timeout=TOKEN_WAIT_S, interval=2 * refill_s)
 
 
 def test_the_try_it_block_prints_what_its_comments_say(gateway: Gateway, settings: Settings) -> None:
@@ -94,7 +96,7 @@ def test_the_try_it_block_prints_what_its_comments_say(gateway: Gateway, setting
     commands = try_it_commands()
     claims = {n: c for n, c in enumerate(commands) if c.expected}
     assert len(claims) >= 15, f"the block claims little: {len(claims)} commands with `# ->`"
-    wait_for_a_login(gateway)
+    wait_for_a_login(gateway, settings)
     done = subprocess.run(["bash", "-c", at_stack_addresses(script(commands), settings)], cwd=ROOT,
                           env={**os.environ, "PGPORT": str(settings.postgres_port)},
                           capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False)
