@@ -221,14 +221,17 @@ def frozen(stack: Stack, wanted: list[Instance]) -> Iterator[None]:
             process.send_signal(signal.SIGCONT)
 
 
-def test_no_answer_in_time_is_504_and_deadline_exceeded_over_grpc(
-        gateway: Gateway, stack: Stack, consul: Consul, envoy: EnvoyAdmin, grpc_gateway: GatewayGrpc) -> None:
+def test_no_answer_in_time_is_504_and_deadline_exceeded_over_grpc(gateway: Gateway, world: World, stack: Stack,
+                                                                  consul: Consul, envoy: EnvoyAdmin,
+                                                                  grpc_gateway: GatewayGrpc) -> None:
     # Both calls reach the frozen mobile-bff before its health check fails, and wait out the
-    # route's 10 s timeout; the gRPC client itself would wait longer.
+    # route's 10 s timeout; the gRPC client itself would wait longer. The REST call is a
+    # write: a REST read is tried again after 5 s, when no instance is left (a 503).
     mobile_bff = instances(stack.settings, "mobile-bff")
+    like = f"/api/mobile/v1/videos/{world.video_id}:like"
     try:
         with frozen(stack, mobile_bff), ThreadPoolExecutor(2) as pool:
-            rest = pool.submit(gateway.get, "/api/mobile/v1/feed")
+            rest = pool.submit(gateway.http.post, like, json={"requestId": new_id()}, headers=world.viewer.auth)
             grpc_call = pool.submit(grpc_gateway.call, GET_FEED, mobile.GetFeedRequest(), None, 20.0)
             answer = error(rest.result(), 504, Code.DEADLINE_EXCEEDED)
             message = refused(grpc_call.result(), Code.DEADLINE_EXCEEDED)
