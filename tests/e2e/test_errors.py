@@ -38,6 +38,7 @@ Code = grpc.StatusCode
 LOGIN = users.DESCRIPTOR.services_by_name["UserService"].methods_by_name["Login"]
 REGISTER = users.DESCRIPTOR.services_by_name["UserService"].methods_by_name["Register"]
 GET_FEED = mobile.DESCRIPTOR.services_by_name["MobileBffService"].methods_by_name["GetFeed"]
+LIKE = mobile.DESCRIPTOR.services_by_name["MobileBffService"].methods_by_name["LikeVideo"]
 
 
 def error(response: httpx.Response, status: int, code: Code) -> dict[str, Any]:
@@ -225,14 +226,15 @@ def test_no_answer_in_time_is_504_and_deadline_exceeded_over_grpc(gateway: Gatew
                                                                   consul: Consul, envoy: EnvoyAdmin,
                                                                   grpc_gateway: GatewayGrpc) -> None:
     # Both calls reach the frozen mobile-bff before its health check fails, and wait out the
-    # route's 10 s timeout; the gRPC client itself would wait longer. The REST call is a
-    # write: a REST read is tried again after 5 s, when no instance is left (a 503).
+    # route's 10 s timeout; the gRPC client itself would wait longer. Both are writes: a read
+    # is tried again after 5 s, when no instance is left (a 503).
     mobile_bff = instances(stack.settings, "mobile-bff")
     like = f"/api/mobile/v1/videos/{world.video_id}:like"
     try:
         with frozen(stack, mobile_bff), ThreadPoolExecutor(2) as pool:
             rest = pool.submit(gateway.http.post, like, json={"requestId": new_id()}, headers=world.viewer.auth)
-            grpc_call = pool.submit(grpc_gateway.call, GET_FEED, mobile.GetFeedRequest(), None, 20.0)
+            grpc_call = pool.submit(grpc_gateway.call, LIKE, mobile.LikeVideoRequest(video_id=world.video_id),
+                                    None, 20.0)
             answer = error(rest.result(), 504, Code.DEADLINE_EXCEEDED)
             message = refused(grpc_call.result(), Code.DEADLINE_EXCEEDED)
     finally:
