@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e)
 
-.PHONY: help deps protos up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
+.PHONY: help deps protos codegen web up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -16,9 +16,11 @@ help:
 	@echo "make logs     the last lines of every log (make logs ARGS=-f to follow)"
 	@echo "make test     unit, integration and e2e tests against a real stack"
 	@echo "make protos   Python stubs and descriptor sets from protos/ into gen/ (never committed)"
+	@echo "make codegen  the OpenAPI document and the web app's TypeScript types, from protos/ into gen/"
+	@echo "make web      the web app (web/ into web/dist), which the gateway serves at /"
 	@echo "make demo     a guided tour of the six patterns against the running stack (make start first)"
 	@echo "make bench    benchmarks: speed and memory tables next to their targets"
-	@echo "make lint     buf lint (STANDARD), ruff and mypy"
+	@echo "make lint     buf lint (STANDARD), ruff, mypy and tsc (the web app)"
 	@echo "make contracts-check   buf breaking against main"
 	@echo "make compose-up     the same system under Docker Compose (compose-down, ARGS=-v deletes volumes)"
 	@echo "make compose-logs   Compose logs (ARGS=-f follows)"
@@ -32,10 +34,18 @@ deps:
 protos: deps
 	@$(PYTHON) scripts/protos.py build
 
-up: deps
+# Code that is not Python: the OpenAPI document and the TypeScript types from it (Node and
+# Go tools); each step is its own module and skips itself when its inputs did not change.
+codegen: protos
+	@$(PYTHON) -m scripts.openapi build
+
+web: codegen
+	@$(PYTHON) -m scripts.webapp build
+
+up: deps web
 	@$(STACK) up
 
-start: deps
+start: deps web
 	@$(STACK) start
 
 down:
@@ -48,7 +58,8 @@ logs:
 	@$(STACK) logs $(ARGS)
 
 # Starts the stack (or reuses a healthy one), runs every test, stops what it started.
-test: protos
+test: web
+	@cd web && npm test --silent
 	@$(PYTHON) -m scripts.run_tests $(TEST_DIRS)
 
 demo: protos
@@ -57,8 +68,9 @@ demo: protos
 bench: protos
 	@$(PYTHON) -m scripts.bench
 
-lint: protos
+lint: codegen
 	@$(PYTHON) scripts/protos.py lint
+	@cd web && npm run --silent typecheck
 	@$(PYTHON) -m ruff check .
 	@$(PYTHON) -m mypy mesh services bff scripts tests
 

@@ -1,0 +1,97 @@
+"""The web app (web/): its npm packages and its Vite build, each redone only when its inputs
+changed, so `make up` costs nothing when the app did not change.
+
+    python -m scripts.webapp build [--force]    npm ci if needed, then vite build into web/dist
+
+web/dist is what the gateway serves at / and /docs (gateway/envoy.yaml, the static block).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from mesh.settings import ROOT
+
+WEB = ROOT / "web"
+LOCK = WEB / "package-lock.json"
+DIST = WEB / "dist"
+INSTALLED = WEB / "node_modules" / ".vidmesh-installed"  # the lock file's hash at the last npm ci
+BUILT = DIST / ".vidmesh-built"  # the sources' hash at the last build
+TYPES = ROOT / "gen" / "openapi" / "api.d.ts"
+SOURCES = ("index.html", "public", "src", "package-lock.json", "tsconfig.json", "vite.config.ts")
+
+
+def say(message: str) -> None:
+    print(f"web: {message}", flush=True)
+
+
+def _hash(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(f"\0{path.relative_to(ROOT)}\0".encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _npm(*args: str) -> None:
+    # npm 11 runs no install scripts unless approved, so nothing phones home at install.
+    subprocess.run(["npm", *args, "--no-audit", "--no-fund"], cwd=WEB, check=True)
+
+
+def install() -> None:
+    """`npm ci` when package-lock.json changed since the last one."""
+    wanted = _hash([LOCK])
+    if INSTALLED.exists() and INSTALLED.read_text() == wanted:
+        return
+    began = time.monotonic()
+    _npm("ci", "--silent")
+    INSTALLED.write_text(wanted)
+    say(f"npm ci in {time.monotonic() - began:.1f}s")
+
+
+def npx(tool: str, *args: str) -> None:
+    """Run one of web/'s locked npm tools (swagger2openapi, openapi-typescript, ...)."""
+    subprocess.run([str(WEB / "node_modules" / ".bin" / tool), *args], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def sources() -> list[Path]:
+    found = [TYPES]
+    for name in SOURCES:
+        path = WEB / name
+        found.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
+    return found
+
+
+def build(force: bool = False) -> None:
+    """web/dist from web/src, unless nothing it is built from changed."""
+    install()
+    wanted = _hash(sources())
+    if not force and BUILT.exists() and BUILT.read_text() == wanted:
+        say("web/dist up to date")
+        return
+    began = time.monotonic()
+    _npm("run", "--silent", "build")
+    BUILT.write_text(wanted)
+    say(f"built web/dist in {time.monotonic() - began:.1f}s")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", nargs="?", default="build", choices=["build"])
+    parser.add_argument("--force", action="store_true", help="rebuild even if nothing changed")
+    args = parser.parse_args(argv)
+    try:
+        build(force=args.force)
+    except subprocess.CalledProcessError as failed:
+        print(f"web: error: {' '.join(map(str, failed.cmd))} exited with {failed.returncode}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
