@@ -19,6 +19,10 @@ TEMPLATE = ROOT / "gateway" / "envoy.yaml"
 COMPOSE_CONFIG = ROOT / "gateway" / "envoy.compose.yaml"
 DESCRIPTOR = ROOT / "gen" / "vidmesh.binpb"
 COMPOSE_DESCRIPTOR = "/etc/envoy/vidmesh.binpb"  # copied out of the vidmesh image by docker-compose.yml
+WEB_ROOT = ROOT / "web" / "dist"  # `make up` builds it (scripts/webapp.py)
+OPENAPI_DOCUMENT = ROOT / "gen" / "openapi" / "openapi.json"  # `make codegen` writes it (scripts/openapi)
+COMPOSE_WEB_ROOT = "/etc/envoy/web"  # copied out of the vidmesh image, like the descriptor set
+COMPOSE_OPENAPI_DOCUMENT = "/etc/envoy/openapi.json"
 
 
 def _policy(s: Settings) -> dict[str, str]:
@@ -42,6 +46,8 @@ def native_values(s: Settings) -> dict[str, str]:
         "XDS_ADDRESS": s.host,
         "XDS_PORT": str(s.xds_port),
         "DESCRIPTOR": str(DESCRIPTOR),
+        "WEB_ROOT": str(WEB_ROOT),
+        "OPENAPI_DOCUMENT": str(OPENAPI_DOCUMENT),
     }
 
 
@@ -57,6 +63,8 @@ def compose_values(s: Settings) -> dict[str, str]:
         "XDS_ADDRESS": "xds",
         "XDS_PORT": "18000",
         "DESCRIPTOR": COMPOSE_DESCRIPTOR,
+        "WEB_ROOT": COMPOSE_WEB_ROOT,
+        "OPENAPI_DOCUMENT": COMPOSE_OPENAPI_DOCUMENT,
     }
 
 

@@ -29,9 +29,12 @@ def test_native_config_is_valid_envoy(tmp_path: Path) -> None:
 def test_compose_config_is_the_committed_rendering_and_valid(tmp_path: Path) -> None:
     committed = gateway.COMPOSE_CONFIG.read_text()
     assert committed == gateway.compose_rendering(), "run `python -m scripts.gateway compose`"
-    # In Compose the descriptor set is mounted at COMPOSE_DESCRIPTOR; here it is in gen/.
+    # In Compose the descriptor set and the web files are mounted under /etc/envoy; here
+    # they are in gen/ and web/dist.
     config = tmp_path / "envoy.compose.yaml"
-    config.write_text(committed.replace(gateway.COMPOSE_DESCRIPTOR, str(gateway.DESCRIPTOR)))
+    config.write_text(committed.replace(gateway.COMPOSE_DESCRIPTOR, str(gateway.DESCRIPTOR))
+                      .replace(gateway.COMPOSE_WEB_ROOT, str(gateway.WEB_ROOT))
+                      .replace(gateway.COMPOSE_OPENAPI_DOCUMENT, str(gateway.OPENAPI_DOCUMENT)))
     result = _validate(config)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -42,6 +45,8 @@ def test_admin_stays_on_loopback_natively() -> None:
 
 
 def test_no_service_address_is_written_in_the_config() -> None:
-    # Only the control plane and the gateway itself are static clusters; services come over ADS.
+    # Only the control plane, the gateway's own file listener and the gateway itself are
+    # static clusters; services come over ADS.
     config = yaml.safe_load(gateway.render(gateway.native_values(load(environ={}))))
-    assert [c["name"] for c in config["static_resources"]["clusters"]] == ["xds_cluster", "gateway_self"]
+    clusters = [c["name"] for c in config["static_resources"]["clusters"]]
+    assert clusters == ["xds_cluster", "static_files", "gateway_self"]
