@@ -21,7 +21,7 @@ DESCRIPTOR = ROOT / "gen" / "vidmesh.binpb"
 COMPOSE_DESCRIPTOR = "/etc/envoy/vidmesh.binpb"  # copied out of the vidmesh image by docker-compose.yml
 WEB_ROOT = ROOT / "web" / "dist"  # `make up` builds it (scripts/webapp.py)
 OPENAPI_DOCUMENT = ROOT / "gen" / "openapi" / "openapi.json"  # `make codegen` writes it (scripts/openapi)
-COMPOSE_WEB_ROOT = "/etc/envoy/web"  # copied out of the vidmesh image, like the descriptor set
+COMPOSE_WEB_ROOT = "/etc/envoy/dist"  # copied out of the vidmesh image, like the descriptor set
 COMPOSE_OPENAPI_DOCUMENT = "/etc/envoy/openapi.json"
 
 

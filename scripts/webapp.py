@@ -20,7 +20,8 @@ from mesh.settings import ROOT
 WEB = ROOT / "web"
 LOCK = WEB / "package-lock.json"
 DIST = WEB / "dist"
-INSTALLED = WEB / "node_modules" / ".vidmesh-installed"  # the lock file's hash at the last npm ci
+# npm's own record of what it installed last; written by every npm ci.
+INSTALLED = WEB / "node_modules" / ".package-lock.json"
 BUILT = DIST / ".vidmesh-built"  # the sources' hash at the last build
 TYPES = ROOT / "gen" / "openapi" / "api.d.ts"
 SOURCES = ("index.html", "public", "src", "package-lock.json", "tsconfig.json", "vite.config.ts")
@@ -43,13 +44,11 @@ def _npm(*args: str) -> None:
 
 
 def install() -> None:
-    """`npm ci` when package-lock.json changed since the last one."""
-    wanted = _hash([LOCK])
-    if INSTALLED.exists() and INSTALLED.read_text() == wanted:
+    """`npm ci` unless node_modules was installed from the current package-lock.json."""
+    if INSTALLED.exists() and INSTALLED.stat().st_mtime >= LOCK.stat().st_mtime:
         return
     began = time.monotonic()
     _npm("ci", "--silent")
-    INSTALLED.write_text(wanted)
     say(f"npm ci in {time.monotonic() - began:.1f}s")
 
 

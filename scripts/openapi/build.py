@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -19,7 +20,6 @@ from typing import Any
 
 from mesh.settings import ROOT, load
 from scripts import protos, webapp
-from scripts.openapi import descriptors, document
 from scripts.toolchain import Toolchain
 
 OUT = ROOT / "gen" / "openapi"
@@ -47,12 +47,17 @@ def _inputs_fingerprint(tools: Toolchain) -> str:
                webapp.LOCK, Path(protos.__file__)]
     for path in sources:
         digest.update(f"\0{path.relative_to(ROOT)}\0".encode() + path.read_bytes())
-    digest.update(str(tools.go_binary(GENERATOR)).encode())  # its version is in its name
+    digest.update(str(_plugin(tools)).encode())  # make deps puts the version in the name
     return digest.hexdigest()
 
 
+def _plugin(tools: Toolchain) -> Path:
+    """The plugin make deps built, or the one an image stage built ($VIDMESH_PROTOC_GEN_OPENAPIV2)."""
+    return Path(os.environ.get("VIDMESH_PROTOC_GEN_OPENAPIV2") or tools.go_binary(GENERATOR))
+
+
 def _generate_swagger(tools: Toolchain, work: Path) -> Path:
-    plugin = tools.go_binary(GENERATOR)
+    plugin = _plugin(tools)
     if not plugin.exists():
         raise protos.ContractsError(f"{plugin} is missing: run `make deps`")
     args = [f"--plugin={GENERATOR}={plugin}", f"--openapiv2_out={work}",
@@ -64,6 +69,10 @@ def _generate_swagger(tools: Toolchain, work: Path) -> Path:
 
 
 def _finish(converted: Path) -> dict[str, Any]:
+    # Imported here: protobuf and every generated module take seconds to import on a busy
+    # machine, and an up-to-date build needs none of them.
+    from scripts.openapi import descriptors, document
+
     doc: dict[str, Any] = json.loads(converted.read_text())
     routes = descriptors.routes(descriptors.load_services(protos.GEN / "python"))
     document.add_rules(doc, routes)

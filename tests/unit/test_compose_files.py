@@ -114,9 +114,14 @@ def test_envoy_starts_with_the_gateway_rendering_and_its_descriptor(services: di
     volume = next(v["source"] for v in envoy["volumes"] if v["type"] == "volume" and v["target"] == folder)
     copier = services["descriptors"]
     target = next(v["target"] for v in copier["volumes"] if v["source"] == volume)
-    assert copier["command"] == ["cp", "/app/gen/vidmesh.binpb", f"{target}/{file}"]
+    assert copier["command"] == ["cp", "-R", "/app/gen/vidmesh.binpb", "/app/gen/openapi/openapi.json",
+                                 "/app/web/dist", f"{target}/"]
+    assert f"{folder}/{Path(gateway.COMPOSE_OPENAPI_DOCUMENT).name}" == gateway.COMPOSE_OPENAPI_DOCUMENT
+    assert f"{folder}/dist" == gateway.COMPOSE_WEB_ROOT and file == "vidmesh.binpb"
     config = tmp_path / "envoy.yaml"
-    config.write_text(gateway.COMPOSE_CONFIG.read_text().replace(gateway.COMPOSE_DESCRIPTOR, str(gateway.DESCRIPTOR)))
+    config.write_text(gateway.COMPOSE_CONFIG.read_text().replace(gateway.COMPOSE_DESCRIPTOR, str(gateway.DESCRIPTOR))
+                      .replace(gateway.COMPOSE_WEB_ROOT, str(gateway.WEB_ROOT))
+                      .replace(gateway.COMPOSE_OPENAPI_DOCUMENT, str(gateway.OPENAPI_DOCUMENT)))
     envoy_binary = Toolchain(load().cache_dir).envoy
     done = subprocess.run([str(envoy_binary), "--mode", "validate", "-c", str(config), "--log-level", "critical"],
                           capture_output=True, text=True, timeout=60)
