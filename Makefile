@@ -4,9 +4,9 @@
 SHELL := /bin/bash
 PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
-TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e)
+TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack)
 
-.PHONY: help deps protos codegen web up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
+.PHONY: help deps python-env protos codegen web unit up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -15,6 +15,7 @@ help:
 	@echo "make status   pid, address, health and memory of every process"
 	@echo "make logs     the last lines of every log (make logs ARGS=-f to follow)"
 	@echo "make test     unit, integration and e2e tests against a real stack"
+	@echo "make unit     the unit tests alone: no stack, no real binary, seconds"
 	@echo "make protos   Python stubs and descriptor sets from protos/ into gen/ (never committed)"
 	@echo "make codegen  the OpenAPI document and the web app's TypeScript types, from protos/ into gen/"
 	@echo "make web      the web app (web/ into web/dist), which the gateway serves at /"
@@ -31,17 +32,25 @@ help:
 deps:
 	@python3 scripts/deps.py
 
-protos: deps
+# The Python part of deps alone (uv + uv sync), so `make protos && docker compose up` needs
+# nothing but Python and Docker: no Go, Java, Maven or npm.
+python-env:
+	@python3 scripts/deps.py python
+
+protos: python-env
 	@$(PYTHON) scripts/protos.py build
 
 # Code that is not Python: the OpenAPI document and the TypeScript types from it (Node and
-# Go tools); each step is its own module and skips itself when its inputs did not change.
-codegen: protos
+# Go tools from make deps); each step is its own module and skips itself when its inputs
+# did not change.
+codegen: deps protos
 	@$(PYTHON) -m scripts.openapi build
 
 web: codegen
 	@$(PYTHON) -m scripts.webapp build
 
+# The stack runs what `make protos` generates (Envoy reads gen/vidmesh.binpb, the services
+# import gen/python) and serves what `make web` builds: a fresh clone must build both first.
 up: deps web
 	@$(STACK) up
 
@@ -57,24 +66,29 @@ status:
 logs:
 	@$(STACK) logs $(ARGS)
 
+# The unit tests start nothing (tests/unit/conftest.py refuses the stack).
+unit: codegen
+	@cd web && npm test --silent
+	@$(PYTHON) -m pytest -q tests/unit
+
 # Starts the stack (or reuses a healthy one), runs every test, stops what it started.
-test: web
+test: deps web
 	@cd web && npm test --silent
 	@$(PYTHON) -m scripts.run_tests $(TEST_DIRS)
 
-demo: protos
+demo: deps protos
 	@$(PYTHON) -m scripts.demo
 
-bench: protos
+bench: deps protos
 	@$(PYTHON) -m scripts.bench
 
-lint: codegen
+lint: deps codegen
 	@$(PYTHON) scripts/protos.py lint
 	@cd web && npm run --silent typecheck
 	@$(PYTHON) -m ruff check .
 	@$(PYTHON) -m mypy mesh services bff scripts tests
 
-contracts-check: protos
+contracts-check: deps protos
 	@$(PYTHON) scripts/protos.py breaking --against main
 
 # Safe while video-query runs: see services/video_query/rebuild.py.
@@ -94,8 +108,9 @@ compose-env:
 compose-check: deps
 	@$(PYTHON) -m scripts.compose_env check
 
+# No --build needed: docker-compose.yml's pull_policy builds the vidmesh image at every up.
 compose-up: compose-env
-	docker compose up --build $(ARGS)
+	docker compose up $(ARGS)
 
 compose-down:
 	docker compose down $(ARGS)

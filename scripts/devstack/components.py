@@ -2,7 +2,9 @@
 
 Each component names its command, the address it serves, how readiness is checked and
 what it needs first. process-compose starts them in dependency order, waits on each
-readiness probe, and stops them in reverse order.
+readiness probe, stops them in reverse order, and restarts every long-running one that
+exits (a crash, kill -9, or a SIGTERM it was not asked for) after a short backoff; the
+services wait for and reconnect to whatever they depend on, so the stack heals itself.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ class Component:
     stop_signal: int = signal.SIGTERM
     env: dict[str, str] = field(default_factory=dict)
     one_shot: bool = False  # runs to completion (e.g. the database bootstrap); no probe
-    restart_on_failure: bool = False  # a crash restarts it (a manual stop does not)
 
 
 def _probe(component: str, target: str) -> dict[str, Any]:
@@ -92,6 +93,12 @@ def infrastructure(s: Settings, layout: Layout, tools: Toolchain, configs: dict[
     ]
 
 
+# Every long-running process comes back after it exits, however it exited; `make down` and a
+# test's `process stop` are the only stops that last. The backoff is constant (process-compose
+# has no exponential one): long enough for a killed Postgres's backends to notice and go.
+RESTART = {"restart": "always", "backoff_seconds": 2, "max_restarts": 0}
+ONE_SHOT = {"restart": "no"}
+
 # Each log holds the component's own lines as it printed them, not wrapped in JSON.
 PLAIN_LOGS = {"disable_json": True, "no_metadata": True, "no_color": True, "fields_order": ["message"],
               "flush_each_line": True}
@@ -108,7 +115,7 @@ def process_compose_config(components: list[Component], layout: Layout) -> dict[
             "log_location": str(layout.log(c.name)),
             "log_configuration": PLAIN_LOGS,
             "environment": [f"{k}={v}" for k, v in c.env.items()],
-            "availability": {"restart": "on_failure" if c.restart_on_failure else "no", "backoff_seconds": 1},
+            "availability": ONE_SHOT if c.one_shot else RESTART,
             "shutdown": {"signal": int(c.stop_signal), "timeout_seconds": 20},
             "depends_on": {dep: {"condition": "process_completed_successfully" if dep in one_shots
                                  else "process_healthy"} for dep in c.depends_on},

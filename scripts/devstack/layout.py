@@ -35,6 +35,11 @@ class Layout:
         return self.run / "process-compose.yaml"
 
     @property
+    def hosts_file(self) -> Path:
+        """The stack's own host names (`video-query-1`) and their loopback addresses."""
+        return self.run / "hosts"
+
+    @property
     def socket(self) -> Path:
         return self.run / "process-compose.sock"
 

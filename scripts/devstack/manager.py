@@ -23,6 +23,7 @@ class ProcessState:
     ready: bool
     status: str
     exit_code: int
+    restarts: int = 0
 
     @property
     def completed(self) -> bool:
@@ -34,9 +35,14 @@ class ProcessState:
         return not self.running and self.status in ("Completed", "Error") and not self.completed
 
     @property
+    def healthy(self) -> bool:
+        """Running and passing its readiness probe (the probe's last verdict outlives the process)."""
+        return self.running and self.ready
+
+    @property
     def done(self) -> bool:
         """Healthy, or a one-shot that succeeded: nothing more to wait for."""
-        return self.ready or self.completed
+        return self.healthy or self.completed
 
 
 class ProcessCompose:
@@ -76,7 +82,7 @@ class ProcessCompose:
             return None
         rows: list[dict[str, Any]] = json.loads(result.stdout or "[]")
         return [ProcessState(r["name"], r["pid"], r["is_running"], r["is_ready"] == "Ready", r["status"],
-                             r.get("exit_code", 0)) for r in rows]
+                             r.get("exit_code", 0), r.get("restarts", 0)) for r in rows]
 
     def stop_process(self, name: str) -> None:
         """Stop one process (tests use it to take Kafka away and bring it back)."""

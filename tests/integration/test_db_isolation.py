@@ -8,11 +8,11 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from mesh import dbbootstrap, migrations
-from mesh.dbbootstrap import ROLES
+from mesh import dbbootstrap, migrations, topology
 from mesh.settings import Settings
 
-DATABASES = sorted({spec.database for spec in ROLES.values()})
+ROLES = topology.databases()
+DATABASES = sorted({database.name for database in ROLES.values()})
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -40,7 +40,7 @@ def test_bootstrap_is_idempotent_and_reports_everything(settings: Settings) -> N
 
 
 @pytest.mark.parametrize(("role", "database"), [
-    (role, database) for role, spec in ROLES.items() for database in DATABASES if database != spec.database
+    (role, database) for role, own in ROLES.items() for database in DATABASES if database != own.name
 ])
 def test_role_is_refused_on_other_services_databases(role: str, database: str) -> None:
     with pytest.raises(psycopg.OperationalError, match=f'permission denied for database "{database}"'):

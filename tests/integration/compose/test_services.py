@@ -1,11 +1,12 @@
 """docker-compose.yml runs what the native stack runs: checked through the real Compose
-(`docker-compose config`, no engine needed) against scripts/devstack, settings.env and each
-service's own configuration loader."""
+(`docker-compose config`, no engine needed) against scripts/devstack, mesh/topology.py,
+settings.env and each service's own configuration loader."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -15,42 +16,25 @@ import pytest
 
 from bff.common.config import load_upstreams
 from mesh import config as mesh_config
-from mesh import dbbootstrap
+from mesh import dbbootstrap, topology
 from mesh.settings import ROOT, Settings, load, read_env_file
 from scripts import compose_env
 from scripts.devstack.components import Component
-from scripts.devstack.vidmesh import SERVICES
-from tests.compose_support import Service, compose_name, compose_services, native_components
+from tests.integration.compose.support import ONE_SHOTS, Service, compose_name
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
-# Every vidmesh process of the issue, even before the devstack lists it: Compose service -> module.
-EXPECTED = {"xds": "mesh.xds", "users": "services.users", "video-command": "services.video_command",
-            "video-query": "services.video_query", "video-query-1": "services.video_query",
-            "notification": "services.notification", "email": "services.email",
-            "web-bff": "bff.web", "mobile-bff": "bff.mobile"}
-ROLES = {"users": "users", "video-command": "video_command", "video-query": "video_query",
-         "notification": "notification", "email": "email"}
-
-
-@pytest.fixture(scope="module")
-def services() -> dict[str, Service]:
-    return compose_services()
-
-
-@pytest.fixture(scope="module")
-def settings() -> Settings:
-    return load(environ={})
-
-
-@pytest.fixture(scope="module")
-def native(settings: Settings) -> list[Component]:
-    return native_components(settings)
+DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+# Every vidmesh process: Compose service -> module (the control plane, and each instance).
+EXPECTED = {"xds": "mesh.xds", **{
+    compose_name(f"{entry.name}-{n}"): entry.command[2]
+    for entry in topology.SERVICES for n in range(load(environ={}).instances[entry.key])}}
+ROLES = {entry.name: entry.database.role for entry in topology.SERVICES if entry.database}
 
 
 def python_services(services: dict[str, Service]) -> dict[str, str]:
     """Compose service -> module, for the long-running vidmesh processes."""
     return {name: s["command"][2] for name, s in services.items()
-            if s["command"] and s["command"][:2] == ["python", "-m"]}
+            if s["command"] and s["command"][:2] == ["python", "-m"] and name not in ONE_SHOTS}
 
 
 def host_port(addr: str) -> tuple[str, int]:
@@ -93,12 +77,12 @@ def test_every_module_compose_runs_exists(module: str) -> None:
 
 def test_instances_follow_the_settings(settings: Settings, services: dict[str, Service]) -> None:
     modules = python_services(services)
-    for vs in SERVICES:
-        names = [name for name, module in modules.items() if module == vs.module]
-        wanted = [vs.name, *(f"{vs.name}-{n}" for n in range(1, settings.instances[vs.setting]))]
-        assert sorted(names) == sorted(wanted), vs.name
+    for entry in topology.SERVICES:
+        names = [name for name, module in modules.items() if module == entry.command[2]]
+        wanted = [entry.name, *(f"{entry.name}-{n}" for n in range(1, settings.instances[entry.key]))]
+        assert sorted(names) == sorted(wanted), entry.name
         ports = [int(services[name]["environment"]["VIDMESH_GRPC_PORT"]) for name in wanted]
-        assert ports == settings.instance_ports(vs.setting)
+        assert ports == settings.instance_ports(entry.key)
     assert sorted(n for n, m in modules.items() if m == "services.video_query") == [
         "video-query", *(f"video-query-{n}" for n in range(1, settings.instances["video_query"]))]
 
@@ -131,6 +115,28 @@ def test_environment_passes_the_service_loaders_and_names_compose_hosts(name: st
         assert cfg.advertise_host == name, "Consul must register an address other containers can dial"
 
 
+def test_every_instance_registers_a_name_that_resolves_to_it_alone(services: dict[str, Service]) -> None:
+    # The mesh resolves VIDMESH_ADVERTISE_HOST to an IP when it registers (Envoy's EDS and
+    # proxyless gRPC take IP literals only). Compose's DNS answers a service's name on each of
+    # its networks with its containers' addresses: one container per service, so its own.
+    registering = {name for name in python_services(services) if name != "xds"}
+    assert {"users", "video-query", "video-query-1", "mobile-bff"} <= registering
+    for name in sorted(registering):
+        service = services[name]
+        assert service["environment"]["VIDMESH_ADVERTISE_HOST"] == name and DNS_LABEL.fullmatch(name), name
+        assert "network_mode" not in service and list(service["networks"]) == ["default"], name
+        assert service.get("scale", 1) == 1 and service.get("deploy", {}).get("replicas", 1) == 1, name
+
+
+def test_every_mounted_file_and_the_build_context_exist(services: dict[str, Service]) -> None:
+    for name, service in services.items():
+        for volume in service.get("volumes", []):
+            if volume["type"] == "bind":
+                assert Path(volume["source"]).is_file(), f"{name} mounts missing {volume['source']}"
+        if "build" in service:
+            assert (Path(service["build"]["context"]) / service["build"]["dockerfile"]).is_file()
+
+
 def test_addresses_reach_what_listens_there(services: dict[str, Service]) -> None:
     env = services["users"]["environment"]
     kafka = services["kafka"]["environment"]
@@ -146,14 +152,11 @@ def test_database_url_is_the_bootstrap_role(name: str, services: dict[str, Servi
     url = urlsplit(services[name]["environment"]["VIDMESH_DATABASE_URL"])
     role = ROLES[name]
     assert (url.username, url.hostname, url.port, url.path) == (role, "postgres", 5432,
-                                                               f"/{dbbootstrap.ROLES[role].database}")
-    # The init step and the one-shot set the password the service connects with.
+                                                               f"/{topology.databases()[role].name}")
+    # The bootstrap sets the password the service connects with.
     expected = dbbootstrap.password(role, environ={})
-    for initialiser in ("postgres", "db-init"):
-        assert services[initialiser]["environment"][dbbootstrap.password_env(role)] == expected
+    assert services["db-init"]["environment"][dbbootstrap.password_env(role)] == expected
     assert url.password == expected
-    natively = {vs.name: vs.database_role for vs in SERVICES}
-    assert natively.get(name, role) == role
 
 
 def test_published_ports_bind_loopback_with_the_settings_numbers(settings: Settings,
@@ -163,9 +166,9 @@ def test_published_ports_bind_loopback_with_the_settings_numbers(settings: Setti
                 ("kafka", 9094): settings.kafka_port, ("mailpit", 1025): settings.smtp_port,
                 ("mailpit", 8025): int(read_env_file(compose_env.ENV_FILE)["VIDMESH_MAIL_UI_PORT"]),
                 ("xds", 18000): settings.xds_port}
-    for vs in SERVICES:
-        for n, port in enumerate(settings.instance_ports(vs.setting)):
-            expected[(compose_name(f"{vs.name}-{n}"), port)] = port
+    for entry in topology.SERVICES:
+        for n, port in enumerate(settings.instance_ports(entry.key)):
+            expected[(compose_name(f"{entry.name}-{n}"), port)] = port
     published = {(name, p["target"]): p for name, s in services.items() for p in s.get("ports", [])}
     assert expected.keys() <= published.keys()
     for key, port in published.items():
