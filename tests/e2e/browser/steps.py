@@ -10,6 +10,9 @@ from playwright.sync_api import Page, expect
 from tests.e2e.support.rest import PASSWORD
 
 UNREAD = re.compile(r"^Notifications, (\d+) unread$")
+# Registering hashes a password: on a busy machine the gateway's 5 s can pass, and the app
+# sends the registration again (same request id) up to twice, then signs in.
+SIGN_UP_TIMEOUT_MS = 45_000
 
 
 def sign_up(page: Page, name: str) -> str:
@@ -21,7 +24,7 @@ def sign_up(page: Page, name: str) -> str:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_label("Display name").fill(name)
     page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=SIGN_UP_TIMEOUT_MS)
     return email
 
 

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { api, call, requestId } from "../api/client";
+import { api, call, write } from "../api/client";
 import type { ApiError } from "../api/errors";
 import { asApiError, useLoad } from "../components/load";
 import { ErrorNotice, Loading, Unavailable } from "../components/Notice";
@@ -19,7 +19,7 @@ export function Channel({ userId }: { userId: string }) {
   const toggle = async () => {
     const verb = viewerFollowing ? "/api/web/v1/channels/{userId}:unfollow" : "/api/web/v1/channels/{userId}:follow";
     try {
-      await call(api.POST(verb, { params: { path: { userId } }, body: { requestId: requestId() } }));
+      await write((requestId) => api.POST(verb, { params: { path: { userId } }, body: { requestId } }));
       setFailed(undefined);
       page.reload();
     } catch (error) {

@@ -1,7 +1,7 @@
 // Create a draft. The form leaves validation to the server (the rules live in the protos):
 // a 400's field violations are shown next to the fields they name.
 import { useState } from "preact/hooks";
-import { api, call, requestId } from "../api/client";
+import { api, write } from "../api/client";
 import type { ApiError } from "../api/errors";
 import type { CreateVideo } from "../api/schema";
 import { Field } from "../components/Field";
@@ -13,17 +13,16 @@ import { navigate } from "../router";
 export function NewVideo() {
   const [form, setForm] = useState({ title: "", description: "", duration: "", tags: "" });
   const [failed, setFailed] = useState<ApiError>();
-  const [attempt] = useState(requestId);  // one request id for this form, so a resubmit after a timeout creates one video
   const set = (key: keyof typeof form) => (event: { currentTarget: { value: string } }) =>
     setForm({ ...form, [key]: event.currentTarget.value });
   const submit = async (event: Event) => {
     event.preventDefault();
-    const body: CreateVideo = {
-      requestId: attempt, title: form.title, description: form.description,
-      durationSeconds: Number(form.duration) || 0, tags: parseTags(form.tags),
+    const body: Omit<CreateVideo, "requestId"> = {
+      title: form.title, description: form.description, durationSeconds: Number(form.duration) || 0,
+      tags: parseTags(form.tags),
     };
     try {
-      const created = await call(api.POST("/api/web/v1/videos", { body }));
+      const created = await write((requestId) => api.POST("/api/web/v1/videos", { body: { ...body, requestId } }));
       navigate(`/videos/${created.videoId}?minVersion=${created.version}`);
     } catch (error) {
       setFailed(asApiError(error));

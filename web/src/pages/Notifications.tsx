@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { api, call, requestId } from "../api/client";
+import { api, call, write } from "../api/client";
 import type { ApiError } from "../api/errors";
 import { Link } from "../components/Link";
 import { asApiError, useLoad } from "../components/load";
@@ -12,7 +12,7 @@ export function Notifications() {
   const [failed, setFailed] = useState<ApiError>();
   const markAll = async () => {
     try {
-      await call(api.POST("/api/web/v1/notifications:markRead", { body: { all: true, requestId: requestId() } }));
+      await write((requestId) => api.POST("/api/web/v1/notifications:markRead", { body: { all: true, requestId } }));
       notificationsChanged();
       inbox.reload();
     } catch (error) {

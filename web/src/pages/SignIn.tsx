@@ -1,6 +1,6 @@
 // Sign in, or sign up (register, then sign in). The token is kept for this tab's session.
 import { useState } from "preact/hooks";
-import { api, call, requestId } from "../api/client";
+import { api, call, write } from "../api/client";
 import type { ApiError } from "../api/errors";
 import { Field } from "../components/Field";
 import { Link } from "../components/Link";
@@ -29,7 +29,7 @@ export function SignIn({ mode, next }: { mode: "sign-in" | "sign-up"; next: stri
     event.preventDefault();
     try {
       if (signingUp) {
-        await call(api.POST("/api/auth/v1/register", { body: { ...form, requestId: requestId() } }));
+        await write((requestId) => api.POST("/api/auth/v1/register", { body: { ...form, requestId } }));
       }
       await logIn(form.email, form.password, signingUp ? form.displayName : undefined);
       navigate(next, { replace: true });

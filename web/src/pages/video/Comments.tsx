@@ -1,7 +1,7 @@
 // A video's comments: the page's first ones, "Show more comments" for the next pages
 // (ListComments with the page token), and the form to add one.
 import { useState } from "preact/hooks";
-import { api, call, requestId } from "../../api/client";
+import { api, call, write } from "../../api/client";
 import type { ApiError } from "../../api/errors";
 import type { Comment } from "../../api/schema";
 import { Link } from "../../components/Link";
@@ -63,8 +63,8 @@ function AddComment({ videoId, onAdded }: { videoId: string; onAdded: (version: 
   const submit = async (event: Event) => {
     event.preventDefault();
     try {
-      const added = await call(api.POST("/api/web/v1/videos/{videoId}/comments",
-        { params: { path: { videoId } }, body: { body, requestId: requestId() } }));
+      const added = await write((requestId) => api.POST("/api/web/v1/videos/{videoId}/comments",
+        { params: { path: { videoId } }, body: { body, requestId } }));
       setBody("");
       setFailed(undefined);
       onAdded(added.version);

@@ -1,7 +1,7 @@
 // A video's page, read through minVersion so the viewer's own writes show without a
 // refresh: after publishing, liking or commenting it asks again for the version it wrote.
 import { useEffect, useState } from "preact/hooks";
-import { api, call, requestId } from "../../api/client";
+import { api, call, write } from "../../api/client";
 import type { ApiError } from "../../api/errors";
 import type { VideoPage as Page } from "../../api/schema";
 import { Link } from "../../components/Link";
@@ -31,11 +31,10 @@ export function VideoPage({ videoId, minVersion }: { videoId: string; minVersion
       setFailed(asApiError(error));
     }
   };
-  const body = { requestId: requestId() };
-  const path = { params: { path: { videoId } }, body };
-  const publish = () => act(() => call(api.POST("/api/web/v1/videos/{videoId}:publish", path)));
-  const like = () => act(() => call(viewer?.liked ? api.POST("/api/web/v1/videos/{videoId}:unlike", path)
-    : api.POST("/api/web/v1/videos/{videoId}:like", path)));
+  const on = (requestId: string) => ({ params: { path: { videoId } }, body: { requestId } });
+  const publish = () => act(() => write((id) => api.POST("/api/web/v1/videos/{videoId}:publish", on(id))));
+  const like = () => act(() => write((id) => viewer?.liked ? api.POST("/api/web/v1/videos/{videoId}:unlike", on(id))
+    : api.POST("/api/web/v1/videos/{videoId}:like", on(id))));
   return (
     <article>
       <h1>{card.title}</h1>
@@ -76,7 +75,7 @@ function useViewCount(videoId: string, page: Page | undefined): string | undefin
   useEffect(() => {
     setViews(undefined);
     if (!published) return;
-    call(api.POST("/api/web/v1/videos/{videoId}/views", { params: { path: { videoId } }, body: { requestId: requestId() } }))
+    write((requestId) => api.POST("/api/web/v1/videos/{videoId}/views", { params: { path: { videoId } }, body: { requestId } }))
       .then((counted) => setViews(counted.viewCount), () => undefined);  // a view not counted is not worth an error
   }, [videoId, published]);
   return views;
