@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack)
 
-.PHONY: help deps python-env protos codegen web unit up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
+.PHONY: help deps python-env protos codegen web unit new-service up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -16,6 +16,7 @@ help:
 	@echo "make logs     the last lines of every log (make logs ARGS=-f to follow)"
 	@echo "make test     unit, integration and e2e tests against a real stack"
 	@echo "make unit     the unit tests alone: no stack, no real binary, seconds"
+	@echo "make new-service NAME=widgets   a working service from the template, in the topology"
 	@echo "make protos   Python stubs and descriptor sets from protos/ into gen/ (never committed)"
 	@echo "make codegen  the OpenAPI document and the web app's TypeScript types, from protos/ into gen/"
 	@echo "make web      the web app (web/ into web/dist), which the gateway serves at /"
@@ -65,6 +66,11 @@ status:
 
 logs:
 	@$(STACK) logs $(ARGS)
+
+# A new service from the template: contract, package, unit tests, topology entry, settings.
+new-service: python-env
+	@$(PYTHON) -m scripts.new_service $(NAME)
+	@echo "next: make protos unit, then make up (or start) and make conformance SERVICE=$(NAME)"
 
 # The unit tests start nothing (tests/unit/conftest.py refuses the stack).
 unit: codegen

@@ -54,6 +54,7 @@ class Settings:
     postgres_port: int
     xds_port: int
     smtp_port: int
+    stack_probe_port: int
     postgres_user: str
     postgres_password: str
     web_origin: str
@@ -77,7 +78,7 @@ class Settings:
             "envoy_port": "envoy", "envoy_admin_port": "envoy admin",
             "consul_http_port": "consul", "consul_server_port": "consul", "consul_serf_port": "consul",
             "kafka_port": "kafka", "kafka_controller_port": "kafka controller",
-            "postgres_port": "postgres", "smtp_port": "smtp-sink",
+            "postgres_port": "postgres", "smtp_port": "smtp-sink", "stack_probe_port": "prober",
         }
         infra = [(owner, f"VIDMESH_{name.upper()}", self.host, getattr(self, name)) for name, owner in owners.items()]
         services = [(instance_name(service, n), f"VIDMESH_{service.upper()}_PORT",

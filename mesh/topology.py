@@ -92,6 +92,7 @@ SERVICES: tuple[Service, ...] = (
             consumes=(USERS_EVENTS, NOTIFICATION_EVENTS), sends_mail=True),
     Service(name="web-bff", command=python("bff.web"), calls=DOMAIN, edge=True),
     Service(name="mobile-bff", command=python("bff.mobile"), calls=DOMAIN, edge=True),
+    # `make new-service NAME=...` adds its entries above this line.
 )
 
 

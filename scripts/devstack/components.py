@@ -32,12 +32,13 @@ class Component:
     stop_signal: int = signal.SIGTERM
     env: dict[str, str] = field(default_factory=dict)
     one_shot: bool = False  # runs to completion (e.g. the database bootstrap); no probe
+    check: tuple[str, str] | None = None  # (kind, address) the stack's prober checks for `probe`
 
 
-def _probe(component: str, target: str) -> dict[str, Any]:
-    # One Python probe for those without an HTTP health endpoint of their own.
-    command = [sys.executable, "-m", "scripts.devstack.probe", component, target]
-    return {"exec": {"command": shlex.join(command), "working_dir": str(ROOT)}}
+def checked(s: Settings, name: str) -> dict[str, Any]:
+    """A readiness probe the stack's prober answers (scripts/devstack/prober.py): for the
+    components without an HTTP health endpoint of their own."""
+    return _http_probe(s.host, s.stack_probe_port, f"/ready/{name}")
 
 
 def _http_probe(host: str, port: int, path: str) -> dict[str, Any]:
@@ -48,6 +49,10 @@ def infrastructure(s: Settings, layout: Layout, tools: Toolchain, configs: dict[
     """Postgres, Kafka, Consul, Envoy and the SMTP sink, as local processes."""
     pg = f"{s.host}:{s.postgres_port}"
     return [
+        # First, with nothing to wait for: the others' probes go through it.
+        Component("prober", [sys.executable, "-m", "scripts.devstack.prober", f"{s.host}:{s.stack_probe_port}",
+                             str(layout.probes_file)],
+                  f"{s.host}:{s.stack_probe_port}", _http_probe(s.host, s.stack_probe_port, "/healthz")),
         Component(
             "postgres",
             [*postgres_runner(), str(tools.pg_bin / "postgres"), "-D", str(layout.postgres_data),
@@ -65,7 +70,7 @@ def infrastructure(s: Settings, layout: Layout, tools: Toolchain, configs: dict[
              f"-Dlog4j2.configurationFile={configs['kafka-log4j2']}",
              "-cp", f"{tools.kafka_libs}/*", "kafka.Kafka", str(configs["kafka"])],
             f"{s.host}:{s.kafka_port}",
-            _probe("kafka", f"{s.host}:{s.kafka_port}"),
+            checked(s, "kafka"), check=("kafka", f"{s.host}:{s.kafka_port}"),
         ),
         Component(
             "consul",
@@ -79,7 +84,7 @@ def infrastructure(s: Settings, layout: Layout, tools: Toolchain, configs: dict[
             [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"{s.host}:{s.smtp_port}",
              "-c", "aiosmtpd.handlers.Mailbox", str(layout.maildir)],
             f"{s.host}:{s.smtp_port}",
-            _probe("smtp", f"{s.host}:{s.smtp_port}"),
+            checked(s, "smtp-sink"), check=("smtp", f"{s.host}:{s.smtp_port}"),
         ),
         Component(
             "envoy",

@@ -40,6 +40,11 @@ class Layout:
         return self.run / "hosts"
 
     @property
+    def probes_file(self) -> Path:
+        """What the stack's prober checks: component -> (kind, address)."""
+        return self.run / "probes.json"
+
+    @property
     def socket(self) -> Path:
         return self.run / "process-compose.sock"
 

@@ -1,6 +1,6 @@
-"""Readiness probes the process manager runs every second: exit 0 when the component answers
-for real. Standard library only, and nothing heavy imported: a probe that loads a Kafka
-client costs a few hundred milliseconds of CPU, and a stack runs several every second.
+"""Readiness checks of the components that have no health endpoint of their own, run by the
+stack's prober (scripts/devstack/prober.py): true when the component answers for real.
+Standard library only: a check that loaded a Kafka client cost hundreds of milliseconds.
 """
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from __future__ import annotations
 import smtplib
 import socket
 import struct
-import sys
 
 TIMEOUT_S = 2.0
 API_VERSIONS = 18  # Kafka's ApiVersions request; version 0 is kept by every broker for negotiation
@@ -46,14 +45,3 @@ def smtp(address: str) -> bool:
     host, port = _split(address)
     with smtplib.SMTP(host, port, timeout=TIMEOUT_S) as client:
         return client.noop()[0] == 250
-
-
-PROBES = {"kafka": kafka, "smtp": smtp}
-
-if __name__ == "__main__":
-    name, target = sys.argv[1], sys.argv[2]
-    try:
-        sys.exit(0 if PROBES[name](target) else 1)
-    except Exception as error:  # any failure to answer means "not ready yet"
-        print(f"{name} not ready: {error}", file=sys.stderr)
-        sys.exit(1)

@@ -22,7 +22,7 @@ from scripts.devstack.status import table
 from scripts.devstack.vidmesh import vidmesh_processes
 from scripts.toolchain import Toolchain
 
-START_TIMEOUT = 180.0  # first start formats Kafka and runs initdb; later ones take seconds
+START_TIMEOUT = 300.0  # first start formats Kafka and runs initdb; later ones take seconds (more on a busy machine)
 # A process that keeps exiting while the stack starts is broken, not unlucky: report it
 # instead of letting process-compose restart it until the timeout.
 START_RESTARTS = 3
@@ -43,8 +43,10 @@ class Stack:
 
     def components(self) -> list[Component]:
         configs = prepare(self.settings, self.layout, self.tools)
-        return [*infrastructure(self.settings, self.layout, self.tools, configs),
-                *vidmesh_processes(self.settings, self.layout, self.tools)]
+        components = [*infrastructure(self.settings, self.layout, self.tools, configs),
+                      *vidmesh_processes(self.settings, self.layout, self.tools)]
+        self.layout.probes_file.write_text(json.dumps({c.name: c.check for c in components if c.check}, indent=2))
+        return components
 
     def start(self) -> list[Component]:
         """Start everything and return once all are healthy; raise with the reason if not."""

@@ -7,14 +7,13 @@ loopback address and advertises its name, which the stack's hosts map resolves
 
 from __future__ import annotations
 
-import shlex
 import sys
 
 from mesh import topology
 from mesh.addresses import HOSTS_FILE_ENV
 from mesh.dbbootstrap import dsn
 from mesh.settings import ROOT, Settings, instance_name
-from scripts.devstack.components import Component
+from scripts.devstack.components import Component, checked
 from scripts.devstack.layout import Layout
 from scripts.toolchain import Toolchain
 
@@ -30,13 +29,6 @@ def needs(service: topology.Service) -> tuple[str, ...]:
     return ("consul", *(("db-init",) if service.database else ()),
             *(("kafka",) if service.produces or service.consumes else ()),
             *(("xds",) if service.calls else ()), *(("smtp-sink",) if service.sends_mail else ()))
-
-
-def grpc_health_probe(tools: Toolchain, address: str) -> dict[str, object]:
-    # grpcurl is a Go binary that starts in milliseconds; a Python probe per instance per
-    # second would cost a core. grpcurl exits 0 for NOT_SERVING too, hence the grep.
-    check = [str(tools.go_binary("grpcurl")), "-plaintext", "-max-time", "2", address, "grpc.health.v1.Health/Check"]
-    return {"exec": {"command": f"{shlex.join(check)} | grep -q '\"SERVING\"'"}}
 
 
 def common_env(s: Settings, layout: Layout) -> dict[str, str]:
@@ -62,7 +54,7 @@ def vidmesh_processes(s: Settings, layout: Layout, tools: Toolchain) -> list[Com
                   probe={}, depends_on=("postgres",), one_shot=True, env=env),
         # Every gateway and BFF route depends on the one control plane; if it dies its clients
         # keep their last config and reconnect once it is back.
-        Component("xds", [sys.executable, "-m", "mesh.xds"], xds, grpc_health_probe(tools, xds),
+        Component("xds", [sys.executable, "-m", "mesh.xds"], xds, checked(s, "xds"), check=("grpc", xds),
                   depends_on=("consul",), env={**env, "VIDMESH_GRPC_HOST": s.host}),
     ]
     for service in topology.SERVICES:
@@ -73,7 +65,7 @@ def vidmesh_processes(s: Settings, layout: Layout, tools: Toolchain) -> list[Com
                             "VIDMESH_ADVERTISE_HOST": instance_name(service.key, n)}
             if service.database:
                 instance_env["VIDMESH_DATABASE_URL"] = dsn(service.database.role, s)
-            components.append(Component(instance_name(service.key, n), command(service), address,
-                                        grpc_health_probe(tools, address), depends_on=needs(service),
-                                        env=instance_env))
+            name = instance_name(service.key, n)
+            components.append(Component(name, command(service), address, checked(s, name), check=("grpc", address),
+                                        depends_on=needs(service), env=instance_env))
     return components

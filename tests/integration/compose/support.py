@@ -17,6 +17,8 @@ from tests.dockerfile import stages
 Service = dict[str, Any]
 ONE_SHOTS = {"db-init", "gateway-config"}  # run to completion; the others keep running, healthy
 NATIVE_NAMES = {"smtp-sink": "mailpit"}  # native process -> Compose service, where they differ
+# The native stack's own readiness prober: Compose has healthchecks instead.
+NATIVE_ONLY = {"prober"}
 
 
 def compose_services(overrides: dict[str, str] | None = None) -> dict[str, Service]:
@@ -26,10 +28,12 @@ def compose_services(overrides: dict[str, str] | None = None) -> dict[str, Servi
 
 
 def native_components(settings: Settings) -> list[Component]:
-    """Every process the native stack starts: infrastructure, db-init, xds and each instance."""
+    """Every process the native stack starts that Compose runs too: infrastructure, db-init,
+    xds and each instance."""
     layout, tools = Layout(settings), Toolchain(settings.cache_dir)
     configs = {name: layout.run / f"{name}.conf" for name in ("kafka", "kafka-log4j2", "consul", "envoy")}
-    return [*infrastructure(settings, layout, tools, configs), *vidmesh_processes(settings, layout, tools)]
+    every = [*infrastructure(settings, layout, tools, configs), *vidmesh_processes(settings, layout, tools)]
+    return [component for component in every if component.name not in NATIVE_ONLY]
 
 
 def compose_name(native_name: str) -> str:
