@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from mesh.settings import ROOT
+from scripts.console import say as _say
 
 WEB = ROOT / "web"
 LOCK = WEB / "package-lock.json"
@@ -27,8 +28,24 @@ TYPES = ROOT / "gen" / "openapi" / "api.d.ts"
 SOURCES = ("index.html", "public", "src", "package-lock.json", "tsconfig.json", "vite.config.ts")
 
 
+class BuildFailed(Exception):
+    """An npm step failed; carries its command and the end of what it printed."""
+
+    def __init__(self, command: list[str], output: str) -> None:
+        tail = "\n".join("    " + line for line in output.strip().splitlines()[-30:])
+        super().__init__(f"{' '.join(command)} failed:\n{tail}")
+
+
 def say(message: str) -> None:
-    print(f"web: {message}", flush=True)
+    _say(f"web: {message}")
+
+
+def _run(command: list[str], cwd: Path) -> None:
+    """A Node tool, quiet unless it fails (its output would otherwise interleave with make's,
+    and `make up | head -1` closes the pipe it would write to)."""
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BuildFailed(command, done.stdout + done.stderr)
 
 
 def _hash(paths: list[Path]) -> str:
@@ -40,7 +57,7 @@ def _hash(paths: list[Path]) -> str:
 
 def _npm(*args: str) -> None:
     # npm 11 runs no install scripts unless approved, so nothing phones home at install.
-    subprocess.run(["npm", *args, "--no-audit", "--no-fund"], cwd=WEB, check=True)
+    _run(["npm", *args, "--no-audit", "--no-fund"], WEB)
 
 
 def install() -> None:
@@ -48,14 +65,13 @@ def install() -> None:
     if INSTALLED.exists() and INSTALLED.stat().st_mtime >= LOCK.stat().st_mtime:
         return
     began = time.monotonic()
-    _npm("ci", "--silent")
+    _npm("ci")
     say(f"npm ci in {time.monotonic() - began:.1f}s")
 
 
 def npx(tool: str, *args: str) -> None:
     """Run one of web/'s locked npm tools (swagger2openapi, openapi-typescript, ...)."""
-    subprocess.run([str(WEB / "node_modules" / ".bin" / tool), *args], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    _run([str(WEB / "node_modules" / ".bin" / tool), *args], ROOT)
 
 
 def sources() -> list[Path]:
@@ -74,7 +90,7 @@ def build(force: bool = False) -> None:
         say("web/dist up to date")
         return
     began = time.monotonic()
-    _npm("run", "--silent", "build")
+    _npm("run", "build")
     BUILT.write_text(wanted)
     say(f"built web/dist in {time.monotonic() - began:.1f}s")
 
@@ -86,8 +102,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         build(force=args.force)
-    except subprocess.CalledProcessError as failed:
-        print(f"web: error: {' '.join(map(str, failed.cmd))} exited with {failed.returncode}", file=sys.stderr)
+    except (BuildFailed, FileNotFoundError) as failed:
+        _say(f"web: error: {failed}", stream=sys.stderr)
         return 1
     return 0
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 
 from mesh.settings import ROOT
 
 sys.path.insert(0, str(ROOT / "gen" / "python"))  # the descriptors, as `make protos` generated them
 
+from scripts.console import say
 from scripts.openapi.build import build
 from scripts.protos import ContractsError
+from scripts.webapp import BuildFailed
 
 
 def main(argv: list[str]) -> int:
@@ -21,11 +22,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         build(force=args.force)
-    except (ContractsError, ValueError) as error:
-        print(f"codegen: error: {error}", file=sys.stderr)
-        return 1
-    except subprocess.CalledProcessError as failed:
-        print(f"codegen: error: {' '.join(map(str, failed.cmd))} exited with {failed.returncode}", file=sys.stderr)
+    except (ContractsError, BuildFailed, ValueError, FileNotFoundError) as error:
+        say(f"codegen: error: {error}", stream=sys.stderr)
         return 1
     return 0
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mesh.settings import ROOT, load
-from scripts import protos, webapp
+from scripts import console, protos, webapp
 from scripts.toolchain import Toolchain
 
 OUT = ROOT / "gen" / "openapi"
@@ -38,7 +38,7 @@ GENERATOR_OPTIONS = (
 
 
 def say(message: str) -> None:
-    print(f"codegen: {message}", flush=True)
+    console.say(f"codegen: {message}")
 
 
 def _inputs_fingerprint(tools: Toolchain) -> str:
