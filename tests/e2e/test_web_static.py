@@ -29,7 +29,8 @@ def test_every_built_file_is_served(gateway: Gateway) -> None:
         path = "/" + name.removesuffix("index.html")
         response = gateway.get(path)
         assert response.status_code == 200, f"{path}: {response.status_code} (add its route to gateway/envoy.yaml)"
-        assert response.content == (WEB_ROOT / name).read_bytes(), path
+        assert response.content == (WEB_ROOT / name).read_bytes(), (
+            f"{path}: the gateway serves another build (Envoy reads the files when it starts: restart the stack)")
 
 
 def test_an_app_page_opened_in_a_browser_gets_the_app(gateway: Gateway) -> None:
