@@ -14,6 +14,7 @@ from scripts.openapi.build import DOCUMENT
 from tests.e2e.conftest import World
 from tests.e2e.support.openapi import Contract
 from tests.e2e.support.rest import Gateway, body, new_id, ok
+from tests.e2e.support.waiting import eventually
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,12 @@ def test_writes_and_comment_pages_have_the_documented_fields(gateway: Gateway, w
              "post", "/api/web/v1/videos/{videoId}:like")
     conforms(contract, ok(gateway.post(f"{path}/views", {"requestId": new_id()})),
              "post", "/api/web/v1/videos/{videoId}/views")
-    comments = ok(gateway.get(f"{path}/comments", pageSize=1))
+    def first_comment() -> dict[str, Any] | None:
+        page = ok(gateway.get(f"{path}/comments", pageSize=1))
+        return page if page["comments"] else None
+
+    # The comment page reads the projection, which trails the write a moment.
+    comments = eventually(first_comment, "the added comment in the comments page")
     assert len(comments["comments"]) == 1
     conforms(contract, comments, "get", "/api/web/v1/videos/{videoId}/comments")
 
