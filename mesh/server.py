@@ -31,6 +31,8 @@ from mesh.interceptors import default_interceptors
 from mesh.registry import ConsulRegistry, Registration
 
 DependencyCheck = Callable[[], Awaitable[object]]
+CHECK_TIMEOUT_S = 2.0
+FAILURES_TO_LEAVE = 2
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 _log = structlog.get_logger(__name__)
@@ -119,9 +121,17 @@ class Server:
 
     async def _watch_dependencies(self, names: list[str]) -> None:
         status: int | None = None  # so the first outcome (and why it failed) is always logged
+        failures = 0
         while True:
-            failure = await first_failure(self.checks, timeout=max(self.check_interval, 1.0))
-            wanted = NOT_SERVING if failure else SERVING
+            failure = await first_failure(self.checks, timeout=max(self.check_interval, CHECK_TIMEOUT_S))
+            failures = failures + 1 if failure else 0
+            wanted: int
+            if not failure:
+                wanted = SERVING
+            elif status == SERVING and failures < FAILURES_TO_LEAVE:
+                wanted = SERVING  # one slow answer on a loaded machine is not an outage
+            else:
+                wanted = NOT_SERVING
             if wanted != status:
                 status = wanted
                 _log.info("health", status=health_pb2.HealthCheckResponse.ServingStatus.Name(wanted), reason=failure)
@@ -165,12 +175,6 @@ class Server:
         await self.grpc.stop(grace)
         _log.info("server stopped")
 
-    async def wait_for_signal(self) -> object:
-        """Block until SIGTERM or SIGINT (for bootstraps not yet on mesh/runtime.py)."""
-        from mesh.runtime import wait_for_signal
-
-        return await wait_for_signal()
-
     async def __aenter__(self) -> Server:
         await self.start()
         return self
@@ -192,13 +196,3 @@ async def first_failure(checks: Sequence[DependencyCheck], timeout: float) -> st
         if result is False:
             return f"{name}: not ready"
     return None
-
-
-async def serve(config: ServiceConfig, services: Sequence[Service], *, checks: Sequence[DependencyCheck] = ()) -> None:
-    """Run the services, registered in Consul, until SIGTERM/SIGINT (for bootstraps not yet on
-    mesh/runtime.py; it goes once every process runs on the runtime)."""
-    from mesh.runtime import wait_for_signal
-
-    host, port = config.consul_host_port
-    async with Server(config, services, checks=checks, registry=ConsulRegistry(host, port)):
-        await wait_for_signal()
