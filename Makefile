@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack)
 
-.PHONY: help deps python-env protos unit new-service up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
+.PHONY: help deps python-env protos codegen web unit new-service up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -18,9 +18,11 @@ help:
 	@echo "make unit     the unit tests alone: no stack, no real binary, seconds"
 	@echo "make new-service NAME=widgets   a working service from the template, in the topology"
 	@echo "make protos   Python stubs and descriptor sets from protos/ into gen/ (never committed)"
+	@echo "make codegen  the OpenAPI document and the web app's TypeScript types, from protos/ into gen/"
+	@echo "make web      the web app (web/ into web/dist), which the gateway serves at /"
 	@echo "make demo     a guided tour of the six patterns against the running stack (make start first)"
 	@echo "make bench    benchmarks: speed and memory tables next to their targets"
-	@echo "make lint     buf lint (STANDARD), ruff and mypy"
+	@echo "make lint     buf lint (STANDARD), ruff, mypy and tsc (the web app)"
 	@echo "make contracts-check   buf breaking against main"
 	@echo "make compose-up     the same system under Docker Compose (compose-down, ARGS=-v deletes volumes)"
 	@echo "make compose-logs   Compose logs (ARGS=-f follows)"
@@ -39,12 +41,21 @@ python-env:
 protos: python-env
 	@$(PYTHON) scripts/protos.py build
 
+# Code that is not Python: the OpenAPI document and the TypeScript types from it (Node and
+# Go tools from make deps); each step is its own module and skips itself when its inputs
+# did not change.
+codegen: deps protos
+	@$(PYTHON) -m scripts.openapi build
+
+web: codegen
+	@$(PYTHON) -m scripts.webapp build
+
 # The stack runs what `make protos` generates (Envoy reads gen/vidmesh.binpb, the services
-# import gen/python): a fresh clone must build it first.
-up: deps protos
+# import gen/python) and serves what `make web` builds: a fresh clone must build both first.
+up: deps web
 	@$(STACK) up
 
-start: deps protos
+start: deps web
 	@$(STACK) start
 
 down:
@@ -62,11 +73,13 @@ new-service: python-env
 	@echo "next: make protos unit, then make up (or start) and make conformance SERVICE=$(NAME)"
 
 # The unit tests start nothing (tests/unit/conftest.py refuses the stack).
-unit: protos
+unit: codegen
+	@cd web && npm test --silent
 	@$(PYTHON) -m pytest -q tests/unit
 
 # Starts the stack (or reuses a healthy one), runs every test, stops what it started.
-test: deps protos
+test: deps web
+	@cd web && npm test --silent
 	@$(PYTHON) -m scripts.run_tests $(TEST_DIRS)
 
 demo: deps protos
@@ -75,8 +88,9 @@ demo: deps protos
 bench: deps protos
 	@$(PYTHON) -m scripts.bench
 
-lint: deps protos
+lint: deps codegen
 	@$(PYTHON) scripts/protos.py lint
+	@cd web && npm run --silent typecheck
 	@$(PYTHON) -m ruff check .
 	@$(PYTHON) -m mypy mesh services bff scripts tests
 

@@ -44,6 +44,15 @@ class VideoPage:
             related = tasks.create_task(self._related(owner_id, video_id, degraded))
         return self._assemble(viewer, found, uploader.result(), comments.result(), related.result(), degraded)
 
+    async def comments(self, video_id: str, page_size: int, page_token: str) -> web.ListCommentsResponse:
+        """A further page of the video's comments (the page itself shows the first)."""
+        listed = await core("the comments", self._query.list_comments(
+            query.ListCommentsRequest(video_id=video_id, page_size=page_size or COMMENTS_PAGE_SIZE,
+                                      page_token=page_token),
+            timeout=self._deadlines.read()))
+        return web.ListCommentsResponse(comments=[views.comment(entry) for entry in listed.comments],
+                                        next_page_token=listed.next_page_token)
+
     def _assemble(self, viewer: str | None, found: query.GetVideoResponse, uploader: users.GetUserResponse | None,
                   comments: query.ListCommentsResponse | None, related: query.ListChannelVideosResponse | None,
                   degraded: Degraded) -> web.GetVideoPageResponse:

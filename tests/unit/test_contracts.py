@@ -58,6 +58,7 @@ REST = {
     ("vidmesh.webbff.v1.WebBffService.GetVideoPage", "get", "/api/web/v1/videos/{video_id}", ""),
     ("vidmesh.webbff.v1.WebBffService.SearchVideos", "get", "/api/web/v1/search", ""),
     ("vidmesh.webbff.v1.WebBffService.GetChannel", "get", "/api/web/v1/channels/{user_id}", ""),
+    ("vidmesh.webbff.v1.WebBffService.ListComments", "get", "/api/web/v1/videos/{video_id}/comments", ""),
     ("vidmesh.webbff.v1.WebBffService.CreateVideo", "post", "/api/web/v1/videos", "*"),
     ("vidmesh.webbff.v1.WebBffService.PublishVideo", "post", "/api/web/v1/videos/{video_id}:publish", "*"),
     ("vidmesh.webbff.v1.WebBffService.LikeVideo", "post", "/api/web/v1/videos/{video_id}:like", "*"),

@@ -64,7 +64,10 @@ class FakeVideoQuery(Scripted, ports.VideoQuery):
     async def list_comments(self, request: query.ListCommentsRequest, *, timeout: float) -> query.ListCommentsResponse:
         def respond() -> query.ListCommentsResponse:
             found = self.catalog.comments.get(request.video_id, [])
-            return query.ListCommentsResponse(comments=found[: request.page_size or 20])
+            start = int(request.page_token or 0)  # the fake's token is an offset
+            end = start + (request.page_size or 20)
+            return query.ListCommentsResponse(comments=found[start:end],
+                                              next_page_token=str(end) if end < len(found) else "")
         return await self.answer("ListComments", request, timeout, respond)
 
 
