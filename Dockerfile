@@ -37,6 +37,32 @@ COPY scripts/protos.py scripts/protos.py
 RUN /opt/venv/bin/python scripts/protos.py build
 
 
+# The Go service, recommendations: the same protoc makes its Go stubs (scripts/codegen.py),
+# with the pinned plugins of scripts/toolchain.py built by scripts/deps.py, as natively.
+FROM codegen AS go-build
+COPY --from=golang:1.26.8-bookworm /usr/local/go /usr/local/go
+ENV PATH=/usr/local/go/bin:$PATH \
+    GOTOOLCHAIN=local \
+    GOFLAGS=-buildvcs=false
+COPY settings.env go.mod go.sum ./
+COPY mesh/ mesh/
+COPY scripts/ scripts/
+RUN --mount=type=cache,target=/root/.cache/vidmesh/go \
+    python3 scripts/deps.py protoc-gen-go protoc-gen-go-grpc grpc-health-probe
+COPY gomesh/ gomesh/
+COPY services/recommendations/ services/recommendations/
+RUN --mount=type=cache,target=/root/.cache/vidmesh/go \
+    /opt/venv/bin/python -m scripts.codegen \
+    && cp /root/.cache/vidmesh/bin/grpc-health-probe-* gen/bin/grpc-health-probe
+
+
+# A static binary needs no more than this: no shell, no package manager, a non-root user.
+FROM gcr.io/distroless/static-debian12:nonroot AS recommendations
+COPY --from=go-build /src/gen/bin/recommendations /src/gen/bin/grpc-health-probe /
+USER nonroot
+CMD ["/recommendations"]
+
+
 FROM base AS runtime
 # A service user, and the folders it writes (named volumes mounted there start with its owner).
 RUN groupadd --system --gid 10001 vidmesh \

@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e)
 
-.PHONY: help deps protos up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
+.PHONY: help deps protos codegen up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -16,9 +16,10 @@ help:
 	@echo "make logs     the last lines of every log (make logs ARGS=-f to follow)"
 	@echo "make test     unit, integration and e2e tests against a real stack"
 	@echo "make protos   Python stubs and descriptor sets from protos/ into gen/ (never committed)"
+	@echo "make codegen  Go stubs into gen/go and vidmesh's Go binaries into gen/bin (never committed)"
 	@echo "make demo     a guided tour of the six patterns against the running stack (make start first)"
 	@echo "make bench    benchmarks: speed and memory tables next to their targets"
-	@echo "make lint     buf lint (STANDARD), ruff and mypy"
+	@echo "make lint     buf lint (STANDARD), ruff, mypy, go vet and staticcheck"
 	@echo "make contracts-check   buf breaking against main"
 	@echo "make compose-up     the same system under Docker Compose (compose-down, ARGS=-v deletes volumes)"
 	@echo "make compose-logs   Compose logs (ARGS=-f follows)"
@@ -32,10 +33,14 @@ deps:
 protos: deps
 	@$(PYTHON) scripts/protos.py build
 
-up: deps
+# Go stubs (protoc-gen-go, protoc-gen-go-grpc through the same protoc) and the Go binaries.
+codegen: protos
+	@$(PYTHON) -m scripts.codegen
+
+up: codegen
 	@$(STACK) up
 
-start: deps
+start: codegen
 	@$(STACK) start
 
 down:
@@ -47,8 +52,9 @@ status:
 logs:
 	@$(STACK) logs $(ARGS)
 
-# Starts the stack (or reuses a healthy one), runs every test, stops what it started.
-test: protos
+# Starts the stack (or reuses a healthy one), runs every test (pytest, then go test with
+# the integration tests), stops what it started.
+test: codegen
 	@$(PYTHON) -m scripts.run_tests $(TEST_DIRS)
 
 demo: protos
@@ -57,10 +63,11 @@ demo: protos
 bench: protos
 	@$(PYTHON) -m scripts.bench
 
-lint: protos
+lint: codegen
 	@$(PYTHON) scripts/protos.py lint
 	@$(PYTHON) -m ruff check .
 	@$(PYTHON) -m mypy mesh services bff scripts tests
+	@$(PYTHON) -m scripts.golang vet
 
 contracts-check: protos
 	@$(PYTHON) scripts/protos.py breaking --against main

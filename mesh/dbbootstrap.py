@@ -44,6 +44,7 @@ ROLES: dict[str, RoleSpec] = {
     "email": RoleSpec("email", "email"),
     "video_command": RoleSpec("video", "video_write"),
     "video_query": RoleSpec("video", "video_read"),
+    "recommendations": RoleSpec("recommendations", "recommendations"),
 }
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_FILE = ROOT / "settings.env"
 
-SERVICES = ("users", "video_command", "video_query", "notification", "email", "web_bff", "mobile_bff")
+SERVICES = ("users", "video_command", "video_query", "notification", "email", "web_bff", "mobile_bff",
+            "recommendations")
 
 
 class SettingsError(ValueError):

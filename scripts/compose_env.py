@@ -30,7 +30,7 @@ ENV_FILE = ROOT / ".env"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 COMPOSE_BINARY = "docker-compose"  # built from its Go module by `make deps` (scripts/toolchain.py)
 # The service roles of mesh/dbbootstrap.py (importing it would need psycopg; a test compares).
-DB_ROLES = ("users", "notification", "email", "video_command", "video_query")
+DB_ROLES = ("users", "notification", "email", "video_command", "video_query", "recommendations")
 # Compose-only settings with no native counterpart, until settings.env names them.
 COMPOSE_DEFAULTS = {"VIDMESH_MAIL_UI_PORT": "8025"}
 HEADER = """\

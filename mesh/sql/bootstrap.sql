@@ -11,6 +11,7 @@
 -- email           email         email                      services/email
 -- video_command   video         video_write                services/video_command
 -- video_query     video         video_read                 services/video_query
+-- recommendations recommendations recommendations         services/recommendations (Go)
 --
 -- Databases and schemas belong to the superuser and the schemas to the service roles: a
 -- service role can create tables in its own schema and nothing else (no CREATE DATABASE,
@@ -32,6 +33,8 @@
 \getenv video_command_password VIDMESH_DB_PASSWORD_VIDEO_COMMAND
 \set video_query_password 'video_query-dev-password'
 \getenv video_query_password VIDMESH_DB_PASSWORD_VIDEO_QUERY
+\set recommendations_password 'recommendations-dev-password'
+\getenv recommendations_password VIDMESH_DB_PASSWORD_RECOMMENDATIONS
 
 -- CREATE ROLE and CREATE DATABASE have no IF NOT EXISTS and race when two runs overlap:
 -- serialise runs with an advisory lock (released when psql disconnects or \connects).
@@ -39,7 +42,7 @@ SELECT pg_advisory_lock(hashtext('vidmesh.dbbootstrap')) AS locked \gset
 
 -- Roles ------------------------------------------------------------------------------
 SELECT format('CREATE ROLE %I LOGIN', role)
-  FROM unnest(ARRAY['users', 'notification', 'email', 'video_command', 'video_query']) AS role
+  FROM unnest(ARRAY['users', 'notification', 'email', 'video_command', 'video_query', 'recommendations']) AS role
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = role) \gexec
 
 SET password_encryption = 'scram-sha-256';
@@ -49,6 +52,7 @@ ALTER ROLE notification LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION 
 ALTER ROLE email LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'email_password';
 ALTER ROLE video_command LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'video_command_password';
 ALTER ROLE video_query LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'video_query_password';
+ALTER ROLE recommendations LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD :'recommendations_password';
 
 -- Unqualified names (migrations, queries) land in the role's own schema.
 ALTER ROLE users SET search_path = users;
@@ -56,18 +60,20 @@ ALTER ROLE notification SET search_path = notification;
 ALTER ROLE email SET search_path = email;
 ALTER ROLE video_command SET search_path = video_write;
 ALTER ROLE video_query SET search_path = video_read;
+ALTER ROLE recommendations SET search_path = recommendations;
 
 -- Databases: only their own role(s) may connect ---------------------------------------
 SELECT format('CREATE DATABASE %I', db)
-  FROM unnest(ARRAY['users', 'notification', 'email', 'video']) AS db
+  FROM unnest(ARRAY['users', 'notification', 'email', 'video', 'recommendations']) AS db
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = db) \gexec
 
 -- A new database grants CONNECT and TEMPORARY to PUBLIC, i.e. to every role.
-REVOKE ALL ON DATABASE users, notification, email, video FROM PUBLIC;
+REVOKE ALL ON DATABASE users, notification, email, video, recommendations FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE users TO users;
 GRANT CONNECT, TEMPORARY ON DATABASE notification TO notification;
 GRANT CONNECT, TEMPORARY ON DATABASE email TO email;
 GRANT CONNECT, TEMPORARY ON DATABASE video TO video_command, video_query;
+GRANT CONNECT, TEMPORARY ON DATABASE recommendations TO recommendations;
 
 -- Schemas: each role owns one; public is closed -----------------------------------------
 \connect users
@@ -87,6 +93,12 @@ SELECT pg_advisory_lock(hashtext('vidmesh.dbbootstrap')) AS locked \gset
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 CREATE SCHEMA IF NOT EXISTS email AUTHORIZATION email;
 ALTER SCHEMA email OWNER TO email;
+
+\connect recommendations
+SELECT pg_advisory_lock(hashtext('vidmesh.dbbootstrap')) AS locked \gset
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+CREATE SCHEMA IF NOT EXISTS recommendations AUTHORIZATION recommendations;
+ALTER SCHEMA recommendations OWNER TO recommendations;
 
 -- CQRS in one database: the command side writes video_write, the query side's projector
 -- builds video_read from events. Neither may even look into the other's schema.

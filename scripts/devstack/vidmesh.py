@@ -19,10 +19,18 @@ class VidmeshService:
     """A service package and how the stack runs it."""
 
     name: str  # Consul name, kebab-case
-    module: str  # `python -m <module>`
+    module: str  # `python -m <module>`, or for a Go service its package folder
     setting: str  # snake_case key of its port and instance count in settings.env
     database_role: str | None = None  # the Postgres role it connects as
     needs_xds: bool = False  # it calls other services through proxyless gRPC
+    go_binary: str | None = None  # a Go service: its binary under gen/bin (`make codegen` builds it)
+
+    @property
+    def command(self) -> list[str]:
+        """How the stack runs one instance."""
+        if self.go_binary:
+            return [str(ROOT / "gen" / "bin" / self.go_binary)]
+        return [sys.executable, "-m", self.module]
 
 
 SERVICES: tuple[VidmeshService, ...] = (
@@ -33,6 +41,8 @@ SERVICES: tuple[VidmeshService, ...] = (
     VidmeshService("email", "services.email", "email", "email"),
     VidmeshService("web-bff", "bff.web", "web_bff", needs_xds=True),
     VidmeshService("mobile-bff", "bff.mobile", "mobile_bff", needs_xds=True),
+    VidmeshService("recommendations", "services/recommendations", "recommendations", "recommendations",
+                   go_binary="recommendations"),
 )
 
 
@@ -75,6 +85,6 @@ def vidmesh_processes(s: Settings, layout: Layout, tools: Toolchain) -> list[Com
             if service.database_role:
                 instance_env["VIDMESH_DATABASE_URL"] = service_dsn(service.database_role, s)
             depends = ("db-init", "kafka", "consul", *(("xds",) if service.needs_xds else ()))
-            components.append(Component(f"{service.name}-{n}", [sys.executable, "-m", service.module], address,
+            components.append(Component(f"{service.name}-{n}", service.command, address,
                                         grpc_health_probe(tools, address), depends_on=depends, env=instance_env))
     return components

@@ -28,8 +28,10 @@ EXPECTED = {"xds": "mesh.xds", "users": "services.users", "video-command": "serv
             "video-query": "services.video_query", "video-query-1": "services.video_query",
             "notification": "services.notification", "email": "services.email",
             "web-bff": "bff.web", "mobile-bff": "bff.mobile"}
+# The Go services: Compose service -> the binary its image runs (the native stack's go_binary).
+GO_EXPECTED = {"recommendations": "recommendations"}
 ROLES = {"users": "users", "video-command": "video_command", "video-query": "video_query",
-         "notification": "notification", "email": "email"}
+         "notification": "notification", "email": "email", "recommendations": "recommendations"}
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +53,17 @@ def python_services(services: dict[str, Service]) -> dict[str, str]:
     """Compose service -> module, for the long-running vidmesh processes."""
     return {name: s["command"][2] for name, s in services.items()
             if s["command"] and s["command"][:2] == ["python", "-m"]}
+
+
+def go_services(services: dict[str, Service]) -> dict[str, str]:
+    """Compose service -> binary name, for the vidmesh Go services (one binary at the image root)."""
+    return {name: s["command"][0].removeprefix("/") for name, s in services.items()
+            if s.get("build", {}).get("target") and s["command"] and s["command"][0].startswith("/")}
+
+
+def runs(services: dict[str, Service]) -> dict[str, str]:
+    """Compose service -> what it runs: a Python module or a Go binary."""
+    return {**python_services(services), **go_services(services)}
 
 
 def host_port(addr: str) -> tuple[str, int]:
@@ -76,6 +89,7 @@ def test_every_native_process_has_a_compose_service(native: list[Component], ser
     missing = {c.name for c in native if compose_name(c.name) not in services}
     assert not missing, f"the native stack runs {sorted(missing)}; docker-compose.yml does not"
     assert EXPECTED.items() <= python_services(services).items()
+    assert GO_EXPECTED.items() <= go_services(services).items()
 
 
 def test_each_instance_runs_the_native_module(native: list[Component], services: dict[str, Service]) -> None:
@@ -84,6 +98,8 @@ def test_each_instance_runs_the_native_module(native: list[Component], services:
         # The SMTP sink is Mailpit in Compose; db-init runs the same SQL file with psql there.
         if module.startswith(("mesh.", "services.", "bff.")) and module != "mesh.dbbootstrap":
             assert services[compose_name(component.name)]["command"] == ["python", "-m", module], component.name
+    for vs in (vs for vs in SERVICES if vs.go_binary):
+        assert go_services(services)[vs.name] == vs.go_binary == Path(vs.command[0]).name, vs.name
 
 
 @pytest.mark.parametrize("module", sorted(set(EXPECTED.values())))
@@ -92,9 +108,9 @@ def test_every_module_compose_runs_exists(module: str) -> None:
 
 
 def test_instances_follow_the_settings(settings: Settings, services: dict[str, Service]) -> None:
-    modules = python_services(services)
+    modules = runs(services)
     for vs in SERVICES:
-        names = [name for name, module in modules.items() if module == vs.module]
+        names = [name for name, module in modules.items() if module == (vs.go_binary or vs.module)]
         wanted = [vs.name, *(f"{vs.name}-{n}" for n in range(1, settings.instances[vs.setting]))]
         assert sorted(names) == sorted(wanted), vs.name
         ports = [int(services[name]["environment"]["VIDMESH_GRPC_PORT"]) for name in wanted]
@@ -129,6 +145,20 @@ def test_environment_passes_the_service_loaders_and_names_compose_hosts(name: st
     assert service["healthcheck"]["test"] == ["CMD", "python", "-m", "mesh.health_probe", f"127.0.0.1:{listen[1]}"]
     if name != "xds":
         assert cfg.advertise_host == name, "Consul must register an address other containers can dial"
+
+
+@pytest.mark.parametrize("name", sorted(GO_EXPECTED))
+def test_go_service_environment_is_what_mesh_config_reads_with_compose_hosts(name: str,
+                                                                            services: dict[str, Service]) -> None:
+    # gomesh/config reads the same variables with the same defaults as mesh/config.py.
+    service = services[name]
+    env = service["environment"]
+    cfg = mesh_config.load(env, service_name=name, required=["VIDMESH_DATABASE_URL"] if name in ROLES else [])
+    for host, _ in map(host_port, [cfg.consul_http_addr, cfg.kafka_bootstrap]):
+        assert host in services and host not in LOOPBACK, (name, host)
+    assert cfg.grpc_host == "0.0.0.0" and [p["target"] for p in service["ports"]] == [cfg.grpc_port]
+    assert cfg.advertise_host == name
+    assert service["healthcheck"]["test"] == ["CMD", "/grpc-health-probe", f"-addr=127.0.0.1:{cfg.grpc_port}"]
 
 
 def test_addresses_reach_what_listens_there(services: dict[str, Service]) -> None:
