@@ -44,11 +44,33 @@ func TestLikeAddedCountsOnePairEachWay(t *testing.T) {
 	}
 }
 
-func TestPageSize(t *testing.T) {
-	for requested, want := range map[int]int{0: 10, -1: 10, 3: 3, 50: 50, 99: 50} {
-		if got := PageSize(requested); got != want {
-			t.Errorf("PageSize(%d) = %d, want %d", requested, got, want)
+func TestPageCutsTheRankingAndSaysWhetherMoreFollows(t *testing.T) {
+	ranked := []Candidate{{VideoID: "a"}, {VideoID: "b"}, {VideoID: "c"}}
+	tests := []struct {
+		offset, size int
+		want         []string
+		more         bool
+	}{
+		{0, 2, []string{"a", "b"}, true},
+		{2, 2, []string{"c"}, false},
+		{0, 3, []string{"a", "b", "c"}, false},
+		{3, 2, []string{}, false},
+	}
+	for _, test := range tests {
+		page, more := Page(ranked, test.offset, test.size)
+		if !reflect.DeepEqual(ids(page), test.want) || more != test.more {
+			t.Errorf("Page(%d, %d) = %v, %v; want %v, %v", test.offset, test.size, ids(page), more, test.want, test.more)
 		}
+	}
+	if Window(10, 20) != 31 || Window(490, 20) != MaxEntries+1 {
+		t.Errorf("Window(10, 20), Window(490, 20) = %d, %d", Window(10, 20), Window(490, 20))
+	}
+}
+
+func TestNoListGoesPastMaxEntries(t *testing.T) {
+	ranked := make([]Candidate, MaxEntries+5)
+	if page, more := Page(ranked, MaxEntries-1, 10); len(page) != 1 || more {
+		t.Errorf("the last page has %d entries, more = %v; want 1, false", len(page), more)
 	}
 }
 

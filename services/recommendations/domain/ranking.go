@@ -18,18 +18,23 @@ type Candidate struct {
 	Reason  Reason
 }
 
-// Page sizes: 0 asks for the default; the protos cap what may be asked.
-const (
-	DefaultPageSize = 10
-	MaxPageSize     = 50
-)
+// MaxEntries is where every list ends, however it is paged: deeper pages of a ranking
+// are noise, and each page is cut from the ranking's head.
+const MaxEntries = 500
 
-// PageSize is how many entries to return for a requested page size.
-func PageSize(requested int) int {
-	if requested <= 0 {
-		return DefaultPageSize
+// Window is how many ranked entries the page at offset of size needs, one more to tell
+// whether another page follows, within MaxEntries.
+func Window(offset, size int) int {
+	return min(offset+size+1, MaxEntries+1)
+}
+
+// Page cuts the page at offset of size from a ranked list; more says another page follows.
+func Page(ranked []Candidate, offset, size int) (page []Candidate, more bool) {
+	end := min(offset+size, len(ranked), MaxEntries)
+	if offset >= end {
+		return nil, false
 	}
-	return min(requested, MaxPageSize)
+	return ranked[offset:end], end < min(len(ranked), MaxEntries)
 }
 
 // Related is the related list of a video from its co-liked candidates, best first as

@@ -46,15 +46,15 @@ func (w *world) like(user string, videos ...string) {
 }
 
 func (w *world) related(video string) []string {
-	found, err := ListRelatedVideos(ctx, w.m, video, 0)
+	found, err := ListRelatedVideos(ctx, w.m, video, PageQuery{Size: 20})
 	w.must(err)
-	return ids(found)
+	return ids(found.Videos)
 }
 
 func (w *world) forUser(user string) []string {
-	found, err := ListForUser(ctx, w.m, user, 0)
+	found, err := ListForUser(ctx, w.m, user, PageQuery{Size: 20})
 	w.must(err)
-	return ids(found)
+	return ids(found.Videos)
 }
 
 func ids(list []domain.Candidate) []string {
@@ -132,5 +132,21 @@ func TestEveryLikeChangeLocksItsUser(t *testing.T) {
 	w.like("u1", "a")
 	if !reflect.DeepEqual(w.m.locked, []string{"u1"}) {
 		t.Errorf("locked users = %v, want [u1]", w.m.locked)
+	}
+}
+
+func TestPagesOfTheRelatedListFollowOneAnother(t *testing.T) {
+	w := newWorld(t)
+	w.publish("a", "b", "c", "d")
+	w.like("u1", "a", "b", "c", "d")
+	w.like("u2", "a", "c", "d")
+	w.like("u3", "a", "d")
+	first, err := ListRelatedVideos(ctx, w.m, "a", PageQuery{Size: 2})
+	w.must(err)
+	second, err := ListRelatedVideos(ctx, w.m, "a", PageQuery{Offset: 2, Size: 2})
+	w.must(err)
+	if !reflect.DeepEqual(ids(first.Videos), []string{"d", "c"}) || !first.More ||
+		!reflect.DeepEqual(ids(second.Videos), []string{"b"}) || second.More {
+		t.Errorf("pages = %v (more %v), %v (more %v)", ids(first.Videos), first.More, ids(second.Videos), second.More)
 	}
 }

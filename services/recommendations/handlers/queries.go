@@ -6,33 +6,48 @@ import (
 	"vidmesh/services/recommendations/domain"
 )
 
-// ListRelatedVideos is the related list of a video (pageSize 0 means the default).
-func ListRelatedVideos(ctx context.Context, q Queries, videoID string, pageSize int) ([]domain.Candidate, error) {
-	limit := domain.PageSize(pageSize)
-	// One more than asked: the video itself cannot be co-liked with itself, but the
-	// domain rule is cheap to keep honest.
-	coLiked, err := q.CoLiked(ctx, videoID, limit+1)
-	if err != nil {
-		return nil, err
-	}
-	return domain.Related(videoID, coLiked, limit), nil
+// PageQuery selects one page of a list: its size and how many entries earlier pages showed.
+type PageQuery struct {
+	Offset int
+	Size   int
 }
 
-// ListForUser is a user's "for you" list (pageSize 0 means the default).
-func ListForUser(ctx context.Context, q Queries, userID string, pageSize int) ([]domain.Candidate, error) {
-	limit := domain.PageSize(pageSize)
+// Page is one page of a list; More says another page follows.
+type Page struct {
+	Videos []domain.Candidate
+	More   bool
+}
+
+// ListRelatedVideos is a page of the related list of a video.
+func ListRelatedVideos(ctx context.Context, q Queries, videoID string, page PageQuery) (Page, error) {
+	window := domain.Window(page.Offset, page.Size)
+	coLiked, err := q.CoLiked(ctx, videoID, window)
+	if err != nil {
+		return Page{}, err
+	}
+	return cut(domain.Related(videoID, coLiked, window), page), nil
+}
+
+// ListForUser is a page of a user's "for you" list.
+func ListForUser(ctx context.Context, q Queries, userID string, page PageQuery) (Page, error) {
+	window := domain.Window(page.Offset, page.Size)
 	liked, err := q.LikedBy(ctx, userID)
 	if err != nil {
-		return nil, err
+		return Page{}, err
 	}
-	coLiked, err := q.CoLikedForUser(ctx, userID, limit)
+	coLiked, err := q.CoLikedForUser(ctx, userID, window)
 	if err != nil {
-		return nil, err
+		return Page{}, err
 	}
-	// Enough followed videos to fill the page even when every co-liked one is among them.
-	followed, err := q.NewFromFollowed(ctx, userID, 2*limit)
+	// The followed list may repeat every co-liked video, so it fills the window on its own.
+	followed, err := q.NewFromFollowed(ctx, userID, window)
 	if err != nil {
-		return nil, err
+		return Page{}, err
 	}
-	return domain.ForUser(liked, coLiked, followed, limit), nil
+	return cut(domain.ForUser(liked, coLiked, followed, window), page), nil
+}
+
+func cut(ranked []domain.Candidate, page PageQuery) Page {
+	videos, more := domain.Page(ranked, page.Offset, page.Size)
+	return Page{Videos: videos, More: more}
 }
