@@ -4,9 +4,9 @@
 SHELL := /bin/bash
 PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
-TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e)
+TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack)
 
-.PHONY: help deps protos codegen up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
+.PHONY: help deps python-env protos codegen unit new-service up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -15,6 +15,8 @@ help:
 	@echo "make status   pid, address, health and memory of every process"
 	@echo "make logs     the last lines of every log (make logs ARGS=-f to follow)"
 	@echo "make test     unit, integration and e2e tests against a real stack"
+	@echo "make unit     the unit tests alone: no stack, no real binary, seconds"
+	@echo "make new-service NAME=widgets   a working service from the template, in the topology"
 	@echo "make protos   Python stubs and descriptor sets from protos/ into gen/ (never committed)"
 	@echo "make codegen  Go stubs into gen/go and vidmesh's Go binaries into gen/bin (never committed)"
 	@echo "make demo     a guided tour of the six patterns against the running stack (make start first)"
@@ -30,17 +32,26 @@ help:
 deps:
 	@python3 scripts/deps.py
 
-protos: deps
+# The Python part of deps alone (uv + uv sync), so `make protos && docker compose up` needs
+# nothing but Python and Docker: no Go, Java, Maven or npm.
+python-env:
+	@python3 scripts/deps.py python
+
+protos: python-env
 	@$(PYTHON) scripts/protos.py build
 
-# Go stubs (protoc-gen-go, protoc-gen-go-grpc through the same protoc) and the Go binaries.
-codegen: protos
+# Go stubs (protoc-gen-go, protoc-gen-go-grpc through the same protoc as `make protos`) and
+# vidmesh's Go binaries; needs the Go tools of `make deps`.
+codegen: deps protos
 	@$(PYTHON) -m scripts.codegen
 
-up: codegen
+# The stack runs what `make protos` and `make codegen` generate (Envoy reads
+# gen/vidmesh.binpb, the services import gen/python, gen/bin holds the Go services): a fresh
+# clone must build it first.
+up: deps protos codegen
 	@$(STACK) up
 
-start: codegen
+start: deps protos codegen
 	@$(STACK) start
 
 down:
@@ -52,24 +63,33 @@ status:
 logs:
 	@$(STACK) logs $(ARGS)
 
-# Starts the stack (or reuses a healthy one), runs every test (pytest, then go test with
-# the integration tests), stops what it started.
-test: codegen
+# A new service from the template: contract, package, unit tests, topology entry, settings.
+new-service: python-env
+	@$(PYTHON) -m scripts.new_service $(NAME)
+	@echo "next: make protos unit, then make up (or start) and make conformance SERVICE=$(NAME)"
+
+# The unit tests start nothing (tests/unit/conftest.py refuses the stack).
+unit: protos
+	@$(PYTHON) -m pytest -q tests/unit
+
+# Starts the stack (or reuses a healthy one), runs every test (pytest, then go test with the
+# Go integration tests), stops what it started.
+test: deps protos codegen
 	@$(PYTHON) -m scripts.run_tests $(TEST_DIRS)
 
-demo: protos
+demo: deps protos
 	@$(PYTHON) -m scripts.demo
 
-bench: protos
+bench: deps protos
 	@$(PYTHON) -m scripts.bench
 
-lint: codegen
+lint: deps protos codegen
 	@$(PYTHON) scripts/protos.py lint
 	@$(PYTHON) -m ruff check .
 	@$(PYTHON) -m mypy mesh services bff scripts tests
 	@$(PYTHON) -m scripts.golang vet
 
-contracts-check: protos
+contracts-check: deps protos
 	@$(PYTHON) scripts/protos.py breaking --against main
 
 # Safe while video-query runs: see services/video_query/rebuild.py.
@@ -89,8 +109,9 @@ compose-env:
 compose-check: deps
 	@$(PYTHON) -m scripts.compose_env check
 
+# No --build needed: docker-compose.yml's pull_policy builds the vidmesh image at every up.
 compose-up: compose-env
-	docker compose up --build $(ARGS)
+	docker compose up $(ARGS)
 
 compose-down:
 	docker compose down $(ARGS)

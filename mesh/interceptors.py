@@ -6,7 +6,8 @@
    other exception is a bug: INTERNAL with a generic message, the details only in the log.
 3. DeadlineInterceptor: refuses a call whose deadline has already passed and bounds every
    unary call by a server-side cap, so a handler without a client deadline cannot hang.
-4. ValidationInterceptor: checks the request against its protovalidate rules.
+4. ValidationInterceptor: checks the request against its protovalidate rules and the rules
+   every string obeys (no NUL, valid UTF-8: an undecodable request is INVALID_ARGUMENT too).
 
 Health and reflection calls pass untouched: Consul probes every second and would drown the log.
 """
@@ -81,7 +82,7 @@ def _wrap(
             return await around(unary, _awaiting(inner), request, context)
 
         return grpc.unary_unary_rpc_method_handler(
-            unary_unary, handler.request_deserializer, handler.response_serializer
+            unary_unary, validation.lenient(handler.request_deserializer), handler.response_serializer
         )
     if handler.unary_stream is not None:
         inner_stream, stream = handler.unary_stream, CallInfo(method, streaming=True)
@@ -92,7 +93,7 @@ def _wrap(
             await around(stream, _writing(inner_stream), request, context)
 
         return grpc.unary_stream_rpc_method_handler(
-            unary_stream, handler.request_deserializer, handler.response_serializer
+            unary_stream, validation.lenient(handler.request_deserializer), handler.response_serializer
         )
     return handler
 
@@ -196,7 +197,7 @@ class ValidationInterceptor(WrappingInterceptor):
 
     async def around(self, info: CallInfo, call: Behavior, request: Any, context: Context) -> Any:
         """Validate, then run the call; InvalidArgument reaches ErrorInterceptor."""
-        if isinstance(request, Message):
+        if isinstance(request, Message | validation.Undecodable):
             validation.validate(request)
         return await call(request, context)
 

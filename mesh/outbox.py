@@ -22,10 +22,7 @@ again after restart: delivery is at-least-once, and consumers dedupe by event id
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import random
 import time
-from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -36,6 +33,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import namedtuple_row
 from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 
+from mesh.backoff import Backoff, pause
 from mesh.db import pool_kwargs
 from mesh.events import CONTENT_TYPE
 from mesh.kafka import producer_config
@@ -51,7 +49,6 @@ MAX_BACKOFF_S = 30.0
 SELECT_UNSENT = ("SELECT id, event_id, event_type, topic, key, payload FROM outbox "
                  "WHERE published_at IS NULL ORDER BY id LIMIT %s")
 MARK_SENT = "UPDATE outbox SET published_at = now() WHERE id = ANY(%s)"
-PRUNE = "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => %s)"
 # Advisory locks are per database; keying on the schema too lets video_write and video_read
 # (one database) each have their own relay.
 TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext('vidmesh.outbox.relay'), hashtext(current_schema()))"
@@ -78,27 +75,26 @@ class OutboxRelay:
     """Publishes committed outbox rows to Kafka; one active per database schema."""
 
     def __init__(self, dsn: str, bootstrap: str, *, batch_size: int = 500, poll_interval: float = 1.0,
-                 standby_interval: float = 2.0, retention: timedelta = timedelta(days=1),
+                 standby_interval: float = 2.0, topic_prefix: str = "",
                  producer_overrides: dict[str, Any] | None = None) -> None:
-        self._dsn, self._batch_size = dsn, batch_size
+        self._dsn, self._batch_size, self._topic_prefix = dsn, batch_size, topic_prefix
         self._poll_interval, self._standby_interval = poll_interval, standby_interval
-        self._retention_s = retention.total_seconds()
         self._producer_config = producer_config(bootstrap, **(producer_overrides or {}))
         self._stopping = asyncio.Event()
-        self._failures = 0
-        self._last_prune = 0.0
+        self._backoff = Backoff(initial=0.5, maximum=MAX_BACKOFF_S)
         self.active = False
         self.published = 0
 
     async def run(self) -> None:
-        """Relay until stop(); reconnects after Postgres errors, with a growing pause."""
+        """Relay until stop(); reconnects after Postgres or Kafka errors, with a growing pause.
+        Anything else is a bug: it propagates to the supervisor (mesh/supervisor.py)."""
         while not self._stopping.is_set():
             try:
                 await self._session()
             except (psycopg.OperationalError, KafkaException) as exc:
-                self._failures += 1
-                log.warning("outbox relay interrupted", error=str(exc), retry_in=self._backoff())
-                await self._sleep(self._backoff())
+                delay = self._backoff.next()
+                log.warning("outbox relay interrupted", error=str(exc), retry_in=delay)
+                await pause(self._stopping, delay)
             except _Stopping:
                 break
 
@@ -112,7 +108,7 @@ class OutboxRelay:
             row = await (await lock_conn.execute(TRY_LOCK)).fetchone()
             if not (row and row[0]):
                 log.debug("outbox relay on standby: another instance holds the lock")
-                await self._sleep(self._standby_interval)
+                await pause(self._stopping, self._standby_interval)
                 return
             await lock_conn.execute(f"LISTEN {CHANNEL}")
             async with await AsyncConnection.connect(self._dsn, autocommit=True, row_factory=namedtuple_row,
@@ -130,13 +126,12 @@ class OutboxRelay:
             try:
                 while await self._publish_batch(lock_conn, work, producer) == self._batch_size:
                     pass  # a full batch: more may be waiting
-                self._failures = 0
+                self._backoff.reset()
             except KafkaException as exc:  # some rows were refused; they stay unsent
-                self._failures += 1
-                log.error("outbox publish failed", error=str(exc), retry_in=self._backoff())
-                await self._sleep(self._backoff())
+                delay = self._backoff.next()
+                log.error("outbox publish failed", error=str(exc), retry_in=delay)
+                await pause(self._stopping, delay)
                 continue
-            await self._prune_now_and_then(work)
             # Wake on the writers' NOTIFY, or after poll_interval in case one was missed
             # (e.g. it arrived while this connection was being re-established).
             async for _ in lock_conn.notifies(timeout=self._poll_interval, stop_after=1):
@@ -166,13 +161,12 @@ class OutboxRelay:
             raise KafkaException(refused or KafkaError(KafkaError._FAIL, "no delivery report"))
         return len(rows)
 
-    @staticmethod
-    def _produce(producer: Producer, rows: list[Any], errors: dict[int, KafkaError | None]) -> KafkaError | None:
+    def _produce(self, producer: Producer, rows: list[Any], errors: dict[int, KafkaError | None]) -> KafkaError | None:
         """Queue rows in id order; stop at the first one refused locally, so no later row overtakes it."""
         for row in rows:
             headers = [("ce_id", str(row.event_id)), ("ce_type", row.event_type), ("content-type", CONTENT_TYPE)]
             try:
-                producer.produce(row.topic, key=row.key, value=row.payload, headers=headers,
+                producer.produce(self._topic_prefix + row.topic, key=row.key, value=row.payload, headers=headers,
                                  on_delivery=partial(_record, errors, row.id))
             except KafkaException as exc:  # e.g. a topic Kafka does not know (yet)
                 return exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
@@ -194,22 +188,6 @@ class OutboxRelay:
                 next_log += 10
                 log.warning("outbox relay waiting for Kafka", pending=len(producer),
                             waited_s=round(time.monotonic() - began))
-
-    async def _prune_now_and_then(self, work: AsyncConnection[Any]) -> None:
-        if time.monotonic() - self._last_prune < 60:
-            return
-        self._last_prune = time.monotonic()
-        cursor = await work.execute(PRUNE, (self._retention_s,))
-        if cursor.rowcount:
-            log.info("outbox pruned", rows=cursor.rowcount)
-
-    def _backoff(self) -> float:
-        return float(min(MAX_BACKOFF_S, 0.5 * 2 ** min(self._failures, 10)) * random.uniform(0.75, 1.0))
-
-    async def _sleep(self, seconds: float) -> None:
-        """Pause, but return as soon as stop() is called."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
 
 def _record(errors: dict[int, KafkaError | None], row_id: int, error: KafkaError | None, _message: Message) -> None:

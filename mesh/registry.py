@@ -2,9 +2,13 @@
 
 The instance registers its address with a gRPC health check that Consul runs every second
 against grpc.health.v1 (NOT_SERVING reads as critical), so only ready instances are in the
-passing set the gateway and the BFFs route to. py-consul's asyncio client needs aiohttp,
-which we do not ship, so the synchronous client runs in a worker thread; every HTTP call has
-a timeout so a stuck agent cannot hang a start or a shutdown.
+passing set the gateway and the BFFs route to. An instance advertised by name (a Compose
+container, a native instance on its own loopback address) registers the IP its name resolves
+to, because Envoy and proxyless gRPC accept only IP endpoints; the name stays in the
+metadata (`hostname`) and the service id, so a restarted container keeps its id.
+py-consul's asyncio client needs aiohttp, which we do not ship, so the synchronous client runs
+in a worker thread; every HTTP call has a timeout so a stuck agent cannot hang a start or a
+shutdown.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import consul
+
+from mesh.addresses import Resolver
 
 CHECK_INTERVAL = "1s"  # Consul's minimum; how fast a dead instance drops out
 CHECK_TIMEOUT = "1s"
@@ -29,6 +35,7 @@ class Registration:
     port: int
     version: str
     proto_package: str
+    health_service: str = ""  # the grpc.health.v1 service Consul's check asks about ("" = the server)
 
     @property
     def service_id(self) -> str:
@@ -42,14 +49,15 @@ class Registration:
 
     @property
     def meta(self) -> dict[str, str]:
-        """Service metadata: version and the proto package it serves."""
-        return {"version": self.version, "proto_package": self.proto_package}
+        """Service metadata: version, the proto package it serves and the advertised host."""
+        return {"version": self.version, "proto_package": self.proto_package, "hostname": self.host}
 
-    def check(self) -> dict[str, Any]:
-        """The gRPC health check Consul runs against the whole server (service "")."""
+    def check(self, address: str) -> dict[str, Any]:
+        """The gRPC health check Consul runs at `address`, naming the service's health entry."""
+        target = f"{address}:{self.port}" + (f"/{self.health_service}" if self.health_service else "")
         return dict(
             consul.Check.grpc(
-                f"{self.host}:{self.port}",
+                target,
                 CHECK_INTERVAL,
                 timeout=CHECK_TIMEOUT,
                 deregister=DEREGISTER_CRITICAL_AFTER,
@@ -60,8 +68,10 @@ class Registration:
 class ConsulRegistry:
     """Registers and deregisters instances with the local Consul agent."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8500, timeout: float = 2.0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 8500, timeout: float = 2.0,
+                 resolver: Resolver | None = None) -> None:
         self._client = consul.Consul(host=host, port=port, connections_timeout=timeout)
+        self._resolver = resolver or Resolver.from_env()
         # requests sessions are not meant to be shared between threads at the same time.
         self._lock = asyncio.Lock()
 
@@ -70,16 +80,19 @@ class ConsulRegistry:
             return await asyncio.to_thread(function, *args, **kwargs)
 
     async def register(self, registration: Registration) -> None:
-        """Add (or replace) the instance and its health check; Consul starts it critical."""
+        """Add (or replace) the instance and its health check; Consul starts it critical.
+
+        Raises mesh.addresses.Unresolvable when the advertised host name resolves nowhere."""
+        address = self._resolver.resolve(registration.host)
         await self._call(
             self._client.agent.service.register,
             registration.name,
             service_id=registration.service_id,
-            address=registration.host,
+            address=address,
             port=registration.port,
             tags=registration.tags,
             meta=registration.meta,
-            check=registration.check(),
+            check=registration.check(address),
         )
 
     async def deregister(self, registration: Registration) -> None:

@@ -1,4 +1,5 @@
-"""The gRPC server every vidmesh service runs: bind, health, reflection, Consul, shutdown.
+"""The gRPC server of every vidmesh process (mesh/runtime.py runs it): bind, health,
+reflection, Consul, shutdown.
 
 Life of an instance:
 1. bind VIDMESH_GRPC_HOST:VIDMESH_GRPC_PORT (0 = any free port; the real one is read back),
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -33,7 +33,6 @@ from mesh.registry import ConsulRegistry, Registration
 DependencyCheck = Callable[[], Awaitable[object]]
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _log = structlog.get_logger(__name__)
 
 
@@ -80,7 +79,8 @@ class Server:
     def registration(self) -> Registration:
         """How this instance appears in Consul (known once the port is bound)."""
         config, package = self.config, self.services[0].descriptor.file.package
-        return Registration(config.service_name, config.advertise_host, self.port, config.version, package)
+        return Registration(config.service_name, config.advertise_host, self.port, config.version, package,
+                            health_service=self.services[0].name)
 
     async def start(self) -> int:
         """Bind, start serving (NOT_SERVING until the checks pass) and register; returns the port."""
@@ -141,6 +141,12 @@ class Server:
 
     async def shutdown(self, grace: float | None = None) -> None:
         """NOT_SERVING, deregister, drain, then stop; in-flight calls get `grace` seconds."""
+        await self.leave()
+        await self.stop(self.config.shutdown_grace_s if grace is None else grace)
+
+    async def leave(self) -> None:
+        """NOT_SERVING everywhere, deregister, then wait `drain_s` so routers catch up; calls
+        are still answered meanwhile."""
         if self._monitor is not None:
             self._monitor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -153,27 +159,17 @@ class Server:
             except Exception as error:  # Consul reaps the critical instance after a minute.
                 _log.warning("consul deregistration failed", error=repr(error))
         await asyncio.sleep(self.config.drain_s)
-        await self.grpc.stop(self.config.shutdown_grace_s if grace is None else grace)
-        _log.info("stopped")
 
-    async def wait_for_signal(self) -> signal.Signals:
-        """Block until SIGTERM or SIGINT arrives; returns which one."""
-        loop = asyncio.get_running_loop()
-        received: asyncio.Future[signal.Signals] = loop.create_future()
+    async def stop(self, grace: float) -> None:
+        """Stop taking calls; in-flight ones get `grace` seconds to finish."""
+        await self.grpc.stop(grace)
+        _log.info("server stopped")
 
-        def on_signal(signum: signal.Signals) -> None:
-            if not received.done():
-                received.set_result(signum)
+    async def wait_for_signal(self) -> object:
+        """Block until SIGTERM or SIGINT (for bootstraps not yet on mesh/runtime.py)."""
+        from mesh.runtime import wait_for_signal
 
-        for signum in _STOP_SIGNALS:
-            loop.add_signal_handler(signum, on_signal, signum)
-        try:
-            signum = await received
-        finally:
-            for stop_signal in _STOP_SIGNALS:
-                loop.remove_signal_handler(stop_signal)
-        _log.info("signal", signal=signum.name)
-        return signum
+        return await wait_for_signal()
 
     async def __aenter__(self) -> Server:
         await self.start()
@@ -199,7 +195,10 @@ async def first_failure(checks: Sequence[DependencyCheck], timeout: float) -> st
 
 
 async def serve(config: ServiceConfig, services: Sequence[Service], *, checks: Sequence[DependencyCheck] = ()) -> None:
-    """Run the services, registered in Consul, until SIGTERM/SIGINT; then shut down gracefully."""
+    """Run the services, registered in Consul, until SIGTERM/SIGINT (for bootstraps not yet on
+    mesh/runtime.py; it goes once every process runs on the runtime)."""
+    from mesh.runtime import wait_for_signal
+
     host, port = config.consul_host_port
-    async with Server(config, services, checks=checks, registry=ConsulRegistry(host, port)) as server:
-        await server.wait_for_signal()
+    async with Server(config, services, checks=checks, registry=ConsulRegistry(host, port)):
+        await wait_for_signal()

@@ -11,11 +11,13 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from mesh import topology
+
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS_FILE = ROOT / "settings.env"
 
-SERVICES = ("users", "video_command", "video_query", "notification", "email", "web_bff", "mobile_bff",
-            "recommendations")
+# Each service's settings keys (VIDMESH_<KEY>_PORT, _INSTANCES), in the topology's order.
+SERVICES = tuple(entry.key for entry in topology.SERVICES)
 
 
 class SettingsError(ValueError):
@@ -41,6 +43,7 @@ class Settings:
     """Ports, folders and instance counts of the whole system."""
 
     host: str
+    instance_network: str
     envoy_port: int
     envoy_admin_port: int
     consul_http_port: int
@@ -51,6 +54,7 @@ class Settings:
     postgres_port: int
     xds_port: int
     smtp_port: int
+    stack_probe_port: int
     postgres_user: str
     postgres_password: str
     web_origin: str
@@ -68,23 +72,40 @@ class Settings:
         """Rendered configs, sockets and pid files of the running stack."""
         return self.data_dir / "run"
 
-    def ports(self) -> list[tuple[str, str, int]]:
-        """Every port the stack binds: (process, setting name, port)."""
+    def ports(self) -> list[tuple[str, str, str, int]]:
+        """Every address the stack binds: (process, setting name, host, port)."""
         owners = {
             "envoy_port": "envoy", "envoy_admin_port": "envoy admin",
             "consul_http_port": "consul", "consul_server_port": "consul", "consul_serf_port": "consul",
             "kafka_port": "kafka", "kafka_controller_port": "kafka controller",
-            "postgres_port": "postgres", "smtp_port": "smtp-sink",
+            "postgres_port": "postgres", "smtp_port": "smtp-sink", "stack_probe_port": "prober",
         }
-        infra = [(owner, f"VIDMESH_{name.upper()}", getattr(self, name)) for name, owner in owners.items()]
-        services = [(f"{service.replace('_', '-')}-{n}", f"VIDMESH_{service.upper()}_PORT", port)
+        infra = [(owner, f"VIDMESH_{name.upper()}", self.host, getattr(self, name)) for name, owner in owners.items()]
+        services = [(instance_name(service, n), f"VIDMESH_{service.upper()}_PORT",
+                     self.instance_address(service, n), port)
                     for service in SERVICES for n, port in enumerate(self.instance_ports(service))]
-        return [*infra, ("xds", "VIDMESH_XDS_PORT", self.xds_port), *services]
+        return [*infra, ("xds", "VIDMESH_XDS_PORT", self.host, self.xds_port), *services]
 
     def instance_ports(self, service: str) -> list[int]:
         """The gRPC port of each instance of a service (snake_case name): PORT, PORT+1, ..."""
         base = self.service_ports[service]
         return [base + n for n in range(self.instances[service])]
+
+    def instance_address(self, service: str, n: int) -> str:
+        """The loopback address instance `n` of a service binds natively: its own, as a
+        container has under Compose. Service number S (SERVICES order, from 1), instance N
+        binds `{instance_network}.S.N+1`, so adding an instance moves no other one."""
+        return f"{self.instance_network}.{SERVICES.index(service) + 1}.{n + 1}"
+
+    def instance_names(self) -> dict[str, str]:
+        """Host name -> address of every service instance: the stack's own hosts map."""
+        return {instance_name(service, n): self.instance_address(service, n)
+                for service in SERVICES for n in range(self.instances[service])}
+
+
+def instance_name(service: str, n: int) -> str:
+    """The process and host name of instance `n` of a service (snake_case): `video-query-1`."""
+    return f"{service.replace('_', '-')}-{n}"
 
 
 def _path(value: str) -> Path:
@@ -124,6 +145,7 @@ def load(environ: dict[str, str] | None = None, path: Path = SETTINGS_FILE) -> S
             kwargs[field.name] = _path(get(field.name))
     return Settings(
         host=get("host"),
+        instance_network=get("instance_network"),
         postgres_user=get("postgres_user"),
         postgres_password=get("postgres_password"),
         web_origin=get("web_origin"),

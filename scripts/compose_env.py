@@ -1,15 +1,16 @@
-"""Docker Compose's view of settings.env: write `.env`, check it, and validate the compose file.
+"""Docker Compose's view of the settings and the topology: `.env`, the vidmesh half of
+docker-compose.yml (scripts/compose_services.py), their check, and the real Compose's view.
 
-    python3 -m scripts.compose_env write     .env from settings.env (make compose-env)
-    python3 -m scripts.compose_env check     .env in sync, and `docker-compose config` accepts the file
+    python3 -m scripts.compose_env write     .env and docker-compose.yml's vidmesh services (make compose-env)
+    python3 -m scripts.compose_env check     both fresh, and `docker-compose config` accepts the file
     python3 -m scripts.compose_env config    the compose file as Compose resolves it (JSON)
 
 Compose fills `${...}` in docker-compose.yml from `.env` (the shell's environment wins, so
 `VIDMESH_ENVOY_PORT=18080 docker compose up` overrides like the native stack does). `.env` is
 settings.env's keys with the file's values, plus what Compose cannot compute itself: each
 service role's database password (mesh/dbbootstrap.py's rule) and the port of instance N of a
-service (PORT+N). It is committed, so `docker compose up` works from a clean checkout, and a
-unit test fails when it no longer matches settings.env.
+service (PORT+N). Both files are committed, so `docker compose up` works from a clean
+checkout, and a test fails when either no longer matches settings.env and mesh/topology.py.
 
 Standard library only, like mesh/settings.py: `make compose-up` runs it before any venv exists.
 """
@@ -23,14 +24,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mesh.settings import ROOT, SERVICES, SETTINGS_FILE, load, read_env_file
+from mesh import topology
+from mesh.settings import ROOT, SETTINGS_FILE, load, read_env_file
+from scripts import compose_services
 from scripts.toolchain import Toolchain
 
 ENV_FILE = ROOT / ".env"
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 COMPOSE_BINARY = "docker-compose"  # built from its Go module by `make deps` (scripts/toolchain.py)
-# The service roles of mesh/dbbootstrap.py (importing it would need psycopg; a test compares).
-DB_ROLES = ("users", "notification", "email", "video_command", "video_query", "recommendations")
 # Compose-only settings with no native counterpart, until settings.env names them.
 COMPOSE_DEFAULTS = {"VIDMESH_MAIL_UI_PORT": "8025"}
 HEADER = """\
@@ -46,13 +47,13 @@ class ComposeError(RuntimeError):
 
 def derived(values: dict[str, str], settings_file: Path = SETTINGS_FILE) -> dict[str, str]:
     """What Compose cannot compute from settings.env: passwords and the ports of extra instances."""
-    out = {f"VIDMESH_DB_PASSWORD_{role.upper()}": values.get(f"VIDMESH_DB_PASSWORD_{role.upper()}")
-           or f"{role}-dev-password" for role in DB_ROLES}
+    out = {key: values.get(key) or f"{role}-dev-password"
+           for role in topology.databases() for key in [compose_services.password_variable(role)]}
     settings = load(environ={}, path=settings_file)
-    for service in SERVICES:
-        for n, port in enumerate(settings.instance_ports(service)):
+    for service in topology.SERVICES:
+        for n, port in enumerate(settings.instance_ports(service.key)):
             if n:
-                out[f"VIDMESH_{service.upper()}_{n}_PORT"] = str(port)
+                out[compose_services.port_variable(service, n)] = str(port)
     return out
 
 
@@ -69,13 +70,19 @@ def render(settings_file: Path = SETTINGS_FILE) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(path: Path = ENV_FILE) -> bool:
-    """Write `.env` if it differs; True when it changed."""
-    text = render()
-    if path.exists() and path.read_text() == text:
-        return False
-    path.write_text(text)
-    return True
+def compose_text() -> str:
+    """docker-compose.yml with its vidmesh services written anew from the topology."""
+    return compose_services.rewrite(COMPOSE_FILE.read_text(), load(environ={}))
+
+
+def write() -> list[str]:
+    """Write `.env` and docker-compose.yml where they differ; the names of those written."""
+    written = []
+    for path, text in ((ENV_FILE, render()), (COMPOSE_FILE, compose_text())):
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+            written.append(path.name)
+    return written
 
 
 def compose_binary() -> Path:
@@ -92,21 +99,24 @@ def compose_binary() -> Path:
     return binary
 
 
-def compose_environ() -> dict[str, str]:
-    """This process's environment without VIDMESH_/COMPOSE_ overrides: checks read `.env` only."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("VIDMESH_", "COMPOSE_"))}
+def compose_environ(overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without VIDMESH_/COMPOSE_ variables, so checks read `.env`
+    only, plus `overrides`: what a user's shell would set (`VIDMESH_X=1 docker compose up`)."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("VIDMESH_", "COMPOSE_"))}
+    return {**kept, **(overrides or {})}
 
 
-def compose(*args: str) -> subprocess.CompletedProcess[str]:
+def compose(*args: str, overrides: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run `docker-compose -f docker-compose.yml ARGS` from the repository root (no engine needed)."""
     command = [str(compose_binary()), "--project-directory", str(ROOT), "-f", str(COMPOSE_FILE), *args]
-    return subprocess.run(command, cwd=ROOT, env=compose_environ(), capture_output=True, text=True,
+    return subprocess.run(command, cwd=ROOT, env=compose_environ(overrides), capture_output=True, text=True,
                           timeout=60, check=False)
 
 
-def resolved() -> dict[str, Any]:
-    """The compose file after interpolation, anchors and defaults: what `docker compose up` would run."""
-    done = compose("config", "--format", "json")
+def resolved(overrides: dict[str, str] | None = None) -> dict[str, Any]:
+    """The compose file after interpolation, anchors and defaults: what `docker compose up` would
+    run, with `overrides` in the environment."""
+    done = compose("config", "--format", "json", overrides=overrides)
     if done.returncode != 0:
         raise ComposeError(f"docker-compose config failed:\n{done.stderr.strip()}")
     model: dict[str, Any] = json.loads(done.stdout)
@@ -118,6 +128,8 @@ def check() -> list[str]:
     problems = []
     if not ENV_FILE.exists() or ENV_FILE.read_text() != render():
         problems.append(".env differs from what settings.env gives: run `make compose-env`")
+    if COMPOSE_FILE.read_text() != compose_text():
+        problems.append(f"{COMPOSE_FILE.name} differs from what mesh/topology.py gives: run `make compose-env`")
     done = compose("config", "--quiet")
     if done.returncode != 0:
         problems.append(f"docker-compose config refused {COMPOSE_FILE.name}:\n{done.stderr.strip()}")
@@ -128,7 +140,8 @@ def main(argv: list[str]) -> int:
     """CLI: write, check or config."""
     command = argv[0] if argv else "write"
     if command == "write":
-        print(f"compose-env: {ENV_FILE.name} {'written' if write() else 'already up to date'} from settings.env")
+        written = write()
+        print(f"compose-env: {', '.join(written) if written else 'nothing'} written from settings.env and the topology")
         return 0
     if command == "config":
         print(json.dumps(resolved(), indent=2))

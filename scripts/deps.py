@@ -1,5 +1,9 @@
 """`make deps`: fetch and build every outside part the stack needs, once, into the cache.
 
+    python3 scripts/deps.py              every part (make deps)
+    python3 scripts/deps.py python       only the Python environment (uv + `uv sync`): all that
+                                         `make protos` needs, so it runs with Python alone
+
 Each part says what it fetches or builds and how long it took; a part already in the cache
 is checked in milliseconds, so a second run changes nothing. A failure names the part, the
 command and the last lines it printed. Standard library only: this runs before the
@@ -23,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mesh import settings
 from scripts import toolchain as tc
+from scripts.console import say
 
 KAFKA_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
@@ -145,30 +150,36 @@ def parts(t: tc.Toolchain) -> list[Part]:
 
 def main(only: list[str]) -> int:
     t = tc.Toolchain(settings.load().cache_dir)
+    known = [part.name for part in parts(t)]
+    unknown = [name for name in only if name not in known]
+    if unknown:
+        say(f"deps: no part named {', '.join(unknown)}; the parts are {', '.join(known)}", stream=sys.stderr)
+        return 2
     t.cache.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     for part in parts(t):
         if only and part.name not in only:
             continue
         if part.ready():
-            print(f"deps: {part.name:<16} cached")
+            say(f"deps: {part.name:<16} cached")
             continue
-        print(f"deps: {part.name:<16} {part.what} ...", flush=True)
+        say(f"deps: {part.name:<16} {part.what} ...")
         began = time.monotonic()
         try:
             part.install()
         except PartFailed as failure:
             tail = "\n".join("    " + line for line in failure.output.strip().splitlines()[-20:])
-            print(f"deps: FAILED part '{part.name}'\n  command: {failure}\n  last output:\n{tail}", file=sys.stderr)
+            say(f"deps: FAILED part '{part.name}'\n  command: {failure}\n  last output:\n{tail}", stream=sys.stderr)
             return 1
         except FileNotFoundError as missing:
-            print(f"deps: FAILED part '{part.name}': {missing.filename} is not installed", file=sys.stderr)
+            say(f"deps: FAILED part '{part.name}': {missing.filename} is not installed", stream=sys.stderr)
             return 1
         if not part.ready():
-            print(f"deps: FAILED part '{part.name}': installed, but still not found in {t.cache}", file=sys.stderr)
+            say(f"deps: FAILED part '{part.name}': installed, but still not found in {t.cache}", stream=sys.stderr)
             return 1
-        print(f"deps: {part.name:<16} done in {time.monotonic() - began:.1f}s", flush=True)
-    print(f"deps: all parts ready in {time.monotonic() - started:.1f}s (cache: {t.cache})")
+        say(f"deps: {part.name:<16} done in {time.monotonic() - began:.1f}s")
+    ready = ", ".join(only) if only else "all parts"
+    say(f"deps: {ready} ready in {time.monotonic() - started:.1f}s (cache: {t.cache})")
     return 0
 
 

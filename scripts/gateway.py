@@ -1,24 +1,36 @@
 """Render the gateway's Envoy config (gateway/envoy.yaml, a template) for where it runs.
 
-    python -m scripts.gateway native PATH     the native stack's config (the dev stack calls render())
-    python -m scripts.gateway compose         rewrite gateway/envoy.compose.yaml from the template
+    python -m scripts.gateway native PATH    the native stack's config (the dev stack calls render())
+    python -m scripts.gateway compose DIR    DIR/envoy.yaml for Docker Compose, plus the descriptor
+                                             set it reads, copied beside it as DIR/vidmesh.binpb
 
-Both renderings come from one template and the same settings, so they cannot drift apart:
-a test renders the Compose one again and compares it with the committed file.
+Both renderings come from one template and the same settings (settings.env with environment
+overrides), so they cannot drift apart. Compose runs the second command at every start, in
+a one-shot container of the vidmesh image with the gateway settings in its environment
+(docker-compose.yml, service `gateway-config`): `VIDMESH_GATEWAY_LOGIN_BURST=3 docker compose
+up` changes the Compose gateway exactly as `VIDMESH_GATEWAY_LOGIN_BURST=3 make up` changes
+the native one.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 from string import Template
 
-from mesh.settings import ROOT, Settings, load
+from mesh.settings import ROOT, Settings, SettingsError, load
 
 TEMPLATE = ROOT / "gateway" / "envoy.yaml"
-COMPOSE_CONFIG = ROOT / "gateway" / "envoy.compose.yaml"
 DESCRIPTOR = ROOT / "gen" / "vidmesh.binpb"
-COMPOSE_DESCRIPTOR = "/etc/envoy/vidmesh.binpb"  # copied out of the vidmesh image by docker-compose.yml
+COMPOSE_CONFIG_NAME = "envoy.yaml"
+# Envoy's image runs it as its own `envoy` user, not as the vidmesh user who writes the files.
+WORLD_READABLE = 0o644
+
+
+class GatewayConfigError(RuntimeError):
+    """The Compose rendering cannot be written; the message says what to do."""
 
 
 def _policy(s: Settings) -> dict[str, str]:
@@ -45,7 +57,7 @@ def native_values(s: Settings) -> dict[str, str]:
     }
 
 
-def compose_values(s: Settings) -> dict[str, str]:
+def compose_values(s: Settings, descriptor: Path) -> dict[str, str]:
     """Container ports and Compose host names; docker-compose.yml publishes them on loopback."""
     return {
         **_policy(s),
@@ -56,7 +68,7 @@ def compose_values(s: Settings) -> dict[str, str]:
         "SELF_ADDRESS": "127.0.0.1",
         "XDS_ADDRESS": "xds",
         "XDS_PORT": "18000",
-        "DESCRIPTOR": COMPOSE_DESCRIPTOR,
+        "DESCRIPTOR": str(descriptor),
     }
 
 
@@ -64,19 +76,50 @@ def render(values: dict[str, str]) -> str:
     return Template(TEMPLATE.read_text()).substitute(values)
 
 
-def compose_rendering() -> str:
-    header = "# GENERATED from gateway/envoy.yaml by `python -m scripts.gateway compose`; do not edit.\n"
-    return header + render(compose_values(load(environ={})))
+def compose_rendering(s: Settings, folder: Path) -> str:
+    """The Compose config that reads its descriptor set from `folder`."""
+    header = (f"# Rendered from gateway/envoy.yaml by `python -m scripts.gateway compose {folder}` "
+              "when the stack started; edit the template, not this file.\n")
+    return header + render(compose_values(s, folder / DESCRIPTOR.name))
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write next to `path`, then rename: an Envoy restarting meanwhile never reads half a file."""
+    fd, scratch = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(scratch, WORLD_READABLE)
+        os.replace(scratch, path)
+    except BaseException:
+        Path(scratch).unlink(missing_ok=True)
+        raise
+
+
+def write_compose(folder: Path, s: Settings) -> Path:
+    """Write `folder`/envoy.yaml and the descriptor set it names; the config's path."""
+    if not folder.is_dir():
+        raise GatewayConfigError(f"{folder} is not a folder: docker-compose.yml mounts the gateway volume there")
+    if not DESCRIPTOR.is_file():
+        raise GatewayConfigError(f"no descriptor set at {DESCRIPTOR}: run `make protos` (the image builds it itself)")
+    _replace(folder / DESCRIPTOR.name, DESCRIPTOR.read_bytes())
+    config = folder / COMPOSE_CONFIG_NAME
+    _replace(config, compose_rendering(s, folder).encode())
+    return config
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["compose"]:
-        COMPOSE_CONFIG.write_text(compose_rendering())
-        print(f"wrote {COMPOSE_CONFIG.relative_to(ROOT)}")
-        return 0
-    if len(argv) == 2 and argv[0] == "native":
-        Path(argv[1]).write_text(render(native_values(load())))
-        return 0
+    try:
+        if len(argv) == 2 and argv[0] == "compose":
+            config = write_compose(Path(argv[1]), load())
+            print(f"gateway: wrote {config} and {config.parent / DESCRIPTOR.name}", flush=True)
+            return 0
+        if len(argv) == 2 and argv[0] == "native":
+            Path(argv[1]).write_text(render(native_values(load())))
+            return 0
+    except (SettingsError, GatewayConfigError, OSError) as error:
+        print(f"gateway: {error}", file=sys.stderr)
+        return 1
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -39,6 +39,10 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script (also in the image's codegen stage)
+
+from scripts.console import say as _say  # noqa: E402
+
 PROTOS = ROOT / "protos"
 GEN = ROOT / "gen"
 STAMP = GEN / ".protos.stamp"
@@ -56,7 +60,7 @@ class ContractsError(Exception):
 
 
 def say(message: str) -> None:
-    print(f"protos: {message}", flush=True)
+    _say(f"protos: {message}")
 
 
 def proto_files(root: Path) -> list[str]:
@@ -125,7 +129,7 @@ def protoc(deps: Path, proto_root: Path, args: list[str], what: str) -> None:
         raise ContractsError(f"protoc failed while {what}; failing proto(s): {named}\n{done.stderr.strip()}")
     warnings = [line for line in done.stderr.splitlines() if not line.startswith("Writing mypy to")]
     if warnings:  # e.g. an unused import; mypy-protobuf's progress lines are dropped
-        print("\n".join(warnings), file=sys.stderr)
+        _say("\n".join(warnings), stream=sys.stderr)
 
 
 def generate_python(deps: Path, out: Path, files: list[str]) -> None:
@@ -260,7 +264,7 @@ def main(argv: list[str]) -> int:
         if args.command in ("breaking", "check"):
             breaking(args.against)
     except ContractsError as error:
-        print(f"protos: error: {error}", file=sys.stderr)
+        _say(f"protos: error: {error}", stream=sys.stderr)
         return 1
     return 0
 

@@ -50,9 +50,6 @@ GO_BINARIES = (
     GoBinary("protoc-gen-go", "google.golang.org/protobuf", "v1.36.12", "google.golang.org/protobuf/cmd/protoc-gen-go"),
     GoBinary("protoc-gen-go-grpc", "google.golang.org/grpc/cmd/protoc-gen-go-grpc", "v1.6.2",
              "google.golang.org/grpc/cmd/protoc-gen-go-grpc"),
-    # The Go service's container health check (its image has no Python for mesh.health_probe).
-    GoBinary("grpc-health-probe", "github.com/grpc-ecosystem/grpc-health-probe", "v0.4.62",
-             "github.com/grpc-ecosystem/grpc-health-probe"),
     # `make lint` runs it after `go vet`.
     GoBinary("staticcheck", "honnef.co/go/tools", "v0.8.2", "honnef.co/go/tools/cmd/staticcheck"),
     # A real Compose, so docker-compose.yml is validated here where no Docker engine runs

@@ -2,8 +2,8 @@
 
 Its proto is built here at import time (with protovalidate rules) rather than living under
 protos/, so the mesh tests do not depend on any vidmesh contract. `python -m
-tests.support_server` runs it under `mesh.server.serve` like a real service; with
-MESHTEST_READY_FILE set, its dependency check passes only while that file exists.
+tests.support_server` runs it under the mesh runtime like a real service; with
+MESHTEST_READY_FILE set, its readiness check passes only while that file exists.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from buf.validate import validate_pb2
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import Message
 
-from mesh import config as mesh_config
-from mesh import errors, interceptors
+from mesh import errors, interceptors, runtime, topology
 from mesh import log as mesh_log
-from mesh.server import Service, serve
+from mesh.runtime import Runtime
+from mesh.server import Service
 
 PACKAGE = "meshtest.v1"
+ENTRY = topology.Service(name="meshtest", command=topology.python("tests.support_server"))
 SERVICE_NAME = f"{PACKAGE}.EchoService"
 _FIELD = descriptor_pb2.FieldDescriptorProto
 _log = structlog.get_logger(__name__)
@@ -127,12 +128,11 @@ async def ready_file_check() -> bool:
     return path is None or Path(path).exists()
 
 
-async def main() -> None:
-    """Run the echo service like any vidmesh service."""
-    config = mesh_config.load(service_name="meshtest")
-    mesh_log.configure(config.service_name, config.log_level)
-    await serve(config, [echo_service()], checks=[ready_file_check])
+async def bootstrap(rt: Runtime) -> None:
+    """The echo service and its readiness check, composed like any vidmesh service."""
+    rt.check(ready_file_check)
+    rt.serve(echo_service())
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    runtime.main(ENTRY, bootstrap)

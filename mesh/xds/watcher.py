@@ -22,6 +22,7 @@ import consul
 import requests
 import structlog
 
+from mesh.addresses import Resolver, Unresolvable
 from mesh.xds.snapshot import Instance, SnapshotStore
 
 log = structlog.get_logger(__name__)
@@ -35,12 +36,23 @@ TIMEOUT_S = 5.0  # connecting to Consul, and its answer beyond a blocking query'
 MAX_BACKOFF_S = 10.0
 
 
-def healthy_instances(entries: Iterable[Mapping[str, Any]]) -> list[Instance]:
-    """Instances from `/v1/health/service/<name>?passing=true` entries (service address first)."""
-    return [
-        Instance(entry["Service"].get("Address") or entry["Node"]["Address"], int(entry["Service"]["Port"]))
-        for entry in entries
-    ]
+def healthy_instances(entries: Iterable[Mapping[str, Any]], resolver: Resolver | None = None) -> list[Instance]:
+    """Instances from `/v1/health/service/<name>?passing=true` entries (service address first).
+
+    Envoy and proxyless gRPC take only IP endpoints: a host name is resolved here, and an
+    instance whose name resolves nowhere is left out with a log line saying so (vidmesh's own
+    instances register IPs; this is for anything else that registers a name)."""
+    resolver = resolver or Resolver()
+    instances = []
+    for entry in entries:
+        service = entry["Service"]
+        host = service.get("Address") or entry["Node"]["Address"]
+        try:
+            instances.append(Instance(resolver.resolve(host), int(service["Port"])))
+        except Unresolvable as error:
+            log.error("instance refused: its address is not an IP and does not resolve",
+                      service_id=service.get("ID"), address=host, error=str(error))
+    return instances
 
 
 def tagged_services(catalog: Mapping[str, Iterable[str] | None], tag: str = TAG) -> set[str]:
@@ -98,6 +110,7 @@ class ConsulWatcher:
     ) -> None:
         """`connect` makes one client per watch (a requests session is not shared across threads)."""
         self._store = store
+        self._resolver = Resolver.from_env()
         self._connect = connect or (lambda: consul.Consul(host=host, port=port, connections_timeout=TIMEOUT_S))
         self._wait, self._tag, self._backoff_s = wait, tag, backoff_s
         self._watches: dict[str, asyncio.Task[None]] = {}
@@ -139,7 +152,7 @@ class ConsulWatcher:
             return client.health.service(name, passing=True, index=index, wait=self._wait)  # type: ignore[no-any-return]
 
         async for entries in self._results(query):
-            if self._store.set_instances(name, healthy_instances(entries)):
+            if self._store.set_instances(name, healthy_instances(entries, self._resolver)):
                 log.info("healthy set changed", cluster=name, instances=len(self._store.current.services[name]))
             self._first[name].set()
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import subprocess
 import sys
 import time
 
 from mesh import settings as settings_module
+from scripts.console import ignore_stop_signals, say, stop_on_signals
 from scripts.devstack.components import Component
 from scripts.devstack.manager import stop_leftovers, wait_gone
 from scripts.devstack.preflight import PortTaken
@@ -19,55 +19,53 @@ from scripts.devstack.stack import Stack, StartFailed
 def cmd_start(stack: Stack, foreground: bool) -> int:
     running = stack.pc.processes()
     if running is not None:
-        print("a stack is already running:")
+        say("a stack is already running:")
         healthy = stack.print_status(stack.components())
         return 0 if healthy and not foreground else 1
     began = time.monotonic()
-    print("starting the infrastructure, then vidmesh's own processes ...", flush=True)
-    components = stack.start()  # a Ctrl-C while starting stops what started
+    say("starting the infrastructure, then vidmesh's own processes ...")
+    stop_on_signals()  # a Ctrl-C (or SIGTERM, SIGHUP) while starting stops what started
+    components = stack.start()
     if not foreground:
         _report(stack, components, began)
-        print("stop it with `make down`")
+        say("stop it with `make down`")
         return 0
-    signal.signal(signal.SIGTERM, _interrupt)
     manager_pid = stack.manager_pid()
     try:
         _report(stack, components, began)
-        print("press Ctrl-C to stop everything (in reverse order)", flush=True)
+        say("press Ctrl-C to stop everything (in reverse order)")
         while not wait_gone(manager_pid, 1):
             pass
-        print("process-compose exited on its own; see the logs", file=sys.stderr)
+        say("process-compose exited on its own; see the logs", stream=sys.stderr)
     except KeyboardInterrupt:
         pass
-    print("\nstopping ...", flush=True)
-    stack.stop(manager_pid)
-    print("stopped")
+    finally:  # whatever ends the wait (a signal, a bug), the stack does not outlive `make up`
+        ignore_stop_signals()
+        say("\nstopping ...")
+        stack.stop(manager_pid)
+    say("stopped")
     return 0
 
 
-def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
-
-
 def _report(stack: Stack, components: list[Component], began: float) -> None:
-    print(f"all healthy in {time.monotonic() - began:.1f}s\n")
+    say(f"all healthy in {time.monotonic() - began:.1f}s\n")
     stack.print_status(components)
 
 
 def cmd_down(stack: Stack) -> int:
     if stack.pc.processes() is None:
         left = stop_leftovers(stack.layout)
-        print(f"stopped leftovers: {', '.join(left)}" if left else "the stack is not running")
+        say(f"stopped leftovers: {', '.join(left)}" if left else "the stack is not running")
         return 0
     stack.stop()
-    print("stopped")
+    say("stopped")
     return 0
 
 
 def cmd_logs(stack: Stack, follow: bool) -> int:
     logs = sorted(stack.layout.logs.glob("*.log"))
     if not logs:
-        print(f"no logs yet in {stack.layout.logs}")
+        say(f"no logs yet in {stack.layout.logs}")
         return 0
     return subprocess.call(["tail", "-n", "20", *(["-F"] if follow else []), *map(str, logs)])
 
@@ -87,7 +85,7 @@ def main() -> int:
             return 0 if stack.print_status(stack.components()) else 1
         return cmd_logs(stack, args.follow)
     except (settings_module.SettingsError, PortTaken, PrepareError, StartFailed) as error:
-        print(f"error: {error}", file=sys.stderr)
+        say(f"error: {error}", stream=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -2,7 +2,9 @@
 
 Each component names its command, the address it serves, how readiness is checked and
 what it needs first. process-compose starts them in dependency order, waits on each
-readiness probe, and stops them in reverse order.
+readiness probe, stops them in reverse order, and restarts every long-running one that
+exits (a crash, kill -9, or a SIGTERM it was not asked for) after a short backoff; the
+services wait for and reconnect to whatever they depend on, so the stack heals itself.
 """
 
 from __future__ import annotations
@@ -30,13 +32,13 @@ class Component:
     stop_signal: int = signal.SIGTERM
     env: dict[str, str] = field(default_factory=dict)
     one_shot: bool = False  # runs to completion (e.g. the database bootstrap); no probe
-    restart_on_failure: bool = False  # a crash restarts it (a manual stop does not)
+    check: tuple[str, str] | None = None  # (kind, address) the stack's prober checks for `probe`
 
 
-def _probe(component: str, target: str) -> dict[str, Any]:
-    # One Python probe for those without an HTTP health endpoint of their own.
-    command = [sys.executable, "-m", "scripts.devstack.probe", component, target]
-    return {"exec": {"command": shlex.join(command), "working_dir": str(ROOT)}}
+def checked(s: Settings, name: str) -> dict[str, Any]:
+    """A readiness probe the stack's prober answers (scripts/devstack/prober.py): for the
+    components without an HTTP health endpoint of their own."""
+    return _http_probe(s.host, s.stack_probe_port, f"/ready/{name}")
 
 
 def _http_probe(host: str, port: int, path: str) -> dict[str, Any]:
@@ -47,6 +49,10 @@ def infrastructure(s: Settings, layout: Layout, tools: Toolchain, configs: dict[
     """Postgres, Kafka, Consul, Envoy and the SMTP sink, as local processes."""
     pg = f"{s.host}:{s.postgres_port}"
     return [
+        # First, with nothing to wait for: the others' probes go through it.
+        Component("prober", [sys.executable, "-m", "scripts.devstack.prober", f"{s.host}:{s.stack_probe_port}",
+                             str(layout.probes_file)],
+                  f"{s.host}:{s.stack_probe_port}", _http_probe(s.host, s.stack_probe_port, "/healthz")),
         Component(
             "postgres",
             [*postgres_runner(), str(tools.pg_bin / "postgres"), "-D", str(layout.postgres_data),
@@ -64,7 +70,7 @@ def infrastructure(s: Settings, layout: Layout, tools: Toolchain, configs: dict[
              f"-Dlog4j2.configurationFile={configs['kafka-log4j2']}",
              "-cp", f"{tools.kafka_libs}/*", "kafka.Kafka", str(configs["kafka"])],
             f"{s.host}:{s.kafka_port}",
-            _probe("kafka", f"{s.host}:{s.kafka_port}"),
+            checked(s, "kafka"), check=("kafka", f"{s.host}:{s.kafka_port}"),
         ),
         Component(
             "consul",
@@ -78,7 +84,7 @@ def infrastructure(s: Settings, layout: Layout, tools: Toolchain, configs: dict[
             [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"{s.host}:{s.smtp_port}",
              "-c", "aiosmtpd.handlers.Mailbox", str(layout.maildir)],
             f"{s.host}:{s.smtp_port}",
-            _probe("smtp", f"{s.host}:{s.smtp_port}"),
+            checked(s, "smtp-sink"), check=("smtp", f"{s.host}:{s.smtp_port}"),
         ),
         Component(
             "envoy",
@@ -91,6 +97,12 @@ def infrastructure(s: Settings, layout: Layout, tools: Toolchain, configs: dict[
         ),
     ]
 
+
+# Every long-running process comes back after it exits, however it exited; `make down` and a
+# test's `process stop` are the only stops that last. The backoff is constant (process-compose
+# has no exponential one): long enough for a killed Postgres's backends to notice and go.
+RESTART = {"restart": "always", "backoff_seconds": 2, "max_restarts": 0}
+ONE_SHOT = {"restart": "no"}
 
 # Each log holds the component's own lines as it printed them, not wrapped in JSON.
 PLAIN_LOGS = {"disable_json": True, "no_metadata": True, "no_color": True, "fields_order": ["message"],
@@ -108,7 +120,7 @@ def process_compose_config(components: list[Component], layout: Layout) -> dict[
             "log_location": str(layout.log(c.name)),
             "log_configuration": PLAIN_LOGS,
             "environment": [f"{k}={v}" for k, v in c.env.items()],
-            "availability": {"restart": "on_failure" if c.restart_on_failure else "no", "backoff_seconds": 1},
+            "availability": ONE_SHOT if c.one_shot else RESTART,
             "shutdown": {"signal": int(c.stop_signal), "timeout_seconds": 20},
             "depends_on": {dep: {"condition": "process_completed_successfully" if dep in one_shots
                                  else "process_healthy"} for dep in c.depends_on},

@@ -35,6 +35,16 @@ class Layout:
         return self.run / "process-compose.yaml"
 
     @property
+    def hosts_file(self) -> Path:
+        """The stack's own host names (`video-query-1`) and their loopback addresses."""
+        return self.run / "hosts"
+
+    @property
+    def probes_file(self) -> Path:
+        """What the stack's prober checks: component -> (kind, address)."""
+        return self.run / "probes.json"
+
+    @property
     def socket(self) -> Path:
         return self.run / "process-compose.sock"
 

@@ -4,7 +4,9 @@ processes of a run that was killed with it (kill -9) and stop them."""
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
+import socket
 import subprocess
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +25,7 @@ class ProcessState:
     ready: bool
     status: str
     exit_code: int
+    restarts: int = 0
 
     @property
     def completed(self) -> bool:
@@ -34,9 +37,14 @@ class ProcessState:
         return not self.running and self.status in ("Completed", "Error") and not self.completed
 
     @property
+    def healthy(self) -> bool:
+        """Running and passing its readiness probe (the probe's last verdict outlives the process)."""
+        return self.running and self.ready
+
+    @property
     def done(self) -> bool:
         """Healthy, or a one-shot that succeeded: nothing more to wait for."""
-        return self.ready or self.completed
+        return self.healthy or self.completed
 
 
 class ProcessCompose:
@@ -65,18 +73,25 @@ class ProcessCompose:
                               capture_output=True, text=True, timeout=timeout)
 
     def processes(self) -> list[ProcessState] | None:
-        """The processes' states, or None when no server answers."""
+        """The processes' states, or None when no server answers.
+
+        Asked over the server's REST API on its unix socket, not by starting its client
+        binary: the stack and the tests poll this several times a second."""
         if not self.layout.socket.exists():
             return None
+        connection = _UnixHTTPConnection(str(self.layout.socket), timeout=10)
         try:
-            result = self._client("process", "list", "--output", "json")
-        except subprocess.TimeoutExpired:
+            connection.request("GET", "/processes")
+            answer = connection.getresponse()
+            if answer.status != 200:
+                return None
+            rows: list[dict[str, Any]] = json.loads(answer.read()).get("data") or []
+        except (OSError, ValueError):
             return None
-        if result.returncode != 0:
-            return None
-        rows: list[dict[str, Any]] = json.loads(result.stdout or "[]")
+        finally:
+            connection.close()
         return [ProcessState(r["name"], r["pid"], r["is_running"], r["is_ready"] == "Ready", r["status"],
-                             r.get("exit_code", 0)) for r in rows]
+                             r.get("exit_code", 0), r.get("restarts", 0)) for r in rows]
 
     def stop_process(self, name: str) -> None:
         """Stop one process (tests use it to take Kafka away and bring it back)."""
@@ -90,6 +105,19 @@ class ProcessCompose:
         """Ask the server to stop everything in reverse dependency order."""
         with contextlib.suppress(subprocess.TimeoutExpired):
             self._client("down", timeout=120)
+
+
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP/1.1 to a server listening on a unix socket (process-compose's API)."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__("process-compose", timeout=timeout)
+        self._path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self._path)
 
 
 def record_pids(layout: Layout, manager_pid: int, processes: list[ProcessState]) -> None:

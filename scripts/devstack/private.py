@@ -28,7 +28,7 @@ def _free(host: str, port: int) -> bool:
 
 
 def _shifted(defaults: Settings, shift: int) -> dict[str, str]:
-    env = {setting: str(port + shift) for _, setting, port in defaults.ports()}
+    env = {setting: str(port + shift) for _, setting, _, port in defaults.ports()}
     # Instance N of a service listens on its base port + N: shift the bases.
     bases = defaults.service_ports.items()
     env.update({f"VIDMESH_{service.upper()}_PORT": str(port + shift) for service, port in bases})
@@ -39,7 +39,7 @@ def private_env(folder: Path) -> dict[str, str]:
     """The environment of a private stack keeping its data and logs under `folder`."""
     defaults = load(environ={})
     for shift in SHIFTS:
-        if all(_free(defaults.host, port + shift) for _, _, port in defaults.ports()):
+        if all(_free(host, port + shift) for _, _, host, port in defaults.ports()):
             return {**os.environ, **_shifted(defaults, shift),
                     "VIDMESH_DATA_DIR": str(folder / "data"), "VIDMESH_LOG_DIR": str(folder / "logs")}
     raise RuntimeError(f"no free set of ports for a private stack (tried shifts {SHIFTS.start}..{SHIFTS.stop})")

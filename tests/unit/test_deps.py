@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from mesh.settings import ROOT, load
@@ -29,12 +26,22 @@ def test_failure_report_names_the_part(capsys: pytest.CaptureFixture[str], monke
     assert "unreachable" in err
 
 
-def test_second_run_finds_every_part_cached() -> None:
-    # `make test` ran `make deps` first, so now nothing may be fetched or built again.
-    result = subprocess.run([sys.executable, "scripts/deps.py"], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    lines = [line for line in result.stdout.splitlines() if line.startswith("deps: ") and "all parts" not in line]
-    assert lines and all(line.endswith("cached") for line in lines), result.stdout
+def test_the_python_part_installs_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `make protos` runs `deps.py python`: the Go, Java and npm parts must not even be looked at.
+    installed: set[str] = set()
+
+    def part(name: str) -> deps.Part:
+        return deps.Part(name, name, lambda: name in installed, lambda: installed.add(name))
+
+    monkeypatch.setattr(deps, "parts", lambda _tools: [part("python"), part("kafka"), part("buf")])
+    assert deps.main(["python"]) == 0
+    assert installed == {"python"}
+
+
+def test_an_unknown_part_is_refused_with_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    assert deps.main(["pyhton"]) == 2
+    err = capsys.readouterr().err
+    assert "no part named pyhton" in err and "python, envoy" in err
 
 
 def test_default_cache_is_outside_the_clone() -> None:

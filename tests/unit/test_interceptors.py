@@ -18,7 +18,7 @@ from google.rpc import error_details_pb2, status_pb2
 from structlog.testing import capture_logs
 
 from mesh.interceptors import CallInfo, Context, DeadlineInterceptor, default_interceptors
-from tests.support_server import EchoRequest, EchoResponse, add_to_server, echo_service
+from tests.support_server import SERVICE_NAME, EchoRequest, EchoResponse, add_to_server, echo_service
 
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 SERVER_CAP_SECONDS = 0.5
@@ -184,3 +184,28 @@ async def test_call_already_past_its_deadline_is_refused_without_running() -> No
         )
     assert caught.value.args[0] == grpc.StatusCode.DEADLINE_EXCEEDED
     assert ran == []
+
+
+async def test_a_nul_in_any_string_is_invalid_argument_naming_the_field(channel: grpc.aio.Channel) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await echo(channel, title="a\0b", tags=["ok", "c\0d"])
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    fields = {v.field for v in _bad_request(raised.value).field_violations}
+    assert fields == {"title", "tags[1]"}
+
+
+async def test_a_request_that_is_not_utf8_is_invalid_argument_not_unknown(channel: grpc.aio.Channel) -> None:
+    # Field 1 (title), length 3, the bytes of a lone surrogate: what a %ED%A0%80 query
+    # parameter becomes through the gateway; protobuf refuses to decode it.
+    method = channel.unary_unary(f"/{SERVICE_NAME}/Echo", request_serializer=lambda raw: raw,
+                                 response_deserializer=EchoResponse.FromString)
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await method(b"\x0a\x03\xed\xa0\x80", timeout=5)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT, raised.value.details()
+    assert [v.field for v in _bad_request(raised.value).field_violations] == ["title"]
+
+
+def _bad_request(error: grpc.aio.AioRpcError) -> error_details_pb2.BadRequest:
+    found = error_details_pb2.BadRequest()
+    assert rich_status(error).details[0].Unpack(found)
+    return found

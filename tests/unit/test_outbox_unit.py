@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
@@ -86,13 +85,3 @@ def test_dsn_points_at_the_role_database_with_an_escaped_password() -> None:
     assert dbbootstrap.dsn("email", settings, {}).endswith("/email")
 
 
-def test_bootstrap_sql_agrees_with_the_python_role_table() -> None:
-    sql = dbbootstrap.SQL_FILE.read_text()
-    search_paths = dict(re.findall(r"^ALTER ROLE (\w+) SET search_path = (\w+);$", sql, re.MULTILINE))
-    assert search_paths == {role: spec.schema for role, spec in dbbootstrap.ROLES.items()}
-    for role in dbbootstrap.ROLES:
-        assert f"\\getenv {role}_password {dbbootstrap.password_env(role)}" in sql
-        assert f"\\set {role}_password '{role}-dev-password'" in sql
-    for role, spec in dbbootstrap.ROLES.items():
-        grant = re.search(rf"^GRANT CONNECT, TEMPORARY ON DATABASE {spec.database} TO (.+);$", sql, re.MULTILINE)
-        assert grant and role in grant.group(1).split(", ")

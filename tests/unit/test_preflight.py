@@ -13,7 +13,7 @@ def test_free_ports_pass() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         free = s.getsockname()[1]
-    check_ports("127.0.0.1", [("kafka", "VIDMESH_KAFKA_PORT", free)])
+    check_ports([("kafka", "VIDMESH_KAFKA_PORT", "127.0.0.1", free)])
 
 
 def test_taken_port_names_component_port_and_setting() -> None:
@@ -22,7 +22,7 @@ def test_taken_port_names_component_port_and_setting() -> None:
         taken.listen()
         port = taken.getsockname()[1]
         with pytest.raises(PortTaken) as error:
-            check_ports("127.0.0.1", [("kafka", "VIDMESH_KAFKA_PORT", port)])
+            check_ports([("kafka", "VIDMESH_KAFKA_PORT", "127.0.0.1", port)])
     message = str(error.value)
     assert f"kafka cannot bind 127.0.0.1:{port}: already in use" in message
     assert "VIDMESH_KAFKA_PORT" in message

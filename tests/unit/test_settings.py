@@ -43,8 +43,18 @@ def test_missing_setting_is_named(tmp_path: Path) -> None:
         load(environ={}, path=partial)
 
 
-def test_every_infrastructure_port_is_listed_once() -> None:
+def test_every_address_is_listed_once() -> None:
     ports = load(environ={}).ports()
-    numbers = [port for _, _, port in ports]
-    assert len(numbers) == len(set(numbers))
-    assert ("kafka", "VIDMESH_KAFKA_PORT", 9092) in ports
+    addresses = [(host, port) for _, _, host, port in ports]
+    assert len(addresses) == len(set(addresses))
+    assert ("kafka", "VIDMESH_KAFKA_PORT", "127.0.0.1", 9092) in ports
+
+
+def test_each_instance_has_a_loopback_address_and_name_of_its_own() -> None:
+    settings = load(environ={"VIDMESH_VIDEO_QUERY_INSTANCES": "3"})
+    names = settings.instance_names()
+    assert names["users-0"] == "127.0.1.1"
+    assert [names[f"video-query-{n}"] for n in range(3)] == ["127.0.3.1", "127.0.3.2", "127.0.3.3"]
+    assert len(set(names.values())) == len(names)
+    # Another instance of video-query moves no other instance.
+    assert names["notification-0"] == load(environ={}).instance_names()["notification-0"]

@@ -15,11 +15,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 from vidmesh.video.v1 import events_pb2 as pb
 
-from mesh import events
+from mesh import events, topology
 from mesh import log as mesh_log
 from services.video_command import domain as d
 
-TOPIC = "video.v1.events"
+TOPIC = topology.VIDEO_EVENTS
 SOURCE = "/vidmesh/video-command"
 
 

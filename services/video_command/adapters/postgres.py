@@ -7,21 +7,20 @@ other gets Conflict (ABORTED), whatever the Python side believed.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 
 from mesh import outbox
 from mesh.db import PooledUnitOfWork
-from mesh.errors import Conflict, InvalidArgument
+from mesh.errors import Conflict
+from mesh.idempotency import PostgresRequestLog
 from services.video_command.adapters.events import TOPIC, envelope
 from services.video_command.domain import Comment, State, Video, VideoEvent
-from services.video_command.ports import Requests, UnitOfWork, Videos
+from services.video_command.ports import UnitOfWork, Videos
 
 COLUMNS = ("id, owner_id, title, description, duration_seconds, tags, media_url, state, version, create_time, "
            "publish_time, view_count, like_count, comment_count")
@@ -34,28 +33,23 @@ UPDATE videos SET title = %(title)s, description = %(description)s, tags = %(tag
        like_count = %(like_count)s, comment_count = %(comment_count)s
  WHERE id = %(id)s AND version = %(expected_version)s"""
 # The hot path as one statement: count the view (the row lock orders concurrent views) and
-# claim the request_id with its response; a claim that conflicts returns no row, and the
-# caller's rollback undoes the count. The response keys are those of commands.Views.
+# claim the request_id with its response in mesh.idempotency's log; a claim that conflicts
+# returns no row, and the caller's rollback undoes the count. The response keys are those of
+# commands.Views.
 COUNT_VIEW = f"""
 WITH viewed AS (
     UPDATE videos SET view_count = view_count + 1, version = version + 1
      WHERE id = %(video_id)s AND state = 'published'
     RETURNING {COLUMNS}
 ), claimed AS (
-    INSERT INTO requests (request_id, command, response)
-    SELECT %(request_id)s::uuid, 'RecordView', jsonb_build_object('version', version, 'view_count', view_count)
+    INSERT INTO request_log (request_id, method, fingerprint, response)
+    SELECT %(request_id)s, 'RecordView', %(fingerprint)s,
+           jsonb_build_object('version', version, 'view_count', view_count)
       FROM viewed
     ON CONFLICT (request_id) DO NOTHING
     RETURNING request_id
 )
 SELECT * FROM viewed WHERE EXISTS (SELECT FROM claimed)"""
-
-# Batches keep each delete short, so pruning never holds up the hot path for long.
-PRUNE_REQUESTS = """
-DELETE FROM requests WHERE request_id IN (
-    SELECT request_id FROM requests WHERE create_time < now() - %s ORDER BY create_time LIMIT %s)"""
-PRUNE_BATCH = 5000
-
 
 class PostgresVideos(Videos):
     """Videos, likes and comments on the unit of work's connection."""
@@ -94,52 +88,14 @@ class PostgresVideos(Videos):
         await self._conn.execute("DELETE FROM likes WHERE video_id = %s", (video_id,))
         await self._conn.execute("DELETE FROM comments WHERE video_id = %s", (video_id,))
 
-    async def count_view(self, video_id: str, request_id: str) -> Video | None:
-        return await self._one(COUNT_VIEW, {"video_id": video_id, "request_id": request_id})
+    async def count_view(self, video_id: str, request_id: str, fingerprint: str) -> Video | None:
+        return await self._one(COUNT_VIEW, {"video_id": video_id, "request_id": request_id,
+                                            "fingerprint": fingerprint})
 
     async def _one(self, query: str, params: Any) -> Video | None:
         cursor = self._conn.cursor(row_factory=dict_row)
         row = await (await cursor.execute(query, params)).fetchone()
         return _video(row) if row else None
-
-
-class PostgresRequests(Requests):
-    """The request_id log in the `requests` table."""
-
-    def __init__(self, conn: AsyncConnection[Any]) -> None:
-        self._conn = conn
-
-    async def claim(self, request_id: str, command: str) -> dict[str, Any] | None:
-        # A concurrent claim of the same id waits here until the first transaction ends.
-        cursor = await self._conn.execute(
-            "INSERT INTO requests (request_id, command) VALUES (%s, %s) ON CONFLICT (request_id) DO NOTHING",
-            (request_id, command))
-        return None if cursor.rowcount == 1 else await self.find(request_id, command)
-
-    async def complete(self, request_id: str, response: dict[str, Any]) -> None:
-        await self._conn.execute("UPDATE requests SET response = %s WHERE request_id = %s",
-                                 (Jsonb(response), request_id))
-
-    async def find(self, request_id: str, command: str) -> dict[str, Any] | None:
-        query = "SELECT command, response FROM requests WHERE request_id = %s"
-        row = await (await self._conn.execute(query, (request_id,))).fetchone()
-        if row is None:
-            return None
-        if row[0] != command:
-            raise InvalidArgument("request_id", f"was already used for {row[0]}")
-        return dict(row[1])
-
-
-async def prune_requests(pool: AsyncConnectionPool[AsyncConnection[Any]], retention: timedelta,
-                         batch: int = PRUNE_BATCH) -> int:
-    """Forget request_ids older than `retention`, in short transactions; how many went."""
-    pruned = 0
-    while True:
-        async with pool.connection() as conn:
-            cursor = await conn.execute(PRUNE_REQUESTS, (retention, batch))
-        pruned += cursor.rowcount
-        if cursor.rowcount < batch:
-            return pruned
 
 
 class PostgresUnitOfWork(PooledUnitOfWork, UnitOfWork):
@@ -150,7 +106,7 @@ class PostgresUnitOfWork(PooledUnitOfWork, UnitOfWork):
         self._events: list[EventEnvelope] = []
 
     def bind(self, conn: AsyncConnection[Any]) -> None:
-        self.videos, self.requests = PostgresVideos(conn), PostgresRequests(conn)
+        self.videos, self.requests = PostgresVideos(conn), PostgresRequestLog(conn)
 
     async def publish(self, event: VideoEvent) -> None:
         self._events.append(envelope(event))  # built now, inside the request's trace

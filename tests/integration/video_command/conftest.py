@@ -20,14 +20,14 @@ from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 from vidmesh.video.v1 import events_pb2  # noqa: F401  (payload types for mesh.events.unpack)
 from vidmesh.video.v1 import video_command_service_pb2_grpc as pb_grpc
 
-from mesh import dbbootstrap, events
-from mesh.config import load
+from mesh import dbbootstrap, events, runtime
 from mesh.db import open_pool
-from mesh.kafka import EVENT_PARTITIONS
-from mesh.server import Server
+from mesh.runtime import Running
 from mesh.settings import Settings
+from mesh.topology import EVENT_PARTITIONS
 from services.video_command.adapters.events import TOPIC
-from services.video_command.bootstrap import SERVICE_NAME, running
+from services.video_command.bootstrap import ENTRY, bootstrap
+from services.video_command.handlers import VideoCommands
 
 DEADLINE_S = 10.0
 
@@ -42,17 +42,18 @@ def video_dsn(settings: Settings) -> str:
 
 
 @pytest.fixture(scope="session")
-async def service(settings: Settings, video_dsn: str) -> AsyncIterator[Server]:
-    config = load({
+async def service(settings: Settings, video_dsn: str) -> AsyncIterator[Running[VideoCommands]]:
+    """Registered under a name of its own, so the stack's routing never sends it a call."""
+    async with runtime.running(ENTRY, bootstrap, {
+        "VIDMESH_SERVICE_NAME": f"video-command-it-{uuid.uuid4().hex[:8]}",
         "VIDMESH_DATABASE_URL": video_dsn,
         "VIDMESH_GRPC_PORT": "0",
         "VIDMESH_CONSUL_HTTP_ADDR": f"{settings.host}:{settings.consul_http_port}",
         "VIDMESH_KAFKA_BOOTSTRAP": f"{settings.host}:{settings.kafka_port}",
         "VIDMESH_DRAIN_SECONDS": "0.1",
-    }, service_name=SERVICE_NAME)
-    async with running(config) as server:
-        await _wait_serving(server.port)
-        yield server
+    }) as running:
+        await _wait_serving(running.port)
+        yield running
 
 
 @pytest.fixture
@@ -64,7 +65,7 @@ async def pool(video_dsn: str, service: Any) -> AsyncIterator[AsyncConnectionPoo
 
 
 @pytest.fixture(scope="session")
-async def stub(service: Server) -> AsyncIterator[Stub]:
+async def stub(service: Running[VideoCommands]) -> AsyncIterator[Stub]:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{service.port}") as channel:
         yield pb_grpc.VideoCommandServiceStub(channel)
 
@@ -114,7 +115,7 @@ class TopicTail:
 
 
 @pytest.fixture
-def topic_tail(settings: Settings, service: Server) -> Iterator[TopicTail]:
+def topic_tail(settings: Settings, service: Running[VideoCommands]) -> Iterator[TopicTail]:
     tail = TopicTail(f"{settings.host}:{settings.kafka_port}")
     yield tail
     tail.close()

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field, replace
-from typing import Any, Self
+from typing import Self
 
-from mesh.errors import Conflict, InvalidArgument
+from mesh.errors import Conflict
+from mesh.idempotency import Recorded
 from services.video_command.domain import Comment, State, Video, VideoEvent
-from services.video_command.ports import Requests, UnitOfWork, Videos
+from services.video_command.ports import UnitOfWork, Videos
+from tests.unit.fake_requests import FakeRequestLog
 
 
 @dataclass
@@ -19,7 +21,7 @@ class Tables:
     videos: dict[str, Video] = field(default_factory=dict)
     likes: set[tuple[str, str]] = field(default_factory=set)
     comments: dict[str, list[Comment]] = field(default_factory=dict)
-    requests: dict[str, tuple[str, dict[str, Any] | None]] = field(default_factory=dict)
+    requests: dict[str, Recorded] = field(default_factory=dict)
 
 
 @dataclass
@@ -59,36 +61,15 @@ class FakeVideos(Videos):
         self.t.likes = {like for like in self.t.likes if like[0] != video_id}
         self.t.comments.pop(video_id, None)
 
-    async def count_view(self, video_id: str, request_id: str) -> Video | None:
+    async def count_view(self, video_id: str, request_id: str, fingerprint: str) -> Video | None:
         video = self.t.videos.get(video_id)
         if video is None or video.state is not State.PUBLISHED or request_id in self.t.requests:
             return None
         viewed = replace(video, view_count=video.view_count + 1, version=video.version + 1)
         self.t.videos[video_id] = viewed
-        self.t.requests[request_id] = ("RecordView", {"version": viewed.version, "view_count": viewed.view_count})
+        self.t.requests[request_id] = Recorded("RecordView", fingerprint,
+                                               {"version": viewed.version, "view_count": viewed.view_count})
         return viewed
-
-
-class FakeRequests(Requests):
-    def __init__(self, tables: Tables) -> None:
-        self.t = tables
-
-    async def claim(self, request_id: str, command: str) -> dict[str, Any] | None:
-        if request_id not in self.t.requests:
-            self.t.requests[request_id] = (command, None)
-            return None
-        return await self.find(request_id, command)
-
-    async def complete(self, request_id: str, response: dict[str, Any]) -> None:
-        self.t.requests[request_id] = (self.t.requests[request_id][0], response)
-
-    async def find(self, request_id: str, command: str) -> dict[str, Any] | None:
-        if request_id not in self.t.requests:
-            return None
-        stored_command, response = self.t.requests[request_id]
-        if stored_command != command:
-            raise InvalidArgument("request_id", f"was already used for {stored_command}")
-        return response
 
 
 class FakeUnitOfWork(UnitOfWork):
@@ -98,7 +79,7 @@ class FakeUnitOfWork(UnitOfWork):
 
     async def __aenter__(self) -> Self:
         self.tables = copy.deepcopy(self.store.tables)
-        self.videos, self.requests = FakeVideos(self.tables), FakeRequests(self.tables)
+        self.videos, self.requests = FakeVideos(self.tables), FakeRequestLog(self.tables.requests)
         return self
 
     async def publish(self, event: VideoEvent) -> None:

@@ -65,6 +65,25 @@ async def test_request_id_reused_for_another_command_is_invalid(handlers: VideoC
     assert raised.value.violations[0].field == "request_id"
 
 
+async def test_request_id_reused_for_the_same_command_with_another_body_is_invalid(
+        handlers: VideoCommands, store: FakeStore) -> None:
+    request_id = rid()
+    await create(handlers, request_id)
+    with pytest.raises(InvalidArgument) as raised:
+        await handlers.create(c.CreateVideo(request_id, OWNER, "Dogs", "", 60, (), ""))
+    assert raised.value.violations[0].field == "request_id"
+    assert len(store.tables.videos) == 1
+
+
+async def test_a_view_replayed_for_another_video_is_invalid_and_counts_nothing(
+        handlers: VideoCommands, store: FakeStore) -> None:
+    first, second, request_id = await published(handlers), await published(handlers), rid()
+    await handlers.record_view(c.RecordView(request_id, FAN, first))
+    with pytest.raises(InvalidArgument):
+        await handlers.record_view(c.RecordView(request_id, FAN, second))
+    assert store.tables.videos[second].view_count == 0
+
+
 async def test_a_failed_command_is_not_remembered_under_its_request_id(
         handlers: VideoCommands, store: FakeStore) -> None:
     video_id, request_id = (await create(handlers)).video_id, rid()

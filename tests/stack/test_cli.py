@@ -1,16 +1,15 @@
 """The stack's command line on a second, private stack (other ports, other folders):
-a taken port stops the start cleanly, a killed run is cleaned up, Ctrl-C stops everything."""
+a taken port stops the start cleanly, a killed run is cleaned up, a closed terminal
+(SIGHUP) stops everything."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,32 +18,15 @@ import pytest
 
 from mesh.settings import ROOT
 from scripts.devstack import private
+from tests.stack.conftest import processes_using
 
 
 @pytest.fixture
-def tmp_path() -> Iterator[Path]:
-    """Not pytest's own tmp_path: its parents are private to root, and Postgres runs as
-    another user that must reach its data folder."""
-    folder = Path(tempfile.mkdtemp(prefix="vidmesh-cli-"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-@pytest.fixture
-def private_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    env = private.private_env(tmp_path)
+def private_env(scratch: Path) -> Iterator[dict[str, str]]:
+    env = private.private_env(scratch)
     yield env
     subprocess.run([sys.executable, "-m", "scripts.devstack", "down"], env=env, cwd=ROOT, timeout=120)
-    assert _processes_using(tmp_path) == []
-
-
-def _processes_using(folder: Path) -> list[str]:
-    found = []
-    for process in psutil.process_iter(["cmdline"]):
-        cmdline = " ".join(process.info["cmdline"] or [])
-        if str(folder) in cmdline:
-            found.append(cmdline[:120])
-    return found
+    assert processes_using(scratch) == []
 
 
 def _devstack(env: dict[str, str], *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
@@ -52,7 +34,7 @@ def _devstack(env: dict[str, str], *args: str, timeout: float = 240) -> subproce
                           capture_output=True, text=True, timeout=timeout)
 
 
-def test_taken_port_fails_clearly_and_leaves_nothing(private_env: dict[str, str], tmp_path: Path) -> None:
+def test_taken_port_fails_clearly_and_leaves_nothing(private_env: dict[str, str], scratch: Path) -> None:
     kafka_port = int(private_env["VIDMESH_KAFKA_PORT"])
     with socket.socket() as squatter:
         squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a recent run may leave TIME_WAIT
@@ -61,19 +43,19 @@ def test_taken_port_fails_clearly_and_leaves_nothing(private_env: dict[str, str]
         result = _devstack(private_env, "start")
     assert result.returncode == 1
     assert f"kafka cannot bind 127.0.0.1:{kafka_port}: already in use" in result.stderr
-    assert _processes_using(tmp_path) == []
+    assert processes_using(scratch) == []
 
 
-def test_start_after_a_killed_run_cleans_up_and_comes_back(private_env: dict[str, str], tmp_path: Path) -> None:
+def test_start_after_a_killed_run_cleans_up_and_comes_back(private_env: dict[str, str], scratch: Path) -> None:
     first = _devstack(private_env, "start")
     assert first.returncode == 0, first.stdout + first.stderr
     # kill -9 the process manager: its children live on, holding the ports.
-    state = (tmp_path / "data" / "run" / "stack.json").read_text()
+    state = (scratch / "data" / "run" / "stack.json").read_text()
     manager = psutil.Process(int(json.loads(state)[0]["pid"]))
     manager.kill()
     manager.wait(10)
     # And leave Kafka's data folder as a crash during `format` would.
-    (tmp_path / "data" / "kafka" / ".vidmesh-ready").unlink()
+    (scratch / "data" / "kafka" / ".vidmesh-ready").unlink()
 
     second = _devstack(private_env, "start")
     assert second.returncode == 0, second.stdout + second.stderr
@@ -86,7 +68,7 @@ def test_start_after_a_killed_run_cleans_up_and_comes_back(private_env: dict[str
     assert all(row[3] in ("yes", "done") for row in rows), status.stdout
 
 
-def test_ctrl_c_stops_everything(private_env: dict[str, str], tmp_path: Path) -> None:
+def test_a_closed_terminal_stops_everything(private_env: dict[str, str], scratch: Path) -> None:
     up = subprocess.Popen([sys.executable, "-m", "scripts.devstack", "up"], env=private_env, cwd=ROOT,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     assert up.stdout is not None
@@ -96,8 +78,9 @@ def test_ctrl_c_stops_everything(private_env: dict[str, str], tmp_path: Path) ->
         if "press Ctrl-C" in line:
             break
     assert any("all healthy" in line for line in seen), "".join(seen)
-    os.killpg(up.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
+    assert processes_using(scratch)
+    os.killpg(up.pid, signal.SIGHUP)  # what the terminal's session sends when its window closes
     rest, _ = up.communicate(timeout=120)
     assert up.returncode == 0, rest
     assert "stopped" in rest
-    assert _processes_using(tmp_path) == []
+    assert processes_using(scratch) == []

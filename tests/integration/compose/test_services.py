@@ -1,11 +1,12 @@
 """docker-compose.yml runs what the native stack runs: checked through the real Compose
-(`docker-compose config`, no engine needed) against scripts/devstack, settings.env and each
-service's own configuration loader."""
+(`docker-compose config`, no engine needed) against scripts/devstack, mesh/topology.py,
+settings.env and each service's own configuration loader."""
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -15,55 +16,38 @@ import pytest
 
 from bff.common.config import load_upstreams
 from mesh import config as mesh_config
-from mesh import dbbootstrap
+from mesh import dbbootstrap, topology
 from mesh.settings import ROOT, Settings, load, read_env_file
 from scripts import compose_env
+from scripts.codegen import GO_MAINS
 from scripts.devstack.components import Component
-from scripts.devstack.vidmesh import SERVICES
-from tests.compose_support import Service, compose_name, compose_services, native_components
+from tests.integration.compose.support import ONE_SHOTS, Service, compose_name
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
-# Every vidmesh process of the issue, even before the devstack lists it: Compose service -> module.
-EXPECTED = {"xds": "mesh.xds", "users": "services.users", "video-command": "services.video_command",
-            "video-query": "services.video_query", "video-query-1": "services.video_query",
-            "notification": "services.notification", "email": "services.email",
-            "web-bff": "bff.web", "mobile-bff": "bff.mobile"}
-# The Go services: Compose service -> the binary its image runs (the native stack's go_binary).
-GO_EXPECTED = {"recommendations": "recommendations"}
-ROLES = {"users": "users", "video-command": "video_command", "video-query": "video_query",
-         "notification": "notification", "email": "email", "recommendations": "recommendations"}
+DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+# Every vidmesh process: Compose service -> its command (the control plane, and each instance
+# running its topology command: `python -m <module>`, or a Go binary that `make codegen` builds).
+EXPECTED = {"xds": ("python", "-m", "mesh.xds"), **{
+    compose_name(f"{entry.name}-{n}"): entry.command
+    for entry in topology.SERVICES for n in range(load(environ={}).instances[entry.key])}}
+ROLES = {entry.name: entry.database.role for entry in topology.SERVICES if entry.database}
 
 
-@pytest.fixture(scope="module")
-def services() -> dict[str, Service]:
-    return compose_services()
-
-
-@pytest.fixture(scope="module")
-def settings() -> Settings:
-    return load(environ={})
-
-
-@pytest.fixture(scope="module")
-def native(settings: Settings) -> list[Component]:
-    return native_components(settings)
+def module_of(command: tuple[str, ...]) -> str:
+    """The module of `python -m <module>`; "" for a command that is not Python."""
+    return command[2] if command[:2] == ("python", "-m") else ""
 
 
 def python_services(services: dict[str, Service]) -> dict[str, str]:
     """Compose service -> module, for the long-running vidmesh processes."""
     return {name: s["command"][2] for name, s in services.items()
-            if s["command"] and s["command"][:2] == ["python", "-m"]}
+            if s["command"] and s["command"][:2] == ["python", "-m"] and name not in ONE_SHOTS}
 
 
-def go_services(services: dict[str, Service]) -> dict[str, str]:
-    """Compose service -> binary name, for the vidmesh Go services (one binary at the image root)."""
-    return {name: s["command"][0].removeprefix("/") for name, s in services.items()
-            if s.get("build", {}).get("target") and s["command"] and s["command"][0].startswith("/")}
-
-
-def runs(services: dict[str, Service]) -> dict[str, str]:
-    """Compose service -> what it runs: a Python module or a Go binary."""
-    return {**python_services(services), **go_services(services)}
+def vidmesh_services(services: dict[str, Service]) -> dict[str, tuple[str, ...]]:
+    """Compose service -> command, for the long-running processes of the vidmesh image."""
+    return {name: tuple(s["command"]) for name, s in services.items()
+            if s.get("image") == "vidmesh:local" and s["command"] and name not in ONE_SHOTS}
 
 
 def host_port(addr: str) -> tuple[str, int]:
@@ -88,8 +72,7 @@ def test_compose_refuses_what_the_specification_does_not_allow(tmp_path: Path) -
 def test_every_native_process_has_a_compose_service(native: list[Component], services: dict[str, Service]) -> None:
     missing = {c.name for c in native if compose_name(c.name) not in services}
     assert not missing, f"the native stack runs {sorted(missing)}; docker-compose.yml does not"
-    assert EXPECTED.items() <= python_services(services).items()
-    assert GO_EXPECTED.items() <= go_services(services).items()
+    assert EXPECTED.items() <= vidmesh_services(services).items()
 
 
 def test_each_instance_runs_the_native_module(native: list[Component], services: dict[str, Service]) -> None:
@@ -98,23 +81,25 @@ def test_each_instance_runs_the_native_module(native: list[Component], services:
         # The SMTP sink is Mailpit in Compose; db-init runs the same SQL file with psql there.
         if module.startswith(("mesh.", "services.", "bff.")) and module != "mesh.dbbootstrap":
             assert services[compose_name(component.name)]["command"] == ["python", "-m", module], component.name
-    for vs in (vs for vs in SERVICES if vs.go_binary):
-        assert go_services(services)[vs.name] == vs.go_binary == Path(vs.command[0]).name, vs.name
 
 
-@pytest.mark.parametrize("module", sorted(set(EXPECTED.values())))
-def test_every_module_compose_runs_exists(module: str) -> None:
-    assert importlib.util.find_spec(f"{module}.__main__"), f"python -m {module} has nothing to run"
+@pytest.mark.parametrize("command", sorted(set(EXPECTED.values())))
+def test_every_command_compose_runs_exists(command: tuple[str, ...]) -> None:
+    if module := module_of(command):
+        assert importlib.util.find_spec(f"{module}.__main__"), f"python -m {module} has nothing to run"
+    else:  # a Go service: the image's go-build stage runs `make codegen`'s build into gen/bin
+        assert command[0] in {f"gen/bin/{name}" for name in GO_MAINS}, f"{command[0]} is built by no one"
 
 
 def test_instances_follow_the_settings(settings: Settings, services: dict[str, Service]) -> None:
-    modules = runs(services)
-    for vs in SERVICES:
-        names = [name for name, module in modules.items() if module == (vs.go_binary or vs.module)]
-        wanted = [vs.name, *(f"{vs.name}-{n}" for n in range(1, settings.instances[vs.setting]))]
-        assert sorted(names) == sorted(wanted), vs.name
+    modules = python_services(services)
+    commands = vidmesh_services(services)
+    for entry in topology.SERVICES:
+        names = [name for name, command in commands.items() if command == entry.command]
+        wanted = [entry.name, *(f"{entry.name}-{n}" for n in range(1, settings.instances[entry.key]))]
+        assert sorted(names) == sorted(wanted), entry.name
         ports = [int(services[name]["environment"]["VIDMESH_GRPC_PORT"]) for name in wanted]
-        assert ports == settings.instance_ports(vs.setting)
+        assert ports == settings.instance_ports(entry.key)
     assert sorted(n for n, m in modules.items() if m == "services.video_query") == [
         "video-query", *(f"video-query-{n}" for n in range(1, settings.instances["video_query"]))]
 
@@ -122,7 +107,7 @@ def test_instances_follow_the_settings(settings: Settings, services: dict[str, S
 def own_loaders(module: str) -> list[Callable[[Mapping[str, str]], object]]:
     """A service's own settings loaders besides mesh.config (e.g. services/email/config.py)."""
     loaders: list[Callable[[Mapping[str, str]], object]] = [load_upstreams] if module.startswith("bff.") else []
-    if importlib.util.find_spec(f"{module}.config"):
+    if module and importlib.util.find_spec(f"{module}.config"):
         loaders.append(importlib.import_module(f"{module}.config").load)
     return loaders
 
@@ -130,7 +115,7 @@ def own_loaders(module: str) -> list[Callable[[Mapping[str, str]], object]]:
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_environment_passes_the_service_loaders_and_names_compose_hosts(name: str,
                                                                          services: dict[str, Service]) -> None:
-    service, module = services[name], EXPECTED[name]
+    service, module = services[name], module_of(EXPECTED[name])
     env = service["environment"]
     required = ["VIDMESH_DATABASE_URL"] if name in ROLES else []
     cfg = mesh_config.load(env, service_name=name, required=required)
@@ -147,18 +132,26 @@ def test_environment_passes_the_service_loaders_and_names_compose_hosts(name: st
         assert cfg.advertise_host == name, "Consul must register an address other containers can dial"
 
 
-@pytest.mark.parametrize("name", sorted(GO_EXPECTED))
-def test_go_service_environment_is_what_mesh_config_reads_with_compose_hosts(name: str,
-                                                                            services: dict[str, Service]) -> None:
-    # gomesh/config reads the same variables with the same defaults as mesh/config.py.
-    service = services[name]
-    env = service["environment"]
-    cfg = mesh_config.load(env, service_name=name, required=["VIDMESH_DATABASE_URL"] if name in ROLES else [])
-    for host, _ in map(host_port, [cfg.consul_http_addr, cfg.kafka_bootstrap]):
-        assert host in services and host not in LOOPBACK, (name, host)
-    assert cfg.grpc_host == "0.0.0.0" and [p["target"] for p in service["ports"]] == [cfg.grpc_port]
-    assert cfg.advertise_host == name
-    assert service["healthcheck"]["test"] == ["CMD", "/grpc-health-probe", f"-addr=127.0.0.1:{cfg.grpc_port}"]
+def test_every_instance_registers_a_name_that_resolves_to_it_alone(services: dict[str, Service]) -> None:
+    # The mesh resolves VIDMESH_ADVERTISE_HOST to an IP when it registers (Envoy's EDS and
+    # proxyless gRPC take IP literals only). Compose's DNS answers a service's name on each of
+    # its networks with its containers' addresses: one container per service, so its own.
+    registering = {name for name in vidmesh_services(services) if name != "xds"}
+    assert {"users", "video-query", "video-query-1", "mobile-bff"} <= registering
+    for name in sorted(registering):
+        service = services[name]
+        assert service["environment"]["VIDMESH_ADVERTISE_HOST"] == name and DNS_LABEL.fullmatch(name), name
+        assert "network_mode" not in service and list(service["networks"]) == ["default"], name
+        assert service.get("scale", 1) == 1 and service.get("deploy", {}).get("replicas", 1) == 1, name
+
+
+def test_every_mounted_file_and_the_build_context_exist(services: dict[str, Service]) -> None:
+    for name, service in services.items():
+        for volume in service.get("volumes", []):
+            if volume["type"] == "bind":
+                assert Path(volume["source"]).is_file(), f"{name} mounts missing {volume['source']}"
+        if "build" in service:
+            assert (Path(service["build"]["context"]) / service["build"]["dockerfile"]).is_file()
 
 
 def test_addresses_reach_what_listens_there(services: dict[str, Service]) -> None:
@@ -176,14 +169,11 @@ def test_database_url_is_the_bootstrap_role(name: str, services: dict[str, Servi
     url = urlsplit(services[name]["environment"]["VIDMESH_DATABASE_URL"])
     role = ROLES[name]
     assert (url.username, url.hostname, url.port, url.path) == (role, "postgres", 5432,
-                                                               f"/{dbbootstrap.ROLES[role].database}")
-    # The init step and the one-shot set the password the service connects with.
+                                                               f"/{topology.databases()[role].name}")
+    # The bootstrap sets the password the service connects with.
     expected = dbbootstrap.password(role, environ={})
-    for initialiser in ("postgres", "db-init"):
-        assert services[initialiser]["environment"][dbbootstrap.password_env(role)] == expected
+    assert services["db-init"]["environment"][dbbootstrap.password_env(role)] == expected
     assert url.password == expected
-    natively = {vs.name: vs.database_role for vs in SERVICES}
-    assert natively.get(name, role) == role
 
 
 def test_published_ports_bind_loopback_with_the_settings_numbers(settings: Settings,
@@ -193,9 +183,9 @@ def test_published_ports_bind_loopback_with_the_settings_numbers(settings: Setti
                 ("kafka", 9094): settings.kafka_port, ("mailpit", 1025): settings.smtp_port,
                 ("mailpit", 8025): int(read_env_file(compose_env.ENV_FILE)["VIDMESH_MAIL_UI_PORT"]),
                 ("xds", 18000): settings.xds_port}
-    for vs in SERVICES:
-        for n, port in enumerate(settings.instance_ports(vs.setting)):
-            expected[(compose_name(f"{vs.name}-{n}"), port)] = port
+    for entry in topology.SERVICES:
+        for n, port in enumerate(settings.instance_ports(entry.key)):
+            expected[(compose_name(f"{entry.name}-{n}"), port)] = port
     published = {(name, p["target"]): p for name, s in services.items() for p in s.get("ports", [])}
     assert expected.keys() <= published.keys()
     for key, port in published.items():

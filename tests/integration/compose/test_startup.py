@@ -1,36 +1,22 @@
-"""docker-compose.yml starts things in the native order, waits on real health, and runs the
-native versions of the third-party parts, configured as the native stack configures them."""
+"""docker-compose.yml starts things in the native order, waits on real health, restarts what
+crashes, builds the vidmesh image at every `up`, and runs the native versions of the
+third-party parts, configured as the native stack configures them."""
 
 from __future__ import annotations
 
 import re
-import stat
 import subprocess
 from importlib import metadata
-from pathlib import Path
 
-import pytest
-
-from mesh.dbbootstrap import SQL_FILE
 from mesh.settings import ROOT, load
 from scripts.devstack.components import Component
 from scripts.devstack.prepare import CONF
 from scripts.toolchain import GO_BINARIES, KAFKA_VERSION, Toolchain
-from tests.compose_support import ONE_SHOTS, Service, compose_name, compose_services, native_components
+from tests.integration.compose.support import ONE_SHOTS, Service, compose_name
 
 VIDMESH_IMAGE = "vidmesh:local"
 # Keys of the native kafka.properties whose values name listeners: Compose has its own.
 KAFKA_LISTENER_KEYS = {"listener.security.protocol.map", "inter.broker.listener.name"}
-
-
-@pytest.fixture(scope="module")
-def services() -> dict[str, Service]:
-    return compose_services()
-
-
-@pytest.fixture(scope="module")
-def native() -> list[Component]:
-    return native_components(load(environ={}))
 
 
 def test_every_long_running_container_has_a_healthcheck(services: dict[str, Service]) -> None:
@@ -40,6 +26,28 @@ def test_every_long_running_container_has_a_healthcheck(services: dict[str, Serv
             continue
         check = service.get("healthcheck", {})
         assert check.get("test") and not check.get("disable"), f"{name} has no healthcheck"
+
+
+def test_every_long_running_container_comes_back_after_a_crash(services: dict[str, Service]) -> None:
+    # unless-stopped, as natively: any exit (kill -9, a stray SIGTERM's clean exit) comes back
+    # with a doubling delay; only `docker compose stop` keeps a container down.
+    for name, service in services.items():
+        assert service.get("restart") == ("no" if name in ONE_SHOTS else "unless-stopped"), name
+
+
+def test_up_builds_the_vidmesh_image_rather_than_reusing_an_old_one(services: dict[str, Service]) -> None:
+    built = {name for name, service in services.items() if "build" in service}
+    assert {"xds", "users", "gateway-config"} <= built
+    for name in built:
+        assert services[name]["pull_policy"] == "build", name
+
+
+def test_start_interval_comes_with_a_start_period(services: dict[str, Service]) -> None:
+    # `docker compose up` refuses start_interval without start_period (moby#48874); `config` does not.
+    for name, service in services.items():
+        check = service.get("healthcheck", {})
+        if "start_interval" in check:
+            assert "start_period" in check, name
 
 
 def test_start_waits_for_what_the_native_stack_waits_for(native: list[Component],
@@ -76,11 +84,7 @@ def test_third_party_images_are_pinned_to_the_native_versions(services: dict[str
         if name in native:
             assert re.fullmatch(native[name], image), f"{image} is not the native version ({native[name]})"
         if "build" in service:
-            # The Python image, or a Go service's own image from its Dockerfile stage.
-            target = service["build"].get("target")
-            assert image == (f"vidmesh-{target}:local" if target else VIDMESH_IMAGE), name
-            assert service["build"]["context"] == str(ROOT), name
-    assert services["db-init"]["image"] == services["postgres"]["image"]
+            assert image == VIDMESH_IMAGE and service["build"]["context"] == str(ROOT), name
     assert re.fullmatch(r"axllent/mailpit:v\d+\.\d+\.\d+", services["mailpit"]["image"])
 
 
@@ -95,19 +99,16 @@ def test_kafka_is_configured_like_the_native_broker(services: dict[str, Service]
     assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"  # each service creates its topics
 
 
-def _binds(service: Service) -> dict[str, Path]:
-    return {v["target"]: Path(v["source"]) for v in service.get("volumes", []) if v["type"] == "bind"}
-
-
-def test_postgres_init_and_db_init_run_the_native_bootstrap_file(services: dict[str, Service]) -> None:
-    initdb = {t: s for t, s in _binds(services["postgres"]).items() if t.startswith("/docker-entrypoint-initdb.d/")}
-    assert list(initdb.values()) == [SQL_FILE] and next(iter(initdb)).endswith(".sql")
-    command = services["db-init"]["command"]
-    assert _binds(services["db-init"])[command[command.index("-f") + 1]] == SQL_FILE
-    # The image runs init scripts as its postgres user (uid 999), not as the file's owner.
-    assert SQL_FILE.stat().st_mode & stat.S_IROTH
-    env = services["postgres"]["environment"]
-    assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == (load().postgres_user, load().postgres_password)
+def test_db_init_runs_the_native_bootstrap_against_the_postgres_container(services: dict[str, Service]) -> None:
+    db_init = services["db-init"]
+    assert db_init["image"] == VIDMESH_IMAGE and db_init["command"] == ["python", "-m", "mesh.dbbootstrap"]
+    env, settings = db_init["environment"], load(environ=db_init["environment"])
+    assert (settings.host, settings.postgres_port) == ("postgres", 5432)
+    assert (settings.postgres_user, settings.postgres_password) == (load().postgres_user, load().postgres_password)
+    postgres = services["postgres"]["environment"]
+    assert (postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"]) == (env["VIDMESH_POSTGRES_USER"],
+                                                                         env["VIDMESH_POSTGRES_PASSWORD"])
+    assert db_init["depends_on"]["postgres"]["condition"] == "service_healthy"
 
 
 def test_state_lives_in_named_volumes(services: dict[str, Service]) -> None:
@@ -115,5 +116,5 @@ def test_state_lives_in_named_volumes(services: dict[str, Service]) -> None:
               if v["type"] == "volume"}
     # Postgres 18 images keep PGDATA under /var/lib/postgresql/18: the volume is the parent.
     assert {("postgres", "/var/lib/postgresql"), ("kafka", "/var/lib/kafka/data"),
-            ("users", services["users"]["environment"]["VIDMESH_JWT_KEYS_DIR"])} <= mounts
+            ("users", "/var/lib/vidmesh")} <= mounts  # the signing keys, in users' data folder
     assert services["kafka"]["environment"]["KAFKA_LOG_DIRS"] == "/var/lib/kafka/data"

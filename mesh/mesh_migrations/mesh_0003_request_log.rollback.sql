@@ -1,0 +1,2 @@
+DROP INDEX inbox_processed_at;
+DROP TABLE request_log;

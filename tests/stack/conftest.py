@@ -1,0 +1,73 @@
+"""The stack as a person runs it, on private stacks (their own ports and folders) next to the
+shared one: its command line, what a fresh clone does, and how it heals after kill -9.
+
+These tests start, kill and stop whole stacks, so they never touch the shared stack that
+the integration and e2e tests use."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from mesh.settings import ROOT, Settings, load
+from scripts.devstack.layout import Layout
+from scripts.devstack.manager import ProcessCompose, ProcessState
+from scripts.toolchain import Toolchain
+
+
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    """A folder of its own. Not pytest's tmp_path: its parents are private to root, and
+    Postgres runs as another user that must reach its data folder."""
+    folder = Path(tempfile.mkdtemp(prefix="vidmesh-stack-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def processes_using(folder: Path) -> list[str]:
+    """Command lines of the processes that mention `folder` (what a stack there runs)."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            cmdline = " ".join(process.info["cmdline"] or [])
+        except psutil.Error:
+            continue
+        if str(folder) in cmdline:
+            found.append(cmdline[:160])
+    return found
+
+
+def fresh_clone(destination: Path) -> Path:
+    """What `git clone` of this tree gives a newcomer: no gen/, no .venv, no .run. The
+    working tree's tracked and untracked-but-not-ignored files are laid over the clone,
+    so uncommitted work is what gets tried, as CI tries the commit."""
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(destination)], check=True, timeout=120)
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=ROOT, check=True, capture_output=True, timeout=60).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source, target = ROOT / name, destination / name
+        if source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+        elif not source.exists():
+            target.unlink(missing_ok=True)  # deleted in the working tree
+    return destination
+
+
+def states(env: dict[str, str]) -> dict[str, ProcessState]:
+    """The process states of the private stack that `env` describes, by name."""
+    settings = load(environ=env)
+    manager = ProcessCompose(Toolchain(settings.cache_dir), Layout(settings))
+    return {state.name: state for state in manager.processes() or []}
+
+
+def gateway_url(env: dict[str, str]) -> str:
+    """The REST front door of the private stack that `env` describes."""
+    settings: Settings = load(environ=env)
+    return f"http://{settings.host}:{settings.envoy_port}"
