@@ -27,6 +27,10 @@ type Config struct {
 	ShutdownGrace  time.Duration
 	Drain          time.Duration
 	MaxRPC         time.Duration
+	TopicPrefix    string        // put before every topic name: tests run beside the stack's topics
+	Register       bool          // register in Consul (a tool or a test may serve unregistered)
+	Retention      time.Duration // how long inbox rows are kept
+	HostsFile      string        // the stack's own hosts map, read before DNS (natively)
 }
 
 // Env looks a variable up; os.LookupEnv in production, a map in tests.
@@ -67,6 +71,10 @@ func Load(env Env, defaultName string, required ...string) (Config, error) {
 		ShutdownGrace:  p.seconds("VIDMESH_SHUTDOWN_GRACE_SECONDS", get("VIDMESH_SHUTDOWN_GRACE_SECONDS", "10")),
 		Drain:          p.seconds("VIDMESH_DRAIN_SECONDS", get("VIDMESH_DRAIN_SECONDS", "1")),
 		MaxRPC:         p.seconds("VIDMESH_MAX_RPC_SECONDS", get("VIDMESH_MAX_RPC_SECONDS", "30")),
+		TopicPrefix:    get("VIDMESH_TOPIC_PREFIX", ""),
+		Register:       p.flag("VIDMESH_CONSUL_REGISTER", get("VIDMESH_CONSUL_REGISTER", "true")),
+		Retention:      p.seconds("VIDMESH_RETENTION_SECONDS", get("VIDMESH_RETENTION_SECONDS", "86400")),
+		HostsFile:      get("VIDMESH_HOSTS_FILE", ""),
 	}
 	if c.ServiceName == "" {
 		return Config{}, fmt.Errorf("missing required setting VIDMESH_SERVICE_NAME")
@@ -112,6 +120,20 @@ func (p *parser) port(name, raw string) int {
 	}
 	return port
 }
+
+func (p *parser) flag(name, raw string) bool {
+	switch strings.ToLower(raw) {
+	case "true", "1", "yes":
+		return true
+	case "false", "0", "no":
+		return false
+	}
+	p.fail("%s=%q is not true or false", name, raw)
+	return false
+}
+
+// Topic is a topic's name for this process: VIDMESH_TOPIC_PREFIX first.
+func (c Config) Topic(name string) string { return c.TopicPrefix + name }
 
 func (p *parser) seconds(name, raw string) time.Duration {
 	value, err := strconv.ParseFloat(raw, 64)

@@ -14,7 +14,7 @@ func TestDefaultsAreMeshConfigsLoopbackDefaults(t *testing.T) {
 	want := Config{ServiceName: "recommendations", Version: "1", GRPCHost: "127.0.0.1", GRPCPort: 0,
 		AdvertiseHost: "127.0.0.1", ConsulHTTPAddr: "127.0.0.1:8500", KafkaBootstrap: "127.0.0.1:9092",
 		XDSAddr: "127.0.0.1:18000", LogLevel: "info", ShutdownGrace: 10 * time.Second, Drain: time.Second,
-		MaxRPC: 30 * time.Second}
+		MaxRPC: 30 * time.Second, Register: true, Retention: 24 * time.Hour}
 	if c != want {
 		t.Errorf("Load() = %+v\nwant     %+v", c, want)
 	}
@@ -42,6 +42,7 @@ func TestBadOrMissingSettingsNameTheVariable(t *testing.T) {
 		{map[string]string{"VIDMESH_GRPC_PORT": "seventy"}, nil, "VIDMESH_GRPC_PORT"},
 		{map[string]string{"VIDMESH_GRPC_PORT": "70000"}, nil, "VIDMESH_GRPC_PORT"},
 		{map[string]string{"VIDMESH_MAX_RPC_SECONDS": "-1"}, nil, "VIDMESH_MAX_RPC_SECONDS"},
+		{map[string]string{"VIDMESH_CONSUL_REGISTER": "maybe"}, nil, "VIDMESH_CONSUL_REGISTER"},
 		{map[string]string{"VIDMESH_DATABASE_URL": "  "}, []string{"VIDMESH_DATABASE_URL"}, "VIDMESH_DATABASE_URL"},
 	}
 	for _, test := range tests {

@@ -64,7 +64,7 @@ VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`
 
 var errDuplicate = errors.New("event already applied by this group")
 
-// New makes a consumer (it connects lazily; Run does the work).
+// New makes a consumer; Run connects and does the work (again after a crash).
 func New(opts Options) (*Consumer, error) {
 	if opts.MaxAttempts == 0 {
 		opts.MaxAttempts = 5
@@ -78,11 +78,10 @@ func New(opts Options) (*Consumer, error) {
 	if opts.BatchSize == 0 {
 		opts.BatchSize = 100
 	}
-	client, err := kgo.NewClient(kafka.ConsumerOptions(opts.Bootstrap, opts.Group, opts.Topics...)...)
-	if err != nil {
-		return nil, fmt.Errorf("kafka client for group %s: %w", opts.Group, err)
+	if _, err := kgo.NewClient(kafka.ConsumerOptions(opts.Bootstrap, opts.Group, opts.Topics...)...); err != nil {
+		return nil, fmt.Errorf("kafka client for group %s: %w", opts.Group, err) // a malformed setting
 	}
-	return &Consumer{opts: opts, client: client}, nil
+	return &Consumer{opts: opts}, nil
 }
 
 // DLQ is this group's dead-letter topic.
@@ -97,7 +96,12 @@ func (c *Consumer) Counts() Counts {
 // Run consumes until ctx ends, then leaves the group; it creates the dead-letter topic
 // first, waiting for Kafka if it is down. A record cut off by the end is redelivered later.
 func (c *Consumer) Run(ctx context.Context) error {
-	defer c.client.Close() // leaves the group now, not after the session timeout
+	client, err := kgo.NewClient(kafka.ConsumerOptions(c.opts.Bootstrap, c.opts.Group, c.opts.Topics...)...)
+	if err != nil {
+		return err
+	}
+	c.client = client
+	defer client.Close() // leaves the group now, not after the session timeout
 	if err := c.ensureDLQ(ctx); err != nil {
 		return nil // stopped while waiting for Kafka
 	}

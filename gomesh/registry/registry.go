@@ -1,7 +1,9 @@
 // Package registry registers one service instance in the local Consul agent with a gRPC
 // health check, as mesh/registry.py does: Consul runs the check every second against
 // grpc.health.v1 for the instance's own gRPC service (NOT_SERVING reads as critical), so
-// only ready instances are in the passing set the gateway and the BFFs route to.
+// only ready instances are in the passing set the gateway and the BFFs route to. An instance
+// advertised by name registers the IP its name resolves to (Envoy and proxyless gRPC take
+// IP endpoints only); the name stays in the id and in the `hostname` metadata.
 package registry
 
 import (
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	consul "github.com/hashicorp/consul/api"
+
+	"vidmesh/gomesh/addresses"
 )
 
 const (
@@ -35,10 +39,14 @@ type Registration struct {
 func (r Registration) ID() string { return fmt.Sprintf("%s-%s-%d", r.Name, r.Host, r.Port) }
 
 // Consul registers and deregisters instances with one agent.
-type Consul struct{ client *consul.Client }
+type Consul struct {
+	client   *consul.Client
+	resolver *addresses.Resolver
+}
 
-// New is a registry talking to the agent at address (host:port).
-func New(address string) (*Consul, error) {
+// New is a registry talking to the agent at address (host:port), resolving advertised
+// names with resolver.
+func New(address string, resolver *addresses.Resolver) (*Consul, error) {
 	cfg := consul.DefaultConfig()
 	cfg.Address = address
 	cfg.HttpClient = nil
@@ -47,18 +55,22 @@ func New(address string) (*Consul, error) {
 	if err != nil {
 		return nil, fmt.Errorf("consul client for %s: %w", address, err)
 	}
-	return &Consul{client}, nil
+	return &Consul{client, resolver}, nil
 }
 
 // Register adds (or replaces) the instance and its check; Consul starts it critical.
 func (c *Consul) Register(ctx context.Context, r Registration) error {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
-	target := net.JoinHostPort(r.Host, strconv.Itoa(r.Port)) + "/" + r.HealthService
+	ip, err := c.resolver.Resolve(ctx, r.Host)
+	if err != nil {
+		return err
+	}
+	target := net.JoinHostPort(ip, strconv.Itoa(r.Port)) + "/" + r.HealthService
 	service := &consul.AgentServiceRegistration{
-		ID: r.ID(), Name: r.Name, Address: r.Host, Port: r.Port,
+		ID: r.ID(), Name: r.Name, Address: ip, Port: r.Port,
 		Tags: []string{"vidmesh", "v" + r.Version},
-		Meta: map[string]string{"version": r.Version, "proto_package": r.ProtoPackage},
+		Meta: map[string]string{"version": r.Version, "proto_package": r.ProtoPackage, "hostname": r.Host},
 		Check: &consul.AgentServiceCheck{
 			GRPC: target, Interval: checkInterval, Timeout: checkTimeout,
 			DeregisterCriticalServiceAfter: deregisterCriticalAfter,

@@ -52,7 +52,12 @@ func (s *Server) firstFailure(ctx context.Context) error {
 			return errors.New(check.Name + ": " + err.Error())
 		}
 	}
-	return nil
+	var down error
+	s.down.Range(func(name, _ any) bool {
+		down = errors.New("critical worker " + name.(string) + " is down")
+		return false
+	})
+	return down
 }
 
 func reason(err error) any {
@@ -87,8 +92,8 @@ func (s *Server) ensureRegistered(ctx context.Context) {
 	}
 }
 
-// shutdown: NOT_SERVING, deregister, drain, then stop within the grace period.
-func (s *Server) shutdown() {
+// shutdown: NOT_SERVING, deregister, drain, then stop (calls and workers) within the grace.
+func (s *Server) shutdown(stopWorkers context.CancelFunc, workersStopped <-chan struct{}) {
 	ctx := context.Background()
 	s.health.Shutdown() // NOT_SERVING for every service, and no later update changes it
 	if s.opts.Registry != nil {
@@ -99,12 +104,13 @@ func (s *Server) shutdown() {
 		}
 	}
 	time.Sleep(s.opts.Config.Drain) // routers drop the instance before it stops accepting calls
+	stopWorkers()
 	stopped := make(chan struct{})
-	go func() { s.grpc.GracefulStop(); close(stopped) }()
+	go func() { s.grpc.GracefulStop(); <-workersStopped; close(stopped) }()
 	select {
 	case <-stopped:
 	case <-time.After(s.opts.Config.ShutdownGrace):
-		slog.WarnContext(ctx, "in-flight calls outlived the grace period; cutting them off",
+		slog.WarnContext(ctx, "in-flight calls or workers outlived the grace period; cutting them off",
 			"grace_s", s.opts.Config.ShutdownGrace.Seconds())
 		s.grpc.Stop()
 	}

@@ -7,7 +7,10 @@
 //     a failing check flips it back to NOT_SERVING (checked every CheckInterval);
 //  3. when ctx ends (SIGTERM/SIGINT in main): NOT_SERVING everywhere, deregister, wait
 //     Drain so routers catch up, then stop accepting calls and let in-flight ones finish
-//     within ShutdownGrace; whatever is still running then is cut off.
+//     within ShutdownGrace while the workers stop; whatever is still running then is cut off.
+//
+// Background workers (gomesh/supervisor) run beside the server, each reported on its own
+// health entry, vidmesh.worker.<name>; a critical one that is down makes it NOT_SERVING.
 package server
 
 import (
@@ -17,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -27,6 +31,7 @@ import (
 	"vidmesh/gomesh/config"
 	"vidmesh/gomesh/interceptors"
 	"vidmesh/gomesh/registry"
+	"vidmesh/gomesh/supervisor"
 )
 
 // Check is a readiness check: nil when the dependency answers within ctx's deadline.
@@ -55,6 +60,7 @@ type Options struct {
 	Checks        []Check
 	Registry      Registry // nil: do not register (tests)
 	Validator     interceptors.Validator
+	Workers       []supervisor.Worker
 	CheckInterval time.Duration  // default 2 s, as in mesh/server.py
 	OnListening   func(port int) // called once the port is bound (tests)
 }
@@ -65,6 +71,7 @@ type Server struct {
 	grpc   *grpc.Server
 	health *health.Server
 	port   int
+	down   sync.Map // critical workers that are down now: name -> true
 }
 
 // Run serves until ctx ends, then shuts down as the package comment says.
@@ -76,6 +83,10 @@ func Run(ctx context.Context, opts Options) error {
 	served := make(chan error, 1)
 	go func() { served <- s.grpc.Serve(listener) }()
 	slog.InfoContext(ctx, "serving", "host", opts.Config.GRPCHost, "port", s.port, "services", s.names())
+	workers, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorkers()
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); supervisor.Run(workers, opts.Workers, s.report) }()
 	monitor, stopMonitor := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); s.watch(monitor) }()
@@ -87,7 +98,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	stopMonitor()
 	<-done
-	s.shutdown()
+	s.shutdown(stopWorkers, stopped)
 	return nil
 }
 
@@ -110,6 +121,9 @@ func start(opts Options) (*Server, net.Listener, error) {
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
 	s.setAll(healthpb.HealthCheckResponse_NOT_SERVING)
+	for _, worker := range opts.Workers {
+		s.health.SetServingStatus(supervisor.HealthName(worker.Name), healthpb.HealthCheckResponse_NOT_SERVING)
+	}
 	if opts.OnListening != nil {
 		opts.OnListening(s.port)
 	}
@@ -127,6 +141,22 @@ func (s *Server) names() []string {
 func (s *Server) setAll(status healthpb.HealthCheckResponse_ServingStatus) {
 	for _, name := range append([]string{""}, s.names()...) {
 		s.health.SetServingStatus(name, status)
+	}
+}
+
+// report keeps a worker's health entry (and the critical ones' effect) in step with it.
+func (s *Server) report(worker supervisor.Worker, up bool) {
+	status := healthpb.HealthCheckResponse_SERVING
+	if !up {
+		status = healthpb.HealthCheckResponse_NOT_SERVING
+	}
+	s.health.SetServingStatus(supervisor.HealthName(worker.Name), status)
+	if worker.Critical {
+		if up {
+			s.down.Delete(worker.Name)
+		} else {
+			s.down.Store(worker.Name, true)
+		}
 	}
 }
 

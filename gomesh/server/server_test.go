@@ -25,6 +25,7 @@ import (
 	"vidmesh/gomesh/logging"
 	"vidmesh/gomesh/registry"
 	"vidmesh/gomesh/server"
+	"vidmesh/gomesh/supervisor"
 )
 
 const (
@@ -107,6 +108,9 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// waiting is a background worker that runs until it is stopped.
+var waiting = supervisor.Worker{Name: "probe", Run: func(ctx context.Context) error { <-ctx.Done(); return nil }}
+
 func start(t *testing.T, impl *behaviour, checks []server.Check, maxRPC time.Duration) *instance {
 	t.Helper()
 	cfg, err := config.Load(config.FromMap(map[string]string{"VIDMESH_DRAIN_SECONDS": "0.2",
@@ -131,6 +135,7 @@ func start(t *testing.T, impl *behaviour, checks []server.Check, maxRPC time.Dur
 			Config:   cfg,
 			Services: []server.Service{{Desc: &recommendationsv1.RecommendationService_ServiceDesc, Impl: impl}},
 			Checks:   checks, Registry: fake, Validator: validator, CheckInterval: 50 * time.Millisecond,
+			Workers:     []supervisor.Worker{waiting},
 			OnListening: func(port int) { ports <- port },
 		})
 		if err != nil {
@@ -199,7 +204,8 @@ func TestHealthFollowsTheReadinessChecksAndConsulIsToldAgainWhenItForgets(t *tes
 	down.Store(false)
 	eventually(t, 2*time.Second, "SERVING once it passes", func() bool {
 		return inst.status(t, name) == healthpb.HealthCheckResponse_SERVING &&
-			inst.status(t, "") == healthpb.HealthCheckResponse_SERVING
+			inst.status(t, "") == healthpb.HealthCheckResponse_SERVING &&
+			inst.status(t, "vidmesh.worker.probe") == healthpb.HealthCheckResponse_SERVING
 	})
 	inst.registry.mu.Lock()
 	var reg registry.Registration

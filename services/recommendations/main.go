@@ -26,7 +26,7 @@ func main() {
 	logging.Setup(cfg.ServiceName, cfg.LogLevel)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := app.Run(ctx, cfg, app.Options{Feed: app.Events, Register: true}); err != nil {
+	if err := app.Run(ctx, cfg, app.Hooks{}); err != nil {
 		slog.Error("recommendations failed", "error", err.Error())
 		os.Exit(1)
 	}

@@ -4,47 +4,35 @@ package app
 
 import (
 	"context"
-	"log/slog"
-	"time"
 
 	"buf.build/go/protovalidate"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	recommendationsv1 "vidmesh/gen/go/vidmesh/recommendations/v1"
+	"vidmesh/gomesh/addresses"
 	"vidmesh/gomesh/config"
 	"vidmesh/gomesh/consumer"
 	"vidmesh/gomesh/db"
 	"vidmesh/gomesh/migrate"
 	"vidmesh/gomesh/registry"
+	"vidmesh/gomesh/retention"
 	"vidmesh/gomesh/server"
+	"vidmesh/gomesh/supervisor"
 	"vidmesh/services/recommendations/adapters/events"
 	"vidmesh/services/recommendations/adapters/postgres"
 	"vidmesh/services/recommendations/migrations"
 	rpc "vidmesh/services/recommendations/server"
 )
 
-// consumerStopTimeout bounds how long the consumer may take to leave its group at exit.
-const consumerStopTimeout = 10 * time.Second
-
-// Feed is where the events come from: the group and its topics.
-type Feed struct {
-	Group  string
-	Topics []string
-}
-
-// Events is the feed of the real service: group "recommendations" on the event topics.
-var Events = Feed{Group: events.Group, Topics: events.Topics}
-
-// Options are what may differ between the service and a test hosting it.
-type Options struct {
-	Feed        Feed
-	Register    bool           // in Consul (the service does; a test need not)
+// Hooks let a test see inside the running service.
+type Hooks struct {
 	OnListening func(port int) // told the bound port (tests bind port 0)
 	OnConsumer  func(*consumer.Consumer)
 }
 
-// Run migrates the database, consumes the feed and serves until ctx ends.
-func Run(ctx context.Context, cfg config.Config, opts Options) error {
+// Run migrates the database, then serves and consumes until ctx ends. The consumer group
+// is the service's name (MESH.md), its topics carry VIDMESH_TOPIC_PREFIX.
+func Run(ctx context.Context, cfg config.Config, hooks Hooks) error {
 	pool, err := db.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
@@ -53,24 +41,29 @@ func Run(ctx context.Context, cfg config.Config, opts Options) error {
 	if _, err := migrate.Apply(ctx, pool, migrate.Set{Files: migrations.Files, Table: migrations.Table}); err != nil {
 		return err
 	}
-	feed, err := consumer.New(consumer.Options{Pool: pool, Bootstrap: cfg.KafkaBootstrap, Group: opts.Feed.Group,
-		Topics: opts.Feed.Topics, Handlers: events.Handlers()})
+	topics := make([]string, len(events.Topics))
+	for i, topic := range events.Topics {
+		topics[i] = cfg.Topic(topic)
+	}
+	feed, err := consumer.New(consumer.Options{Pool: pool, Bootstrap: cfg.KafkaBootstrap, Group: cfg.ServiceName,
+		Topics: topics, Handlers: events.Handlers()})
 	if err != nil {
 		return err
 	}
-	if opts.OnConsumer != nil {
-		opts.OnConsumer(feed)
+	if hooks.OnConsumer != nil {
+		hooks.OnConsumer(feed)
 	}
-	consumed := make(chan error, 1)
-	go func() { consumed <- feed.Run(ctx) }()
-	defer waitFor(consumed)
-	return serve(ctx, cfg, pool, opts)
+	return serve(ctx, cfg, pool, hooks, []supervisor.Worker{
+		// Neither is critical: without them events only wait (consumer lag), reads still answer.
+		{Name: "consumer", Run: feed.Run},
+		{Name: "retention", Run: retention.Worker(pool, cfg.Retention)},
+	})
 }
 
-func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, opts Options) error {
+func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, hooks Hooks, workers []supervisor.Worker) error {
 	var consul server.Registry
-	if opts.Register {
-		found, err := registry.New(cfg.ConsulAddress())
+	if cfg.Register {
+		found, err := registry.New(cfg.ConsulAddress(), &addresses.Resolver{HostsFile: cfg.HostsFile})
 		if err != nil {
 			return err
 		}
@@ -89,14 +82,7 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, opts Opti
 		Checks:      []server.Check{{Name: "postgres", Func: db.Ping(pool)}},
 		Registry:    consul,
 		Validator:   validator,
-		OnListening: opts.OnListening,
+		Workers:     workers,
+		OnListening: hooks.OnListening,
 	})
-}
-
-func waitFor(consumed <-chan error) {
-	select {
-	case <-consumed:
-	case <-time.After(consumerStopTimeout):
-		slog.Warn("the consumer did not stop in time")
-	}
 }

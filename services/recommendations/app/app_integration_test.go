@@ -1,8 +1,9 @@
 //go:build integration
 
 // The recommendations service hosted in-process on port 0, against the stack's real
-// Postgres (its own database and role) and Kafka, with topics and a consumer group of the
-// test's own, so the shared stack's recommendations instance never sees these events.
+// Postgres (its own database and role) and Kafka, with topics (VIDMESH_TOPIC_PREFIX) and a
+// service name, hence consumer group, of the test's own, unregistered, so the shared
+// stack's recommendations instance never sees these events.
 package app_test
 
 import (
@@ -38,7 +39,7 @@ const bound = 20 * time.Second
 type world struct {
 	t         *testing.T
 	cfg       config.Config
-	feed      app.Feed
+	topics    []string
 	producer  *kgo.Client
 	versions  map[string]int64
 	owner     string
@@ -50,19 +51,21 @@ type world struct {
 }
 
 func newWorld(t *testing.T) *world {
+	tag := meshtest.Tag()
 	cfg, err := config.Load(config.FromMap(map[string]string{
+		"VIDMESH_SERVICE_NAME":    "it-recommendations-" + tag,
+		"VIDMESH_TOPIC_PREFIX":    "it." + tag + ".",
+		"VIDMESH_CONSUL_REGISTER": "false",
 		"VIDMESH_DATABASE_URL":    meshtest.Require(t, "VIDMESH_DATABASE_URL"),
 		"VIDMESH_KAFKA_BOOTSTRAP": meshtest.Require(t, "VIDMESH_KAFKA_BOOTSTRAP"),
 		"VIDMESH_DRAIN_SECONDS":   "0",
-	}), "recommendations-it")
+	}), "recommendations")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tag := meshtest.Tag()
-	feed := app.Feed{Group: "it-recommendations-" + tag,
-		Topics: []string{"it.rec." + tag + "." + kafka.VideoEvents, "it.rec." + tag + "." + kafka.UsersEvents}}
-	producer := meshtest.Topics(t, cfg.KafkaBootstrap, feed.Topics, kafka.DLQTopic(feed.Group))
-	w := &world{t: t, cfg: cfg, feed: feed, producer: producer, versions: map[string]int64{}, owner: meshtest.NewID()}
+	topics := []string{cfg.Topic(kafka.VideoEvents), cfg.Topic(kafka.UsersEvents)}
+	producer := meshtest.Topics(t, cfg.KafkaBootstrap, topics, kafka.DLQTopic(cfg.ServiceName))
+	w := &world{t: t, cfg: cfg, topics: topics, producer: producer, versions: map[string]int64{}, owner: meshtest.NewID()}
 	w.start()
 	t.Cleanup(w.halt)
 	return w
@@ -74,7 +77,7 @@ func (w *world) start() {
 	w.stop, w.stopped = stop, make(chan struct{})
 	go func() {
 		defer close(w.stopped)
-		err := app.Run(ctx, w.cfg, app.Options{Feed: w.feed, OnListening: func(p int) { ports <- p },
+		err := app.Run(ctx, w.cfg, app.Hooks{OnListening: func(p int) { ports <- p },
 			OnConsumer: func(c *consumer.Consumer) { w.consumer.Store(c) }})
 		if err != nil {
 			w.t.Errorf("app.Run: %v", err)
@@ -98,9 +101,9 @@ func (w *world) halt() {
 
 func (w *world) send(payload proto.Message, aggregate string, version int64) *eventsv1.EventEnvelope {
 	env := meshtest.Envelope(w.t, payload, aggregate, version)
-	topic := w.feed.Topics[0]
+	topic := w.topics[0]
 	if _, ok := payload.(*usersv1.UserFollowed); ok {
-		topic = w.feed.Topics[1]
+		topic = w.topics[1]
 	}
 	meshtest.Produce(w.t, w.producer, meshtest.Record(w.t, topic, env))
 	w.published = append(w.published, env)
@@ -199,10 +202,10 @@ func TestAReplayedEventChangesNoCount(t *testing.T) {
 	w.waitRelated(v[0], []entry{{v[1], 1}})
 	applied := w.counts().Applied
 	// The same envelope again (a redelivery), and the same change under a new event id.
-	meshtest.Produce(t, w.producer, meshtest.Record(t, w.feed.Topics[0], liked))
+	meshtest.Produce(t, w.producer, meshtest.Record(t, w.topics[0], liked))
 	again := proto.Clone(liked).(*eventsv1.EventEnvelope)
 	again.Id = meshtest.NewID()
-	meshtest.Produce(t, w.producer, meshtest.Record(t, w.feed.Topics[0], again))
+	meshtest.Produce(t, w.producer, meshtest.Record(t, w.topics[0], again))
 	meshtest.Eventually(t, bound, "both replays consumed", func() bool {
 		c := w.counts()
 		return c.Duplicate == 1 && c.Applied == applied+1
@@ -216,18 +219,18 @@ func TestAPoisonMessageIsDeadLetteredAndTheServiceKeepsGoing(t *testing.T) {
 	w := newWorld(t)
 	v, user := ids(2), meshtest.NewID()
 	w.publish(v...)
-	poison := &kgo.Record{Topic: w.feed.Topics[0], Key: []byte(v[0]), Value: []byte("not an envelope")}
+	poison := &kgo.Record{Topic: w.topics[0], Key: []byte(v[0]), Value: []byte("not an envelope")}
 	meshtest.Produce(t, w.producer, poison)
 	w.like(user, v[0], v[1])
 	w.waitRelated(v[0], []entry{{v[1], 1}})
 
-	dead := meshtest.ReadAll(t, w.cfg.KafkaBootstrap, kafka.DLQTopic(w.feed.Group), 1, bound)
+	dead := meshtest.ReadAll(t, w.cfg.KafkaBootstrap, kafka.DLQTopic(w.cfg.ServiceName), 1, bound)
 	if len(dead) != 1 {
-		t.Fatalf("%s holds %d records, want the poison message", kafka.DLQTopic(w.feed.Group), len(dead))
+		t.Fatalf("%s holds %d records, want the poison message", kafka.DLQTopic(w.cfg.ServiceName), len(dead))
 	}
 	record := dead[0]
 	headers := map[string]string{"dlq.error.type": "EventError", "dlq.attempts": "0",
-		"dlq.topic": w.feed.Topics[0], "dlq.group": w.feed.Group}
+		"dlq.topic": w.topics[0], "dlq.group": w.cfg.ServiceName}
 	for key, want := range headers {
 		if got := meshtest.Header(record, key); got != want {
 			t.Errorf("header %s = %q, want %q", key, got, want)

@@ -19,10 +19,7 @@ import (
 	"vidmesh/services/recommendations/handlers"
 )
 
-// Group is the consumer group (and the DLQ's prefix: recommendations.dlq).
-const Group = "recommendations"
-
-// Topics are the topics it reads.
+// Topics are the topics it reads (mesh/topology.py's `consumes` of recommendations).
 var Topics = []string{kafka.VideoEvents, kafka.UsersEvents}
 
 // Handlers are the consumer's handlers, by event type.
