@@ -76,7 +76,7 @@ def _db(name: str, role: str, schema: str | None = None) -> Database:
     return Database(name=name, role=role, schema=schema or name)
 
 
-DOMAIN = ("users", "video-command", "video-query", "notification")
+DOMAIN = ("users", "video-command", "video-query", "notification", "recommendations")
 
 SERVICES: tuple[Service, ...] = (
     Service(name="users", command=python("services.users"), database=_db("users", "users"),

@@ -17,7 +17,7 @@ from typing import Any
 import grpc.aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from bff.common.clients import GrpcNotifications, GrpcUsers, GrpcVideoCommand, GrpcVideoQuery
+from bff.common.clients import GrpcNotifications, GrpcRecommendations, GrpcUsers, GrpcVideoCommand, GrpcVideoQuery
 from bff.common.config import Upstreams, load_upstreams
 from bff.common.ports import Downstreams
 from mesh import log
@@ -38,6 +38,7 @@ async def downstreams(config: ServiceConfig, upstreams: Upstreams) -> AsyncItera
             video_command=GrpcVideoCommand(channels["video_command"]),
             users=GrpcUsers(channels["users"]),
             notifications=GrpcNotifications(channels["notification"]),
+            recommendations=GrpcRecommendations(channels["recommendations"]),
         )
     finally:
         await asyncio.gather(*(open_channel.close() for open_channel in channels.values()))

@@ -19,14 +19,17 @@ class Upstreams:
     video_command: str = "video-command"
     users: str = "users"
     notification: str = "notification"
+    recommendations: str = "recommendations"
 
 
 def load_upstreams(environ: Mapping[str, str] | None = None) -> Upstreams:
-    """Upstreams from VIDMESH_UPSTREAM_VIDEO_QUERY, _VIDEO_COMMAND, _USERS, _NOTIFICATION."""
+    """Upstreams from VIDMESH_UPSTREAM_VIDEO_QUERY, _VIDEO_COMMAND, _USERS, _NOTIFICATION,
+    _RECOMMENDATIONS."""
     env = os.environ if environ is None else environ
     defaults = Upstreams()
 
     def get(field: str) -> str:
         return env.get(f"VIDMESH_UPSTREAM_{field.upper()}", "").strip() or str(getattr(defaults, field))
 
-    return Upstreams(*(get(name) for name in ("video_query", "video_command", "users", "notification")))
+    return Upstreams(*(get(name) for name in ("video_query", "video_command", "users", "notification",
+                                               "recommendations")))
