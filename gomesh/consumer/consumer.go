@@ -78,8 +78,10 @@ func New(opts Options) (*Consumer, error) {
 	if opts.BatchSize == 0 {
 		opts.BatchSize = 100
 	}
-	if _, err := kgo.NewClient(kafka.ConsumerOptions(opts.Bootstrap, opts.Group, opts.Topics...)...); err != nil {
-		return nil, fmt.Errorf("kafka client for group %s: %w", opts.Group, err) // a malformed setting
+	// No client yet: a group client joins its group as soon as it exists (and would hold
+	// partitions it never reads), so Run makes one each time it starts.
+	if opts.Group == "" || len(opts.Topics) == 0 {
+		return nil, fmt.Errorf("a consumer needs a group and topics (group %q, topics %v)", opts.Group, opts.Topics)
 	}
 	return &Consumer{opts: opts}, nil
 }
@@ -98,7 +100,7 @@ func (c *Consumer) Counts() Counts {
 func (c *Consumer) Run(ctx context.Context) error {
 	client, err := kgo.NewClient(kafka.ConsumerOptions(c.opts.Bootstrap, c.opts.Group, c.opts.Topics...)...)
 	if err != nil {
-		return err
+		return fmt.Errorf("kafka client for group %s: %w", c.opts.Group, err)
 	}
 	c.client = client
 	defer client.Close() // leaves the group now, not after the session timeout

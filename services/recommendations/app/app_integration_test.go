@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -159,6 +160,21 @@ func (w *world) waitRelated(video string, want []entry) {
 	})
 }
 
+// assertOneGroupMember fails when anything but the one consumer joined the service's group
+// (a second member would hold partitions nobody reads).
+func (w *world) assertOneGroupMember() {
+	w.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	described, err := kadm.NewClient(w.producer).DescribeGroups(ctx, w.cfg.ServiceName)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if members := len(described[w.cfg.ServiceName].Members); members != 1 {
+		w.t.Errorf("group %s has %d members, want the consumer alone", w.cfg.ServiceName, members)
+	}
+}
+
 func (w *world) counts() consumer.Counts { return w.consumer.Load().Counts() }
 
 func ids(n int) []string {
@@ -179,6 +195,7 @@ func TestCoLikedVideosComeMostCoLikedFirstAndSurviveARestart(t *testing.T) {
 	w.like(users[2], v[3])
 	want := []entry{{v[2], 2}, {v[1], 1}}
 	w.waitRelated(v[0], want)
+	w.assertOneGroupMember()
 
 	w.halt()
 	w.start() // the same group: offsets were committed after the inbox
