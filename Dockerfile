@@ -56,6 +56,7 @@ RUN --mount=type=cache,target=/root/.cache/vidmesh/go \
     python3 scripts/deps.py protoc-gen-go protoc-gen-go-grpc
 COPY gomesh/ gomesh/
 COPY services/recommendations/ services/recommendations/
+COPY cmd/ cmd/
 RUN --mount=type=cache,target=/root/.cache/vidmesh/go \
     /opt/venv/bin/python -m scripts.codegen
 

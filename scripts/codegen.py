@@ -36,7 +36,7 @@ BIN = GEN / "bin"
 STAMP = GEN / ".go.stamp"
 GO_MODULE = "vidmesh"
 # Binary name -> its main package.
-GO_MAINS = {"recommendations": "./services/recommendations"}
+GO_MAINS = {"recommendations": "./services/recommendations", "vidmesh-cli": "./cmd/vidmesh-cli"}
 PLUGINS = ("protoc-gen-go", "protoc-gen-go-grpc")
 
 

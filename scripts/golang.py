@@ -3,6 +3,7 @@
     python -m scripts.golang vet            go vet ./..., then staticcheck ./... (make lint)
     python -m scripts.golang test [--integration]   go test ./... (make test adds the
                                             integration tests, against the running stack)
+    python -m scripts.golang cli            the Go client's tour through the running gateway
 
 The integration tests (build tag `integration`) read the stack's addresses from the same
 VIDMESH_* variables as the services; `stack_env` fills them from settings.env and the
@@ -59,12 +60,21 @@ def test(tools: Toolchain, integration: bool) -> int:
     return go(tools, *args, env=stack_env(s) if integration else None)
 
 
+def cli() -> int:
+    """gen/bin/vidmesh-cli check against this settings' gateway (make codegen builds it)."""
+    s = load()
+    return subprocess.call([str(ROOT / "gen" / "bin" / "vidmesh-cli"), "-gateway", f"http://{s.host}:{s.envoy_port}",
+                            "check"], cwd=ROOT)
+
+
 def main(argv: list[str]) -> int:
     tools = Toolchain(load().cache_dir)
     if argv[:1] == ["vet"]:
         return vet(tools)
     if argv[:1] == ["test"]:
         return test(tools, integration="--integration" in argv)
+    if argv[:1] == ["cli"]:
+        return cli()
     print(__doc__, file=sys.stderr)
     return 2
 

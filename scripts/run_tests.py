@@ -1,5 +1,5 @@
-"""`make test`: start the stack (or reuse a healthy one), run pytest and the Go tests (with
-their integration tests against the same stack), stop what was started.
+"""`make test`: start the stack (or reuse a healthy one), run pytest, the Go tests (with
+their integration tests against the same stack) and the Go client, stop what was started.
 
 The pytest session itself never stops the stack, so several sessions (or a developer's
 `make start`) can share one; only this wrapper, which knows it started it, stops it.
@@ -24,7 +24,9 @@ def main(pytest_args: list[str]) -> int:
         failed = subprocess.call([sys.executable, "-m", "pytest", *pytest_args])
         print("test: go test ./... (unit and integration)", flush=True)
         go_failed = golang.test(Toolchain(load().cache_dir), integration=True)
-        return failed or go_failed
+        print("test: the Go client (vidmesh-cli check) through the gateway", flush=True)
+        cli_failed = golang.cli()
+        return failed or go_failed or cli_failed
     finally:
         if started:
             print("test: stopping the stack this run started", flush=True)
