@@ -1,5 +1,6 @@
-# One image for every vidmesh Python process: the xDS control plane, the services and the BFFs.
-# Each Compose service runs it with its own command (`python -m services.users`, ...).
+# One image for every vidmesh process: the xDS control plane, the services (Python, and the Go
+# binaries built in go-build) and the BFFs. Each Compose service runs it with its topology
+# command (`python -m services.users`, `gen/bin/recommendations`, ...).
 #
 # Stages: deps (locked runtime packages) -> codegen (protobuf code built from protos/, with
 # the codegen tools that only this stage has) -> web (the OpenAPI document and the web app,
@@ -63,6 +64,26 @@ COPY scripts/openapi/ scripts/openapi/
 COPY web/ web/
 RUN /opt/venv/bin/python -m scripts.openapi build && /opt/venv/bin/python -m scripts.webapp build
 
+# vidmesh's Go services (recommendations): the same protoc makes their Go stubs
+# (scripts/codegen.py) with the pinned plugins of scripts/toolchain.py, which scripts/deps.py
+# builds, as natively. Only the static binaries leave this stage, into the one runtime image,
+# so Compose runs a Go service like any other: the topology's command, the same health probe.
+FROM codegen AS go-build
+COPY --from=golang:1.26.8-bookworm /usr/local/go /usr/local/go
+ENV PATH=/usr/local/go/bin:$PATH \
+    GOTOOLCHAIN=local \
+    GOFLAGS=-buildvcs=false
+COPY settings.env go.mod go.sum ./
+COPY mesh/ mesh/
+COPY scripts/ scripts/
+RUN --mount=type=cache,target=/root/.cache/vidmesh/go \
+    python3 scripts/deps.py protoc-gen-go protoc-gen-go-grpc
+COPY gomesh/ gomesh/
+COPY services/recommendations/ services/recommendations/
+COPY cmd/ cmd/
+RUN --mount=type=cache,target=/root/.cache/vidmesh/go \
+    /opt/venv/bin/python -m scripts.codegen
+
 
 FROM base AS runtime
 # A service user, and the folders it writes (named volumes mounted there start with its owner):
@@ -77,6 +98,7 @@ COPY --from=codegen /src/gen/vidmesh.binpb gen/vidmesh.binpb
 # What the gateway serves besides the API; docker-compose.yml copies it out for Envoy.
 COPY --from=web /src/gen/openapi/openapi.json gen/openapi/openapi.json
 COPY --from=web /src/web/dist web/dist
+COPY --from=go-build /src/gen/bin/ gen/bin/
 COPY settings.env ./
 COPY mesh/ mesh/
 COPY services/ services/

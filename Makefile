@@ -18,11 +18,11 @@ help:
 	@echo "make unit     the unit tests alone: no stack, no real binary, seconds"
 	@echo "make new-service NAME=widgets   a working service from the template, in the topology"
 	@echo "make protos   Python stubs and descriptor sets from protos/ into gen/ (never committed)"
-	@echo "make codegen  the OpenAPI document and the web app's TypeScript types, from protos/ into gen/"
+	@echo "make codegen  Go stubs and binaries, the OpenAPI document and its TypeScript types, into gen/"
 	@echo "make web      the web app (web/ into web/dist), which the gateway serves at /"
 	@echo "make demo     a guided tour of the six patterns against the running stack (make start first)"
 	@echo "make bench    benchmarks: speed and memory tables next to their targets"
-	@echo "make lint     buf lint (STANDARD), ruff, mypy and tsc (the web app)"
+	@echo "make lint     buf lint (STANDARD), ruff, mypy, tsc (the web app), go vet and staticcheck"
 	@echo "make contracts-check   buf breaking against main"
 	@echo "make compose-up     the same system under Docker Compose (compose-down, ARGS=-v deletes volumes)"
 	@echo "make compose-logs   Compose logs (ARGS=-f follows)"
@@ -41,17 +41,19 @@ python-env:
 protos: python-env
 	@$(PYTHON) scripts/protos.py build
 
-# Code that is not Python: the OpenAPI document and the TypeScript types from it (Node and
-# Go tools from make deps); each step is its own module and skips itself when its inputs
-# did not change.
+# Code that is not Python, from the same protos and the same protoc: the Go stubs and
+# vidmesh's Go binaries (gen/go, gen/bin), the OpenAPI document and the TypeScript types from
+# it (gen/openapi); each step is its own module and skips itself when its inputs did not change.
 codegen: deps protos
+	@$(PYTHON) -m scripts.codegen
 	@$(PYTHON) -m scripts.openapi build
 
 web: codegen
 	@$(PYTHON) -m scripts.webapp build
 
-# The stack runs what `make protos` generates (Envoy reads gen/vidmesh.binpb, the services
-# import gen/python) and serves what `make web` builds: a fresh clone must build both first.
+# The stack runs what `make protos` and `make codegen` generate (Envoy reads
+# gen/vidmesh.binpb, the services import gen/python, gen/bin holds the Go services) and serves
+# what `make web` builds: a fresh clone must build them first.
 up: deps web
 	@$(STACK) up
 
@@ -77,7 +79,8 @@ unit: codegen
 	@cd web && npm test --silent
 	@$(PYTHON) -m pytest -q tests/unit
 
-# Starts the stack (or reuses a healthy one), runs every test, stops what it started.
+# Starts the stack (or reuses a healthy one), runs every test (vitest, pytest, then go test with
+# the Go integration tests and the Go client), stops what it started.
 test: deps web
 	@cd web && npm test --silent
 	@$(PYTHON) -m scripts.run_tests $(TEST_DIRS)
@@ -91,6 +94,7 @@ bench: deps protos
 lint: deps codegen
 	@$(PYTHON) scripts/protos.py lint
 	@cd web && npm run --silent typecheck
+	@$(PYTHON) -m scripts.golang vet
 	@$(PYTHON) -m ruff check .
 	@$(PYTHON) -m mypy mesh services bff scripts tests
 
