@@ -132,11 +132,11 @@ def _db(name: str, role: str, schema: str | None = None) -> Database:
     return Database(name=name, role=role, schema=schema or name)
 
 
-DOMAIN = ("users", "video-command", "video-query", "notification")
+DOMAIN = ("users", "video-command", "video-query", "notification", "recommendations")
 
 _USERS, _VIDEO_COMMAND = "vidmesh.users.v1.UserService", "vidmesh.video.v1.VideoCommandService"
 _VIDEO_QUERY, _NOTIFICATION = "vidmesh.video.v1.VideoQueryService", "vidmesh.notification.v1.NotificationService"
-_EMAIL = "vidmesh.email.v1.EmailService"
+_EMAIL, _RECOMMENDATIONS = "vidmesh.email.v1.EmailService", "vidmesh.recommendations.v1.RecommendationService"
 
 SERVICES: tuple[Service, ...] = (
     Service(name="users", command=python("services.users"), database=_db("users", "users"),
@@ -184,6 +184,18 @@ SERVICES: tuple[Service, ...] = (
     Service(name="mobile-bff", command=python("bff.mobile"), calls=DOMAIN, edge=True, samples=Samples(
         waits=Call(method="vidmesh.mobilebff.v1.MobileBffService/GetVideo",
                    request='{"video_id": "$video", "min_version": 1}'))),
+    # Written in Go (services/recommendations, on gomesh/); `make codegen` builds the binary.
+    Service(name="recommendations", command=("gen/bin/recommendations",),
+            database=_db("recommendations", "recommendations"), consumes=(VIDEO_EVENTS, USERS_EVENTS),
+            samples=Samples(event=Event(
+                topic=VIDEO_EVENTS, type="vidmesh.video.v1.VideoPublished", key="$video",
+                payload='{"video_id": "$video", "owner_id": "$channel", "version": 2, "title": "Kit"}',
+                shows=Call(method=f"{_RECOMMENDATIONS}/ListForUser", request='{"user_id": "$user"}'),
+                needs=(Publish(topic=USERS_EVENTS, type="vidmesh.users.v1.UserFollowed", key="$channel",
+                               payload='{"follower_id": "$user", "channel_id": "$channel", "follower_count": 1}'),
+                       Publish(topic=VIDEO_EVENTS, type="vidmesh.video.v1.VideoCreated", key="$video",
+                               payload='{"video_id": "$video", "owner_id": "$channel", "version": 1, '
+                                       '"title": "Kit", "duration_seconds": 1}'))))),
     # `make new-service NAME=...` adds its entries above this line.
 )
 
