@@ -10,6 +10,7 @@ import uuid
 from urllib.parse import quote
 
 from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from mesh import dbbootstrap, topology
 from mesh.settings import Settings
@@ -54,10 +55,21 @@ class Isolation:
         return f"postgresql://{database.role}:{secret}@{s.host}:{s.postgres_port}/kit_absent_{self.token}"
 
     async def create(self) -> None:
-        """The scratch database, laid out like the service's own (tests/integration/scratch.py)."""
+        """The scratch database, laid out like the service's own (tests/integration/scratch.py),
+        and the prefixed topics it consumes (so the kit can write to them whichever process
+        creates topics; the broker creates none by itself)."""
         if self.entry.database is not None:
             database = scratch_database(self.settings, self.entry.database.role)
             self._database_url = await asyncio.to_thread(self._databases.enter_context, database)
+        if self.entry.consumes:
+            await asyncio.to_thread(self._create_topics)
+
+    def _create_topics(self) -> None:
+        admin = AdminClient({"bootstrap.servers": f"{self.settings.host}:{self.settings.kafka_port}"})
+        wanted = [NewTopic(self.topic_prefix + name, num_partitions=topology.EVENT_PARTITIONS, replication_factor=1)
+                  for name in sorted(self.entry.consumes)]
+        for future in admin.create_topics(wanted, operation_timeout=ADMIN_TIMEOUT_S).values():
+            future.result(ADMIN_TIMEOUT_S)
 
     async def drop(self) -> None:
         """Remove the scratch database, the topics and the consumer group."""
