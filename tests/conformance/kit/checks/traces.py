@@ -22,7 +22,9 @@ ACCESS_FIELDS = ("method", "code", "duration_ms", "trace_id")
 LINE_WITHIN_S = 5.0
 TIMEOUT_S = 10.0
 DEADLINE_S, ENDED_WITHIN_S = 0.1, 0.2
-ENDED_BY_DEADLINE = ("DEADLINE_EXCEEDED", "CANCELLED")
+# How a waiting call may end by its deadline: cancelled by it, or answered just before it (a
+# read that says `stale`, or UNAVAILABLE for a version that is not there yet). Never a bug.
+ENDED_BY_DEADLINE = ("DEADLINE_EXCEEDED", "CANCELLED", "OK", "UNAVAILABLE")
 ATTEMPTS = 3  # a loaded machine may be late once; a server that ignores deadlines is late every time
 
 
@@ -59,7 +61,8 @@ async def check_access_log(own: OwnInstance, api: Api) -> None:
 
 
 async def check_deadline(own: OwnInstance, api: Api) -> None:
-    """A waiting call with a 100 ms deadline ends within 200 ms, logged DEADLINE_EXCEEDED or CANCELLED."""
+    """A waiting call with a 100 ms deadline ends within 200 ms (cancelled, or answered before the
+    deadline), and the server logs how it ended."""
     waits = own.entry.samples.waits
     if waits is None:
         raise Nonconformance(f"{own.target}: no samples.waits in the topology to check deadlines with")
@@ -73,8 +76,8 @@ async def check_deadline(own: OwnInstance, api: Api) -> None:
                                              f"{LINE_WITHIN_S:.0f}s; last lines:\n{own.log.tail()}")
         line = lines[0]
         expect(line["code"] in ENDED_BY_DEADLINE, own.target, DEADLINES,
-               f"{what}: the server logged {line['code']} after {line['duration_ms']} ms, not "
-               f"{' or '.join(ENDED_BY_DEADLINE)} (the client saw {outcome})")
+               f"{what}: the server logged {line['code']} after {line['duration_ms']} ms, not one of "
+               f"{', '.join(ENDED_BY_DEADLINE)} (the client saw {outcome})")
         if outcome.seconds <= ENDED_WITHIN_S and float(line["duration_ms"]) <= ENDED_WITHIN_S * 1000:
             return
         late += f"\n  client {outcome}; server logged {line['code']} after {line['duration_ms']} ms"
