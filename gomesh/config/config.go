@@ -15,9 +15,12 @@ import (
 // Config is what one service process needs to know about its surroundings.
 type Config struct {
 	ServiceName    string
+	Identity       string // the topology name its certificate names (MESH.md §12), whatever ServiceName is
 	Version        string
 	GRPCHost       string
 	GRPCPort       int
+	HealthPort     int  // plaintext grpc.health.v1 on GRPCHost (0 = any free port)
+	MTLS           bool // mutual TLS and intentions on the API port (false only to price them)
 	AdvertiseHost  string
 	ConsulHTTPAddr string
 	KafkaBootstrap string
@@ -59,9 +62,12 @@ func Load(env Env, defaultName string, required ...string) (Config, error) {
 	host := get("VIDMESH_GRPC_HOST", "127.0.0.1")
 	c := Config{
 		ServiceName:    get("VIDMESH_SERVICE_NAME", defaultName),
+		Identity:       defaultName,
 		Version:        get("VIDMESH_SERVICE_VERSION", "1"),
 		GRPCHost:       host,
 		GRPCPort:       p.port("VIDMESH_GRPC_PORT", get("VIDMESH_GRPC_PORT", "0")),
+		HealthPort:     p.port("VIDMESH_HEALTH_PORT", get("VIDMESH_HEALTH_PORT", "0")),
+		MTLS:           p.flag("VIDMESH_MTLS", get("VIDMESH_MTLS", "true")),
 		AdvertiseHost:  get("VIDMESH_ADVERTISE_HOST", advertised(host)),
 		ConsulHTTPAddr: get("VIDMESH_CONSUL_HTTP_ADDR", "127.0.0.1:8500"),
 		KafkaBootstrap: get("VIDMESH_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),
@@ -85,6 +91,11 @@ func Load(env Env, defaultName string, required ...string) (Config, error) {
 // ListenAddr is where the gRPC server binds (port 0 picks any free port).
 func (c Config) ListenAddr() string {
 	return net.JoinHostPort(c.GRPCHost, strconv.Itoa(c.GRPCPort))
+}
+
+// HealthAddr is where the plaintext health server binds.
+func (c Config) HealthAddr() string {
+	return net.JoinHostPort(c.GRPCHost, strconv.Itoa(c.HealthPort))
 }
 
 // ConsulAddress is Consul's HTTP address without a scheme, as consul/api wants it.

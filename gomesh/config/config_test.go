@@ -11,7 +11,8 @@ func TestDefaultsAreMeshConfigsLoopbackDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{ServiceName: "recommendations", Version: "1", GRPCHost: "127.0.0.1", GRPCPort: 0,
+	want := Config{ServiceName: "recommendations", Identity: "recommendations", Version: "1",
+		GRPCHost: "127.0.0.1", GRPCPort: 0, HealthPort: 0, MTLS: true,
 		AdvertiseHost: "127.0.0.1", ConsulHTTPAddr: "127.0.0.1:8500", KafkaBootstrap: "127.0.0.1:9092",
 		XDSAddr: "127.0.0.1:18000", LogLevel: "info", ShutdownGrace: 10 * time.Second, Drain: time.Second,
 		MaxRPC: 30 * time.Second, Register: true, Retention: 24 * time.Hour}

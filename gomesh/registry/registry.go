@@ -33,6 +33,8 @@ type Registration struct {
 	Version       string
 	ProtoPackage  string // e.g. "vidmesh.recommendations.v1"
 	HealthService string // the grpc.health.v1 service the check asks about
+	HealthPort    int    // where it serves health in plaintext: Consul's check has no certificate
+	Identity      string // the service its certificate names, which clients expect (MESH.md §12)
 }
 
 // ID is unique per instance and stable across re-registrations: name-host-port.
@@ -66,11 +68,12 @@ func (c *Consul) Register(ctx context.Context, r Registration) error {
 	if err != nil {
 		return err
 	}
-	target := net.JoinHostPort(ip, strconv.Itoa(r.Port)) + "/" + r.HealthService
+	target := net.JoinHostPort(ip, strconv.Itoa(r.HealthPort)) + "/" + r.HealthService
 	service := &consul.AgentServiceRegistration{
 		ID: r.ID(), Name: r.Name, Address: ip, Port: r.Port,
 		Tags: []string{"vidmesh", "v" + r.Version},
-		Meta: map[string]string{"version": r.Version, "proto_package": r.ProtoPackage, "hostname": r.Host},
+		Meta: map[string]string{"version": r.Version, "proto_package": r.ProtoPackage, "hostname": r.Host,
+			"identity": r.Identity},
 		Check: &consul.AgentServiceCheck{
 			GRPC: target, Interval: checkInterval, Timeout: checkTimeout,
 			DeregisterCriticalServiceAfter: deregisterCriticalAfter,

@@ -106,13 +106,14 @@ func (s *Server) shutdown(stopWorkers context.CancelFunc, workersStopped <-chan 
 	time.Sleep(s.opts.Config.Drain) // routers drop the instance before it stops accepting calls
 	stopWorkers()
 	stopped := make(chan struct{})
-	go func() { s.grpc.GracefulStop(); <-workersStopped; close(stopped) }()
+	go func() { s.grpc.GracefulStop(); s.healthGRPC.GracefulStop(); <-workersStopped; close(stopped) }()
 	select {
 	case <-stopped:
 	case <-time.After(s.opts.Config.ShutdownGrace):
 		slog.WarnContext(ctx, "in-flight calls or workers outlived the grace period; cutting them off",
 			"grace_s", s.opts.Config.ShutdownGrace.Seconds())
 		s.grpc.Stop()
+		s.healthGRPC.Stop()
 	}
 	slog.InfoContext(ctx, "stopped")
 }

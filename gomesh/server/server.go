@@ -9,6 +9,10 @@
 //     Drain so routers catch up, then stop accepting calls and let in-flight ones finish
 //     within ShutdownGrace while the workers stop; whatever is still running then is cut off.
 //
+// Its API port takes mutual TLS only and authorizes every call against the intentions
+// (gomesh/identity, MESH.md §12); health is also served in plaintext on VIDMESH_HEALTH_PORT,
+// for Consul's check and the stack's prober, which have no certificate.
+//
 // Background workers (gomesh/supervisor) run beside the server, each reported on its own
 // health entry, vidmesh.worker.<name>; a critical one that is down makes it NOT_SERVING.
 package server
@@ -24,11 +28,13 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
 	"vidmesh/gomesh/config"
+	"vidmesh/gomesh/identity"
 	"vidmesh/gomesh/interceptors"
 	"vidmesh/gomesh/registry"
 	"vidmesh/gomesh/supervisor"
@@ -63,26 +69,47 @@ type Options struct {
 	Workers       []supervisor.Worker
 	CheckInterval time.Duration  // default 2 s, as in mesh/server.py
 	OnListening   func(port int) // called once the port is bound (tests)
+	// Identity is the API port's TLS and authorization; nil serves plaintext, allowed only
+	// with Config.MTLS false (Run fetches it from Consul when it is nil and MTLS is on).
+	Identity *Identity
+}
+
+// Identity is what the API port needs of gomesh/identity.
+type Identity struct {
+	Source     *identity.Source
+	Authorizer *identity.Authorizer
 }
 
 // Server is one running instance.
 type Server struct {
-	opts   Options
-	grpc   *grpc.Server
-	health *health.Server
-	port   int
-	down   sync.Map // critical workers that are down now: name -> true
+	opts         Options
+	grpc         *grpc.Server
+	healthGRPC   *grpc.Server // plaintext, health alone
+	health       *health.Server
+	port         int
+	healthPort   int
+	healthListen net.Listener
+	down         sync.Map // critical workers that are down now: name -> true
 }
 
 // Run serves until ctx ends, then shuts down as the package comment says.
 func Run(ctx context.Context, opts Options) error {
+	if opts.Identity == nil && opts.Config.MTLS {
+		id, err := FetchIdentity(ctx, opts.Config)
+		if err != nil {
+			return err
+		}
+		opts.Identity = id
+	}
 	s, listener, err := start(opts)
 	if err != nil {
 		return err
 	}
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- s.grpc.Serve(listener) }()
-	slog.InfoContext(ctx, "serving", "host", opts.Config.GRPCHost, "port", s.port, "services", s.names())
+	go func() { served <- s.healthGRPC.Serve(s.healthListen) }()
+	slog.InfoContext(ctx, "serving", "host", opts.Config.GRPCHost, "port", s.port, "health_port", s.healthPort,
+		"mtls", opts.Identity != nil, "services", s.names())
 	workers, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
 	stopped := make(chan struct{})
@@ -109,16 +136,32 @@ func start(opts Options) (*Server, net.Listener, error) {
 	if opts.CheckInterval == 0 {
 		opts.CheckInterval = 2 * time.Second
 	}
+	if opts.Identity == nil && opts.Config.MTLS {
+		return nil, nil, errors.New("mutual TLS is on (VIDMESH_MTLS) but the server has no identity")
+	}
 	listener, err := net.Listen("tcp", opts.Config.ListenAddr())
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot bind %s: %w", opts.Config.ListenAddr(), err)
 	}
-	s := &Server{opts: opts, grpc: grpc.NewServer(interceptors.Chain(opts.Config.MaxRPC, opts.Validator)...),
-		health: health.NewServer(), port: listener.Addr().(*net.TCPAddr).Port}
+	healthListen, err := net.Listen("tcp", opts.Config.HealthAddr())
+	if err != nil {
+		_ = listener.Close()
+		return nil, nil, fmt.Errorf("cannot bind the health port %s: %w", opts.Config.HealthAddr(), err)
+	}
+	serverOpts := interceptors.Chain(opts.Config.MaxRPC, opts.Validator)
+	if opts.Identity != nil { // authorization inside the access log, so a refusal has its line too
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(opts.Identity.Source.ServerTLS())),
+			grpc.ChainUnaryInterceptor(opts.Identity.Authorizer.Unary),
+			grpc.ChainStreamInterceptor(opts.Identity.Authorizer.Stream))
+	}
+	s := &Server{opts: opts, grpc: grpc.NewServer(serverOpts...), healthGRPC: grpc.NewServer(),
+		health: health.NewServer(), port: listener.Addr().(*net.TCPAddr).Port,
+		healthPort: healthListen.Addr().(*net.TCPAddr).Port, healthListen: healthListen}
 	for _, service := range opts.Services {
 		s.grpc.RegisterService(service.Desc, service.Impl)
 	}
 	healthpb.RegisterHealthServer(s.grpc, s.health)
+	healthpb.RegisterHealthServer(s.healthGRPC, s.health)
 	reflection.Register(s.grpc)
 	s.setAll(healthpb.HealthCheckResponse_NOT_SERVING)
 	for _, worker := range opts.Workers {
@@ -166,5 +209,23 @@ func (s *Server) Registration() registry.Registration {
 	return registry.Registration{
 		Name: c.ServiceName, Host: c.AdvertiseHost, Port: s.port, Version: c.Version,
 		ProtoPackage: first[:max(strings.LastIndex(first, "."), 0)], HealthService: first,
+		HealthPort: s.healthPort, Identity: c.Identity,
 	}
+}
+
+// FetchIdentity is the identity c.Identity from the agent at c.ConsulHTTPAddr: its leaf and
+// roots fetched (retrying until ctx ends) and then followed for as long as ctx lasts.
+func FetchIdentity(ctx context.Context, c config.Config) (*Identity, error) {
+	source, err := identity.NewSource(c.ConsulAddress(), c.Identity)
+	if err != nil {
+		return nil, err
+	}
+	authorizer, err := identity.NewAuthorizer(c.ConsulAddress(), source)
+	if err != nil {
+		return nil, err
+	}
+	if err := source.Start(ctx); err != nil {
+		return nil, err
+	}
+	return &Identity{Source: source, Authorizer: authorizer}, nil
 }

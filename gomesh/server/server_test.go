@@ -113,8 +113,10 @@ var waiting = supervisor.Worker{Name: "probe", Run: func(ctx context.Context) er
 
 func start(t *testing.T, impl *behaviour, checks []server.Check, maxRPC time.Duration) *instance {
 	t.Helper()
+	// The lifecycle in plaintext: mutual TLS needs Consul's CA, which tests/integration/identity
+	// checks against the running stack.
 	cfg, err := config.Load(config.FromMap(map[string]string{"VIDMESH_DRAIN_SECONDS": "0.2",
-		"VIDMESH_SHUTDOWN_GRACE_SECONDS": "5"}), "gomesh-test")
+		"VIDMESH_SHUTDOWN_GRACE_SECONDS": "5", "VIDMESH_MTLS": "false"}), "gomesh-test")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,6 +57,7 @@ func newWorld(t *testing.T) *world {
 		"VIDMESH_SERVICE_NAME":    "it-recommendations-" + tag,
 		"VIDMESH_TOPIC_PREFIX":    "it." + tag + ".",
 		"VIDMESH_CONSUL_REGISTER": "false",
+		"VIDMESH_MTLS":            "false", // the stack's instance serves mutual TLS (tests/integration/identity)
 		"VIDMESH_DATABASE_URL":    meshtest.Require(t, "VIDMESH_DATABASE_URL"),
 		"VIDMESH_KAFKA_BOOTSTRAP": meshtest.Require(t, "VIDMESH_KAFKA_BOOTSTRAP"),
 		"VIDMESH_DRAIN_SECONDS":   "0",
