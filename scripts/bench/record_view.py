@@ -24,9 +24,9 @@ import sys
 import uuid
 from typing import Any
 
-import grpc
-
+from mesh.identity_files import IdentityFolder
 from mesh.settings import ROOT, load
+from mesh.xds.bootstrap import blocking_channel_to, use_identity
 from scripts.toolchain import Toolchain
 
 # The generated stubs (`make protos`), where pytest finds them too.
@@ -59,7 +59,9 @@ def run_ghz(address: str, video_ids: list[str], duration: str, concurrency: int,
     if not PROTOSET.exists():
         sys.exit(f"{PROTOSET} not found: run `make protos`")
     data = json.dumps([{"request_id": "{{.UUID}}", "video_id": video_id} for video_id in video_ids])
-    command = [str(ghz), "--insecure", f"--protoset={PROTOSET}", f"--call={METHOD}", f"--data={data}",
+    operator = load().operator_certs  # mutual TLS as the operator; --skipTLS: ghz cannot check a SPIFFE id
+    tls = ["--skipTLS", f"--cert={operator / 'cert.pem'}", f"--key={operator / 'key.pem'}"]
+    command = [str(ghz), *tls, f"--protoset={PROTOSET}", f"--call={METHOD}", f"--data={data}",
                f"--duration={duration}", f"--concurrency={concurrency}", f"--connections={connections}",
                "--timeout=10s", "--format=json", address]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
@@ -109,7 +111,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=4, help="gRPC connections (default 4)")
     parser.add_argument("--videos", type=int, default=1, help="videos the views go round (default 1)")
     args = parser.parse_args(argv)
-    with grpc.insecure_channel(args.address) as channel:
+    s = load()
+    use_identity(f"{s.host}:{s.xds_port}", IdentityFolder(s.operator_certs), node="bench")
+    with blocking_channel_to("video-command", args.address) as channel:  # mutual TLS, as the operator
         stub = pb_grpc.VideoCommandServiceStub(channel)
         video_ids = [published_video(stub) for _ in range(args.videos)]
         report = run_ghz(args.address, video_ids, args.duration, args.concurrency, args.connections)

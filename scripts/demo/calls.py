@@ -79,11 +79,13 @@ class Rest:
 
 
 class Grpcurl:
-    """The real grpcurl: at a service (which serves reflection) or through the gateway
-    (which does not, so the descriptor set that `make protos` writes describes the API)."""
+    """The real grpcurl: at a service (which serves reflection, over mutual TLS: as the
+    operator, whose certificate the stack keeps in `operator`) or through the gateway (plain
+    HTTP/2 at the edge, no reflection: the descriptor set `make protos` writes describes the
+    API)."""
 
-    def __init__(self, binary: Path, gateway: str) -> None:
-        self.binary, self.gateway = binary, gateway
+    def __init__(self, binary: Path, gateway: str, operator: Path) -> None:
+        self.binary, self.gateway, self.operator = binary, gateway, operator
         self.protoset = ROOT / "gen" / "vidmesh.binpb"
 
     def call(self, address: str, method: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -105,9 +107,11 @@ class Grpcurl:
         return done.stderr
 
     def _run(self, address: str, method: str, data: dict[str, Any] | None) -> subprocess.CompletedProcess[str]:
-        args = [str(self.binary), "-plaintext", "-max-time", str(GRPCURL_TIMEOUT_S)]
+        args = [str(self.binary), "-max-time", str(GRPCURL_TIMEOUT_S)]
         if address == self.gateway:
-            args += ["-protoset", str(self.protoset.relative_to(ROOT))]
+            args += ["-plaintext", "-protoset", str(self.protoset.relative_to(ROOT))]
+        else:  # -insecure: grpcurl cannot check a SPIFFE id; the server checks the certificate
+            args += ["-insecure", "-cert", str(self.operator / "cert.pem"), "-key", str(self.operator / "key.pem")]
         if data is not None:
             args += ["-d", json.dumps(data)]
         args += [address, method]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 
-import grpc
-
+from mesh.xds.bootstrap import blocking_channel_to
 from scripts.demo import show
 from scripts.demo.calls import StepFailed, expect
 from scripts.demo.stubs import query, query_grpc
@@ -27,7 +26,7 @@ def run(demo: Demo) -> str:
     show.explain(WHY)
     _, bob = demo.users
     address = f"{demo.settings.instance_address('video_query', 0)}:{demo.settings.instance_ports('video_query')[0]}"
-    with grpc.insecure_channel(address) as channel:
+    with blocking_channel_to("video-query", address) as channel:  # mutual TLS, as the operator
         reader = query_grpc.VideoQueryServiceStub(channel)
         lags, version = [], 0
         for n in range(WRITES):

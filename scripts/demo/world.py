@@ -6,7 +6,9 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from mesh.identity_files import IdentityFolder
 from mesh.settings import Settings
+from mesh.xds.bootstrap import use_identity
 from scripts.demo import show
 from scripts.demo.calls import Grpcurl, Rest, StepFailed, User
 from scripts.devstack.stack import Stack
@@ -47,8 +49,9 @@ def connect() -> Demo:
         raise StepFailed("no healthy stack is running: start one with `make start` (or `make up`)")
     s = stack.settings
     gateway = f"{s.host}:{s.envoy_port}"
-    return Demo(stack, Rest(f"http://{gateway}"), Grpcurl(Toolchain(s.cache_dir).go_binary("grpcurl"), gateway),
-                int(time.time() * 1000))
+    use_identity(f"{s.host}:{s.xds_port}", IdentityFolder(s.operator_certs), node="demo")  # its gRPC channels
+    grpcurl = Grpcurl(Toolchain(s.cache_dir).go_binary("grpcurl"), gateway, s.operator_certs)
+    return Demo(stack, Rest(f"http://{gateway}"), grpcurl, int(time.time() * 1000))
 
 
 def login(demo: Demo, email: str, quiet: bool = False) -> dict[str, object]:
