@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from mesh import topology
+from mesh.identity_files import IdentityFolder
 from mesh.settings import Settings
 from tests.conformance.kit.consul import Consul
 from tests.conformance.kit.kafka import Kafka
@@ -22,6 +23,12 @@ def chosen_services(config: pytest.Config) -> list[topology.Service]:
     """The topology entries `--service` names, or all of them."""
     names: list[str] = config.getoption("--service") or [entry.name for entry in topology.SERVICES]
     return [topology.service(name) for name in names]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _as_operator(operator: IdentityFolder) -> IdentityFolder:
+    """The kit calls every instance over mutual TLS as the developer's operator identity."""
+    return operator
 
 
 @pytest.fixture(scope="session")

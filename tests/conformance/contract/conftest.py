@@ -33,7 +33,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 async def stack_instance(entry: topology.Service, consul: Consul) -> tuple[Target, Api]:
     """The stack's own instance of the service (the first that passes in Consul) and its API."""
     target = await passing(consul, entry, entry.name, FIND_TIMEOUT_S)
-    return target, await Api.reflect(target.address)
+    return target, await Api.reflect(target.address, entry.name)
 
 
 @pytest.fixture(scope="session")

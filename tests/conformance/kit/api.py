@@ -19,6 +19,8 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
+from mesh.xds.bootstrap import blocking_channel_to
+
 HEALTH = "grpc.health.v1.Health"
 REFLECTION_PREFIX = "grpc.reflection."
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
@@ -67,13 +69,14 @@ class Api:
         self.pool = descriptor_pool.DescriptorPool(self.database)
 
     @classmethod
-    async def reflect(cls, address: str) -> Api:
-        """List the instance's services and load their descriptors by reflection."""
-        return await asyncio.wait_for(asyncio.to_thread(cls._reflect, address), REFLECTION_TIMEOUT_S)
+    async def reflect(cls, address: str, identity: str) -> Api:
+        """List the instance's services and load their descriptors by reflection (over mutual
+        TLS, expecting the certificate of `identity`)."""
+        return await asyncio.wait_for(asyncio.to_thread(cls._reflect, address, identity), REFLECTION_TIMEOUT_S)
 
     @classmethod
-    def _reflect(cls, address: str) -> Api:
-        channel = grpc.insecure_channel(address)  # kept open: the database asks lazily
+    def _reflect(cls, address: str, identity: str) -> Api:
+        channel = blocking_channel_to(identity, address)  # kept open: the database asks lazily
         database = ProtoReflectionDescriptorDatabase(channel)
         api = cls(sorted(database.get_services()), database)
         for name in api.own_services:

@@ -66,6 +66,7 @@ class OwnInstance:
         env = {**stack_environment(self.settings),
                "VIDMESH_SERVICE_NAME": self.name, "VIDMESH_TOPIC_PREFIX": self.isolation.topic_prefix,
                "VIDMESH_GRPC_HOST": "127.0.0.1", "VIDMESH_GRPC_PORT": "0", "VIDMESH_ADVERTISE_HOST": "127.0.0.1",
+               "VIDMESH_HEALTH_PORT": "0",  # the stack's number is taken on 127.0.0.1 (the control plane's)
                "VIDMESH_DRAIN_SECONDS": str(DRAIN_S), "VIDMESH_SHUTDOWN_GRACE_SECONDS": str(GRACE_S),
                **self.extra_env}
         url = self.isolation.database_url()

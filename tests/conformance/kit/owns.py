@@ -44,7 +44,7 @@ class OwnInstances:
             await self._current.start()
             if self.entry.consumes:
                 await self._apart(self._current)
-            self._api = await Api.reflect(self._current.target.address)
+            self._api = await Api.reflect(self._current.target.address, self._current.target.entry.name)
         assert self._api is not None
         return self._current, self._api
 

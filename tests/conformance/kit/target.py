@@ -12,6 +12,7 @@ import grpc.aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mesh import topology
+from mesh.xds.bootstrap import channel_to
 from tests.conformance.kit.consul import Consul, Record
 from tests.conformance.kit.failure import Nonconformance
 
@@ -63,16 +64,17 @@ async def ready(consul: Consul, entry: topology.Service, name: str, timeout: flo
     deadline = time.monotonic() + timeout
     while True:
         records = await consul.records(name)
-        if records and await server_serving(records[0].address):
+        if records and await server_serving(records[0].address, entry.name):
             return Target(entry, records[0])
         if time.monotonic() > deadline:
             raise Nonconformance(f"{name}: not registered in Consul and SERVING within {timeout:.0f}s")
         await asyncio.sleep(POLL_S)  # the polling interval of a bounded wait
 
 
-async def server_serving(address: str) -> bool:
-    """Whether grpc.health.v1 at `address` says SERVING for the server ("")."""
-    async with grpc.aio.insecure_channel(address) as channel:
+async def server_serving(address: str, identity: str) -> bool:
+    """Whether grpc.health.v1 at `address` (over mutual TLS, to `identity`) says SERVING for
+    the server ("")."""
+    async with channel_to(identity, address) as channel:
         stub: Any = health_pb2_grpc.HealthStub(channel)  # its type stubs omit the methods
         try:
             reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=HEALTH_TIMEOUT_S)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import grpc
 import grpc.aio
 
+from mesh.xds.bootstrap import channel_to
 from tests.conformance.kit.api import Api, Outcome, call
 from tests.conformance.kit.failure import Nonconformance, expect
 from tests.conformance.kit.rules import BrokenRequest, broken_request
@@ -38,7 +39,7 @@ def check_status(target: Target, outcome: Outcome, code: grpc.StatusCode, what: 
 async def check_bad_request(target: Target, api: Api) -> None:
     """INVALID_ARGUMENT naming the fields the request breaks, as the reference protovalidate does."""
     broken = breaking(target, api)
-    async with grpc.aio.insecure_channel(target.address) as channel:
+    async with channel_to(target.entry.name, target.address) as channel:
         outcome = await call(channel, broken.method, broken.request, timeout=TIMEOUT_S)
     what = f"a request that breaks a rule ({broken})"
     check_status(target, outcome, grpc.StatusCode.INVALID_ARGUMENT, what)

@@ -10,6 +10,7 @@ import time
 import grpc.aio
 from google.protobuf.message import Message
 
+from mesh.xds.bootstrap import channel_to
 from tests.conformance.kit.api import Api, Outcome, call
 from tests.conformance.kit.failure import Nonconformance, expect
 from tests.conformance.kit.instance import OwnInstance
@@ -48,7 +49,7 @@ async def check_poison_then_good(own: OwnInstance, api: Api, kafka: Kafka, wait_
                        *(text for need in event.needs for text in (need.payload, need.key))))
     payload_json, key, shows_json = next(filled), next(filled), next(filled)
     shows = api.request(event.shows.method, shows_json)
-    async with grpc.aio.insecure_channel(target.address) as channel:
+    async with channel_to(target.entry.name, target.address) as channel:
         before = await call(channel, api.method(event.shows.method), shows, timeout=TIMEOUT_S)
         for need in event.needs:
             need_payload, need_key = next(filled), next(filled)

@@ -8,6 +8,7 @@ import grpc
 import grpc.aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from mesh.xds.bootstrap import channel_to
 from tests.conformance.kit.api import HEALTH, REFLECTION_PREFIX, Api
 from tests.conformance.kit.failure import expect
 from tests.conformance.kit.target import Target
@@ -29,7 +30,7 @@ async def status_of(channel: grpc.aio.Channel, service: str) -> str:
 
 async def check_health(target: Target, api: Api) -> None:
     """The server and each service of its API say SERVING; an unknown name gets NOT_FOUND."""
-    async with grpc.aio.insecure_channel(target.address) as channel:
+    async with channel_to(target.entry.name, target.address) as channel:
         for service in ["", *api.own_services]:
             status, label = await status_of(channel, service), service or 'the server ("")'
             expect(status == "SERVING", target, "§3 Health", f"a ready instance says {status} for {label}, not SERVING")

@@ -11,6 +11,7 @@ import socket
 import grpc
 import grpc.aio
 
+from mesh.xds.bootstrap import channel_to
 from tests.conformance.kit.api import Api, call
 from tests.conformance.kit.checks.errors import breaking
 from tests.conformance.kit.checks.health import check_health
@@ -48,10 +49,10 @@ async def check_ready_without_kafka(owns: OwnInstances) -> None:
         except Nonconformance as failure:
             raise Nonconformance(f"{own.name}: MESH.md {SECTION}: with {', '.join(away)} unreachable it never "
                                  f"said SERVING ({failure})") from None
-        api = await Api.reflect(target.address)
+        api = await Api.reflect(target.address, target.entry.name)
         await check_health(target, api)
         probe = breaking(target, api)
-        async with grpc.aio.insecure_channel(target.address) as channel:
+        async with channel_to(target.entry.name, target.address) as channel:
             answered = await call(channel, probe.method, probe.request, timeout=TIMEOUT_S)
             expect(answered.code == grpc.StatusCode.INVALID_ARGUMENT, target, SECTION,
                    f"with {', '.join(away)} unreachable, {probe} got {answered}")

@@ -9,13 +9,16 @@ import re
 import time
 from typing import Any
 
+import grpc.aio
+
 from tests.conformance.kit.api import Api
+from tests.conformance.kit.checks.health import status_of
 from tests.conformance.kit.consul import Consul
 from tests.conformance.kit.failure import expect
 from tests.conformance.kit.target import Target
 
 SECTION = "§2 Registration"
-META_KEYS = ("version", "proto_package", "hostname")
+META_KEYS = ("version", "proto_package", "hostname", "identity")
 CHECK_TIMING = {"Interval": "1s", "Timeout": "1s"}
 # Consul's API shows a gRPC check's target only in the output of its last run (its
 # Definition comes back empty, and DeregisterCriticalServiceAfter is not shown at all).
@@ -50,6 +53,8 @@ async def check_record(target: Target, api: Api, consul: Consul) -> None:
     packages = {name.rpartition(".")[0] for name in api.own_services}
     expect(meta["proto_package"] in packages, target, SECTION,
            f"proto_package {meta['proto_package']!r} is not the package of a service it serves ({sorted(packages)})")
+    expect(meta["identity"] == target.entry.name, target, SECTION,
+           f"metadata identity {meta['identity']!r} is not its topology name {target.entry.name!r} (§12)")
     check = await _grpc_check(target, consul)
     for key, wanted in CHECK_TIMING.items():
         expect(check.get(key) == wanted, target, SECTION, f"the check's {key} is {check.get(key)!r}, not {wanted!r}")
@@ -58,9 +63,18 @@ async def check_record(target: Target, api: Api, consul: Consul) -> None:
                                  f"(output {check.get('Output')!r})")
     assert ran is not None
     where, _, health_service = ran.group(1).partition("/")
-    expect(where == target.address, target, SECTION, f"the check dials {where!r}, not the instance's {target.address}")
+    # Consul has no client certificate: the check dials the plaintext health port (§3, §12).
+    host = target.address.rpartition(":")[0]
+    expect(where.rpartition(":")[0] == host, target, SECTION, f"the check dials {where!r}, not the instance's {host}")
+    expect(await _health_in_plaintext(where) == "SERVING", target, SECTION,
+           f"the check's {where} does not answer grpc.health.v1 in plaintext with SERVING")
     expect(health_service in api.own_services, target, SECTION,
            f"the check asks grpc.health.v1 about {health_service!r}, not a service of its API {api.own_services}")
+
+
+async def _health_in_plaintext(address: str) -> str:
+    async with grpc.aio.insecure_channel(address) as channel:
+        return await status_of(channel, "")
 
 
 async def _grpc_check(target: Target, consul: Consul) -> dict[str, Any]:

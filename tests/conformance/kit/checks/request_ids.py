@@ -8,6 +8,7 @@ import asyncio
 import grpc
 import grpc.aio
 
+from mesh.xds.bootstrap import channel_to
 from tests.conformance.kit.api import Api, call
 from tests.conformance.kit.checks.errors import check_status
 from tests.conformance.kit.failure import Nonconformance, expect
@@ -27,7 +28,7 @@ async def check_replays(target: Target, api: Api) -> None:
     method = api.method(write.method)
     first_json, other_json = fill(write.request, write.other_body)
     request, other = api.request(write.method, first_json), api.request(write.method, other_json)
-    async with grpc.aio.insecure_channel(target.address) as channel:
+    async with channel_to(target.entry.name, target.address) as channel:
         copies = await asyncio.gather(*(call(channel, method, request, timeout=TIMEOUT_S)
                                         for _ in range(CONCURRENT_COPIES)))
         for outcome in copies:

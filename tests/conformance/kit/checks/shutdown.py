@@ -18,6 +18,7 @@ from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from mesh.xds.bootstrap import channel_to
 from tests.conformance.kit.api import Api, Outcome, call
 from tests.conformance.kit.checks.errors import breaking
 from tests.conformance.kit.checks.health import status_of
@@ -80,7 +81,7 @@ class Observed:
 async def check_sigterm(own: OwnInstance, api: Api, consul: Consul) -> None:
     """SIGTERM: NOT_SERVING, deregistered within the drain, answering meanwhile, in-flight done, exit in time."""
     target, probe = own.target, breaking(own.target, api)
-    async with grpc.aio.insecure_channel(target.address) as channel:
+    async with channel_to(target.entry.name, target.address) as channel:
         method, request = _in_flight_call(own, api, probe)
         unhurried = await call(channel, method, request, timeout=BOUND_S)
         watches = [Watch(name) for name in ["", *api.own_services]]

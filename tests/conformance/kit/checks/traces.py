@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import secrets
 
-import grpc
-import grpc.aio
 from google.protobuf.descriptor import MethodDescriptor
 from google.protobuf.message import Message
 
+from mesh.xds.bootstrap import channel_to
 from tests.conformance.kit.api import Api, Outcome, call
 from tests.conformance.kit.checks.errors import breaking
 from tests.conformance.kit.failure import Nonconformance, expect
@@ -39,7 +38,7 @@ async def traced_call(own: OwnInstance, method: MethodDescriptor, request: Messa
     assert own.target is not None
     trace_id = secrets.token_hex(16)
     traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
-    async with grpc.aio.insecure_channel(own.target.address) as channel:
+    async with channel_to(own.target.entry.name, own.target.address) as channel:
         outcome = await call(channel, method, request, timeout=timeout, metadata=(("traceparent", traceparent),))
 
     def access_line(line: Line) -> bool:
