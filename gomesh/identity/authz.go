@@ -30,7 +30,9 @@ type decision struct {
 }
 
 // Authorizer decides every call to its identity from Consul's own answer
-// (/v1/agent/connect/authorize evaluates the intentions by precedence). It fails closed: a
+// (/v1/agent/connect/authorize evaluates the intentions by precedence, and treats one with
+// L7 permissions as a deny, as MESH.md asks; it does not check the trust domain, so
+// notOfThisMesh does). It fails closed: a
 // caller without a SPIFFE id or of another trust domain is denied, and a call the agent
 // cannot decide (unreachable, nothing cached) is refused with UNAVAILABLE.
 type Authorizer struct {
