@@ -22,6 +22,13 @@ performance {
   raft_multiplier = 1
 }
 
+# Every process holds blocking queries open (its leaf, the roots, its intentions) and, natively,
+# all of them reach Consul from loopback, which Consul counts as one client: its default of
+# 200 connections per client answered 429 under the tests.
+limits {
+  http_max_conns_per_client = 2000
+}
+
 ports {
   http     = ${VIDMESH_CONSUL_HTTP_PORT}
   server   = ${VIDMESH_CONSUL_SERVER_PORT}

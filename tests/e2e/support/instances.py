@@ -137,7 +137,8 @@ class Surge:
         self.extra = Instance(instance.service, 99, instance.host, free_port(instance.host),
                               advertised=instance.name)
         env = {**os.environ, **dict(item.split("=", 1) for item in spec.get("environment", [])),
-               "VIDMESH_GRPC_PORT": str(self.extra.port)}
+               "VIDMESH_GRPC_PORT": str(self.extra.port),
+               "VIDMESH_HEALTH_PORT": "0"}  # beside the stack's instance on its address: the stack's number is taken
         self.log = logs / f"surge-{instance.service}-{self.extra.port}.log"
         with self.log.open("wb") as output:
             self.process = subprocess.Popen(shlex.split(spec["command"]), cwd=spec.get("working_dir"), env=env,
