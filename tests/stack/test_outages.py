@@ -60,6 +60,7 @@ def _notified(gateway: Gateway, fan: Account) -> Counter[str]:
 
 
 def test_a_minute_without_kafka_loses_nothing_and_doubles_nothing(newcomer: Newcomer) -> None:
+    newcomer.wait_healthy()
     settings = load(environ=newcomer.env)
     gateway = Gateway(gateway_url(newcomer.env))
     try:
