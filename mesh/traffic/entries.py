@@ -184,8 +184,9 @@ def fault(service: str, raw: bytes | str) -> Fault:
     if not isinstance(spec, dict) or not spec or set(spec) - {"delay", "abort"}:
         raise PolicyError(f'{where}: expected {{"delay": {{...}}, "abort": {{...}}}}, got {spec!r}')
     delay, abort = spec.get("delay") or {}, spec.get("abort") or {}
-    for name, part, keys in (("delay", delay, {"seconds", "percent"}), ("abort", abort, {"code", "percent"})):
-        if not isinstance(part, dict) or set(part) != keys:
+    for name, keys in (("delay", {"seconds", "percent"}), ("abort", {"code", "percent"})):
+        part = spec.get(name)
+        if name in spec and (not isinstance(part, dict) or set(part) != keys):
             raise PolicyError(f"{where}: {name} needs exactly {sorted(keys)}, got {part!r}")
     seconds = delay.get("seconds", 0)
     if not isinstance(seconds, int | float) or isinstance(seconds, bool) or not 0 <= seconds <= 60:

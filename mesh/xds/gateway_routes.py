@@ -23,7 +23,7 @@ from envoy.config.route.v3 import route_pb2
 from envoy.extensions.filters.http.cors.v3 import cors_pb2  # noqa: F401 -- types routes.yaml names
 from envoy.extensions.filters.http.local_ratelimit.v3 import local_rate_limit_pb2  # noqa: F401
 from envoy.extensions.retry.host.previous_hosts.v3 import previous_hosts_pb2  # noqa: F401
-from envoy.type.matcher.v3 import string_pb2
+from envoy.type.matcher.v3 import regex_pb2, string_pb2
 from google.protobuf import json_format
 
 from mesh.settings import ROOT, Settings
@@ -87,7 +87,7 @@ def _on_path(match: rc.RouteMatch, path: PathMatch | None = None, regex: str | N
         narrowed.headers.append(rc.HeaderMatcher(name=":path", string_match=string))
     if regex is not None:
         narrowed.headers.append(rc.HeaderMatcher(
-            name=":path", string_match=string_pb2.StringMatcher(safe_regex=string_pb2.RegexMatcher(regex=regex))))
+            name=":path", string_match=string_pb2.StringMatcher(safe_regex=regex_pb2.RegexMatcher(regex=regex))))
     return narrowed
 
 
@@ -104,6 +104,8 @@ def _expanded(route: rc.Route, policy: ServicePolicy, catalog: Catalog) -> list[
         for regex in carve:
             out.append(_route(route, _on_path(route.match, match, regex), policy, destination, retries=False))
         out.append(_route(route, _on_path(route.match, match), policy, destination, retries=True))
+        if match.everything:
+            break  # Consul's order: nothing after a route that takes every call is reached
     return out
 
 

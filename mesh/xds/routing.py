@@ -127,6 +127,8 @@ def service_routes(service: str, policy: ServicePolicy | None, catalog: Catalog)
                                               route=apply(base, service, destination, retries=False)), policy.fault))
         routes.append(with_fault(rc.Route(match=path_match(match),
                                           route=apply(base, service, destination, retries=True)), policy.fault))
+        if match.everything:
+            break  # Consul's order: nothing after a route that takes every call is reached
     return routes
 
 
