@@ -186,9 +186,10 @@ async def _both(tools: Tools, settings: Settings, data: object, seconds: float) 
 def failover_rows(run: FailoverRun) -> list[Row]:
     """kill -9 of one video-query under the page's load through Envoy."""
     section = "failover: kill -9 of video-query-1 under load"
+    # The issue asks what a kill costs, and sets no target for it.
     return [Row(section, f"web pages through Envoy (REST), open loop, {run.load.ok + run.load.failed} requests",
-                f"{run.load.failed} failed", _latency(run.load), "0 failed", run.load.failed == 0,
-                {"failed": run.load.failed}),
+                f"{run.load.failed} failed", f"{_latency(run.load)}{_first_error(run.load)}",
+                numbers={"failed": run.load.failed, "ok": run.load.ok}),
             Row(section, "until Envoy stopped routing to it", f"{run.out_of_routing_s:.2f} s",
                 f"routed to again {run.back_in_routing_s:.1f} s after the kill (process-compose restarted it)",
                 numbers={"out_s": run.out_of_routing_s, "back_s": run.back_in_routing_s})]
