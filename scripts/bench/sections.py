@@ -21,6 +21,7 @@ ROUNDS = 2
 OPEN_LOOP_SHARE = 0.25  # open-loop latency is measured at this share of the closed-loop throughput
 OPEN_LOOP_WORKERS = 64
 LAG_PROBES, LAG_INTERVAL_S, LAG_WRITES_PER_S = 200, 0.02, 200
+WRITE_LOAD_CARRIED = 0.95  # the share of the asked write rate a lag run must reach to count
 
 
 def _latency(run: Load) -> str:
@@ -130,11 +131,15 @@ def lag_rows(tools: Tools, settings: Settings, curves: Curves) -> list[Row]:
                                    LAG_PROBES, LAG_INTERVAL_S))
     busy, writes = lag.under_write_load(tools, settings, rate=LAG_WRITES_PER_S, probes=LAG_PROBES,
                                         interval_s=LAG_INTERVAL_S)
-    curves.lags["idle"], curves.lags[f"under {LAG_WRITES_PER_S} writes/s"] = idle.lags_ms, busy.lags_ms
+    curves.lags["idle"] = idle.lags_ms
+    curves.lags[f"under {writes.rps:.0f} writes/s (asked {LAG_WRITES_PER_S})"] = busy.lags_ms
+    # The target is for LAG_WRITES_PER_S: a run where video-command took fewer cannot meet it.
+    carried = writes.rps >= WRITE_LOAD_CARRIED * LAG_WRITES_PER_S
     return [_lag_row(section, "idle", idle, "p50 <= 15 ms, p99 <= 50 ms",
                      lambda r: percentile(r.lags_ms, 50) <= 15 and percentile(r.lags_ms, 99) <= 50),
             _lag_row(section, f"under {writes.rps:.0f} writes/s (asked {LAG_WRITES_PER_S}, {writes.failed} failed"
-                     f"{_first_error(writes)})", busy, "p99 <= 100 ms", lambda r: percentile(r.lags_ms, 99) <= 100)]
+                     f"{_first_error(writes)})", busy, f"p99 <= 100 ms at {LAG_WRITES_PER_S} writes/s",
+                     lambda r: carried and percentile(r.lags_ms, 99) <= 100)]
 
 
 def _first_error(run: Load) -> str:
