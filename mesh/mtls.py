@@ -1,4 +1,4 @@
-"""The identity of a runtime process and who may call it (MESH.md §12), set up before its
+"""The identity of a runtime process and who may call it (MESH.md §13), set up before its
 bootstrap runs:
 
 1. its leaf certificate and the roots come from the local Consul agent (the start waits for

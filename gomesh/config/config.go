@@ -15,7 +15,7 @@ import (
 // Config is what one service process needs to know about its surroundings.
 type Config struct {
 	ServiceName    string
-	Identity       string // the topology name its certificate names (MESH.md §12), whatever ServiceName is
+	Identity       string // the topology name its certificate names (MESH.md §13), whatever ServiceName is
 	Version        string
 	GRPCHost       string
 	GRPCPort       int

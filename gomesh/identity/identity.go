@@ -1,4 +1,4 @@
-// Package identity gives a Go service the identity MESH.md §12 asks of every process, as
+// Package identity gives a Go service the identity MESH.md §13 asks of every process, as
 // mesh/identity.py and mesh/authz.py do for Python: its leaf certificate and the CA's roots
 // come from the local Consul agent (/v1/agent/connect/ca/leaf/<name>, .../ca/roots) before
 // it serves, renewed from blocking queries, so a rotated root reaches the next connection

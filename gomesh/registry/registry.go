@@ -34,7 +34,7 @@ type Registration struct {
 	ProtoPackage  string // e.g. "vidmesh.recommendations.v1"
 	HealthService string // the grpc.health.v1 service the check asks about
 	HealthPort    int    // where it serves health in plaintext: Consul's check has no certificate
-	Identity      string // the service its certificate names, which clients expect (MESH.md §12)
+	Identity      string // the service its certificate names, which clients expect (MESH.md §13)
 }
 
 // ID is unique per instance and stable across re-registrations: name-host-port.

@@ -10,7 +10,7 @@
 //     within ShutdownGrace while the workers stop; whatever is still running then is cut off.
 //
 // Its API port takes mutual TLS only and authorizes every call against the intentions
-// (gomesh/identity, MESH.md §12); health is also served in plaintext on VIDMESH_HEALTH_PORT,
+// (gomesh/identity, MESH.md §13); health is also served in plaintext on VIDMESH_HEALTH_PORT,
 // for Consul's check and the stack's prober, which have no certificate.
 //
 // Background workers (gomesh/supervisor) run beside the server, each reported on its own

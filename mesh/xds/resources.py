@@ -1,10 +1,14 @@
-"""Pure builders: a snapshot of healthy instances in, Envoy v3 xDS resources out.
+"""Pure builders: a snapshot of healthy instances and traffic policies in, Envoy v3 xDS
+resources out.
 
 Per Consul service `name`: a Cluster `name` (EDS over ADS, round robin, HTTP/2, outlier
-detection, mutual TLS expecting the SPIFFE ids of its instances, mesh/xds/security.py), its
-ClusterLoadAssignment, and for proxyless gRPC clients a Listener `name` whose api_listener
-routes (RDS, RouteConfiguration `name`) everything to that cluster. Envoy also gets its
-certificate and the roots as SDS Secrets.
+detection and a retry budget, mutual TLS expecting the SPIFFE ids of its instances,
+mesh/xds/security.py) and one per subset of its policy (`name/v2`, the same TLS), the
+ClusterLoadAssignment of each, and for proxyless gRPC clients a Listener `name` whose
+api_listener asks RDS for the RouteConfiguration `name`: the service's policy as routes
+(mesh/xds/routing.py). Envoy asks RDS for `gateway`: the gateway's route table with every
+policy applied (mesh/xds/gateway_routes.py). Envoy also gets its certificate and the roots as
+SDS Secrets.
 
 A proxyless client may also name one instance, `<identity>@<host>:<port>`
 (mesh.xds.bootstrap.channel_to): it gets the same four resources for that address alone,
@@ -18,18 +22,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Sequence
 
-from envoy.config.cluster.v3 import cluster_pb2, outlier_detection_pb2
+from envoy.config.cluster.v3 import circuit_breaker_pb2, cluster_pb2, outlier_detection_pb2
 from envoy.config.core.v3 import address_pb2, base_pb2, config_source_pb2, health_check_pb2, protocol_pb2
 from envoy.config.endpoint.v3 import endpoint_components_pb2, endpoint_pb2
 from envoy.config.listener.v3 import api_listener_pb2, listener_pb2
 from envoy.config.route.v3 import route_components_pb2, route_pb2
+from envoy.extensions.filters.http.fault.v3 import fault_pb2
 from envoy.extensions.filters.http.router.v3 import router_pb2
 from envoy.extensions.filters.network.http_connection_manager.v3 import http_connection_manager_pb2 as hcm_pb2
 from envoy.extensions.upstreams.http.v3 import http_protocol_options_pb2
+from envoy.type.v3 import percent_pb2
 from google.protobuf import any_pb2, duration_pb2, wrappers_pb2
 from google.protobuf.message import Message
 
 from mesh.addresses import Resolver, Unresolvable
+from mesh.traffic.policy import cluster_name
+from mesh.xds import gateway_routes, routing
 from mesh.xds.security import GRPC, MeshTls, Peer
 from mesh.xds.snapshot import Instance, Snapshot
 
@@ -77,26 +85,46 @@ def _http2_options() -> any_pb2.Any:
 def _outlier_detection() -> outlier_detection_pb2.OutlierDetection:
     # Small thresholds: a broken instance is ejected after a few failures, well before the
     # Consul check (1 s interval) removes it; at most half the hosts are ever ejected.
+    # Proxyless gRPC reads only the failure-percentage fields (gRFC A50): an instance failing
+    # more than 85% of at least 10 calls in a second is ejected, when its cluster has two or
+    # more (gRPC would eject a lone instance, which helps no caller). gRPC counts every
+    # non-OK status, NOT_FOUND too, hence the high threshold.
     return outlier_detection_pb2.OutlierDetection(
         consecutive_5xx=wrappers_pb2.UInt32Value(value=3),
         consecutive_gateway_failure=wrappers_pb2.UInt32Value(value=2),
         enforcing_consecutive_gateway_failure=wrappers_pb2.UInt32Value(value=100),
+        failure_percentage_threshold=wrappers_pb2.UInt32Value(value=85),
+        enforcing_failure_percentage=wrappers_pb2.UInt32Value(value=100),
+        failure_percentage_minimum_hosts=wrappers_pb2.UInt32Value(value=2),
+        failure_percentage_request_volume=wrappers_pb2.UInt32Value(value=10),
         interval=_seconds(1),
         base_ejection_time=_seconds(5),
         max_ejection_percent=wrappers_pb2.UInt32Value(value=50),
     )
 
 
-def cluster(name: str, transport_socket: base_pb2.TransportSocket | None = None) -> cluster_pb2.Cluster:
-    """An EDS cluster for service `name`: endpoints over ADS, round robin, gRPC over HTTP/2,
-    over `transport_socket` (mutual TLS) when given."""
+def _retry_budget() -> circuit_breaker_pb2.CircuitBreakers:
+    # Envoy: retries in flight may be at most 20% of the calls in flight (at least 3), so a
+    # failing service is not hit by a storm of retries. Proxyless gRPC takes no budget over
+    # xDS (gRFC A44); its retries are bounded per call (at most 4).
+    budget = circuit_breaker_pb2.CircuitBreakers.Thresholds.RetryBudget(
+        budget_percent=percent_pb2.Percent(value=20.0), min_retry_concurrency=wrappers_pb2.UInt32Value(value=3))
+    return circuit_breaker_pb2.CircuitBreakers(thresholds=[
+        circuit_breaker_pb2.CircuitBreakers.Thresholds(retry_budget=budget)])
+
+
+def cluster(name: str, connect_timeout_s: float | None = None,
+            transport_socket: base_pb2.TransportSocket | None = None) -> cluster_pb2.Cluster:
+    """An EDS cluster (a service, or one subset of it): endpoints over ADS, round robin, gRPC
+    over HTTP/2, over `transport_socket` (mutual TLS) when given."""
     result = cluster_pb2.Cluster(
         name=name,
         type=cluster_pb2.Cluster.EDS,
         eds_cluster_config=cluster_pb2.Cluster.EdsClusterConfig(eds_config=_ads()),
         lb_policy=cluster_pb2.Cluster.ROUND_ROBIN,
-        connect_timeout=_seconds(1),
+        connect_timeout=_seconds(connect_timeout_s or 1),
         outlier_detection=_outlier_detection(),
+        circuit_breakers=_retry_budget(),
     )
     result.typed_extension_protocol_options[HTTP_PROTOCOL_OPTIONS].CopyFrom(_http2_options())
     if transport_socket is not None:
@@ -124,26 +152,28 @@ def load_assignment(name: str, instances: Sequence[Instance]) -> endpoint_pb2.Cl
 
 
 def api_listener(name: str) -> listener_pb2.Listener:
-    """What `xds:///name` resolves first: an HTTP connection manager that asks RDS for `name`."""
-    router = any_pb2.Any()
-    router.Pack(router_pb2.Router())
+    """What `xds:///name` resolves first: an HTTP connection manager that asks RDS for `name`,
+    with the fault filter (configured per route, by the service's policy) before the router."""
     manager = hcm_pb2.HttpConnectionManager(
         stat_prefix=name,
         rds=hcm_pb2.Rds(config_source=_ads(), route_config_name=name),
-        http_filters=[hcm_pb2.HttpFilter(name="envoy.filters.http.router", typed_config=router)],
+        http_filters=[hcm_pb2.HttpFilter(name=routing.FAULT_FILTER, typed_config=_packed(fault_pb2.HTTPFault())),
+                      hcm_pb2.HttpFilter(name="envoy.filters.http.router", typed_config=_packed(router_pb2.Router()))],
     )
+    return listener_pb2.Listener(name=name, api_listener=api_listener_pb2.ApiListener(api_listener=_packed(manager)))
+
+
+def _packed(message: Message) -> any_pb2.Any:
     packed = any_pb2.Any()
-    packed.Pack(manager)
-    return listener_pb2.Listener(name=name, api_listener=api_listener_pb2.ApiListener(api_listener=packed))
+    packed.Pack(message)
+    return packed
 
 
-def route_config(name: str) -> route_pb2.RouteConfiguration:
-    """Every call for `name`, whatever its method, goes to cluster `name`."""
-    route = route_components_pb2.Route(
-        match=route_components_pb2.RouteMatch(prefix="/"),
-        route=route_components_pb2.RouteAction(cluster=name),
-    )
-    host = route_components_pb2.VirtualHost(name=name, domains=["*"], routes=[route])
+def route_config(snapshot: Snapshot, name: str) -> route_pb2.RouteConfiguration:
+    """How a proxyless client routes its calls to `name`: by the service's policy, or all to
+    cluster `name` when it has none."""
+    routes = routing.service_routes(name, snapshot.policies.get(name), snapshot.routing.catalog)
+    host = route_components_pb2.VirtualHost(name=name, domains=["*"], routes=routes)
     return route_pb2.RouteConfiguration(name=name, virtual_hosts=[host])
 
 
@@ -163,6 +193,50 @@ def addressed(names: Collection[str], resolver: Resolver) -> dict[str, tuple[Ins
     return found
 
 
+def clusters(snapshot: Snapshot) -> dict[str, tuple[str, str | None]]:
+    """Every cluster: name -> (service, subset), the services' own and their policies' subsets."""
+    found: dict[str, tuple[str, str | None]] = {name: (name, None) for name in snapshot.services}
+    for service, policy in snapshot.policies.items():
+        if service in snapshot.services:
+            found.update({cluster_name(service, subset): (service, subset) for subset in policy.subsets})
+    return found
+
+
+# What secures a cluster: the transport socket expecting one of these identities (None: plaintext).
+Secure = Callable[[Sequence[str]], base_pb2.TransportSocket | None]
+
+
+def _cluster(snapshot: Snapshot, name: str, secure: Secure) -> Message:
+    service, _ = clusters(snapshot)[name]
+    policy = snapshot.policies.get(service)
+    # A subset's servers are the service's instances: they present the service's identities.
+    built: Message = cluster(name, policy.connect_timeout_s if policy else None, secure(snapshot.identities(service)))
+    return built
+
+
+def _endpoints(snapshot: Snapshot, name: str, _: Secure) -> Message:
+    built: Message = load_assignment(name, snapshot.instances(*clusters(snapshot)[name]))
+    return built
+
+
+def _route(snapshot: Snapshot, name: str, _: Secure) -> Message:
+    built: Message
+    if name == gateway_routes.NAME and snapshot.routing.gateway is not None:
+        built = gateway_routes.render(snapshot.routing.gateway, snapshot.policies, snapshot.routing.catalog)
+    else:
+        built = route_config(snapshot, name)
+    return built
+
+
+_BUILDERS: dict[str, tuple[Callable[[Snapshot], Collection[str]], Callable[[Snapshot, str, Secure], Message]]] = {
+    CLUSTER: (lambda snapshot: clusters(snapshot).keys(), _cluster),
+    ENDPOINT: (lambda snapshot: clusters(snapshot).keys(), _endpoints),
+    LISTENER: (lambda snapshot: snapshot.services.keys(), lambda _, name, __: api_listener(name)),
+    ROUTE: (lambda snapshot: [*snapshot.services, *([gateway_routes.NAME] if snapshot.routing.gateway else [])],
+            _route),
+}
+
+
 def build(snapshot: Snapshot, type_url: str, names: Collection[str] | None, *,
           peer: Peer = GRPC_PEER, tls: MeshTls | None = None) -> list[Message]:
     """The resources of `type_url` a client subscribed to (`names`; None = all), sorted by name;
@@ -174,17 +248,16 @@ def build(snapshot: Snapshot, type_url: str, names: Collection[str] | None, *,
     if type_url == SECRET:
         secrets = tls.secrets(peer) if tls else {}
         return [secrets[name] for name in sorted(secrets) if names is None or name in names]
-    services = dict(snapshot.services)
-    if names is not None:
-        services.update(addressed(set(names) - set(services), Resolver.from_env()))
-    view = Snapshot.of(services)
-    wanted = view.services.keys() if names is None else [n for n in view.services if n in names]
-    builders: dict[str, Callable[[str], Message]] = {
-        CLUSTER: lambda name: cluster(name, tls.transport_socket(peer.flavour, view.identities(name)) if tls else None),
-        ENDPOINT: lambda name: load_assignment(name, view.services[name]),
-        LISTENER: api_listener,
-        ROUTE: route_config,
-    }
-    if type_url not in builders:
+    if type_url not in _BUILDERS:
         return []
-    return [builders[type_url](name) for name in sorted(wanted)]
+    if names is not None:
+        one_instance = addressed(set(names) - set(snapshot.services), Resolver.from_env())
+        if one_instance:
+            snapshot = Snapshot.of({**snapshot.services, **one_instance}, snapshot.policies, snapshot.routing)
+
+    def secure(identities: Sequence[str]) -> base_pb2.TransportSocket | None:
+        return tls.transport_socket(peer.flavour, identities) if tls else None
+
+    known, builder = _BUILDERS[type_url]
+    wanted = known(snapshot) if names is None else [n for n in known(snapshot) if n in names]
+    return [builder(snapshot, name, secure) for name in sorted(wanted)]

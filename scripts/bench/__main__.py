@@ -1,8 +1,11 @@
 """`make bench`: every benchmark, each printing a table next to its targets.
 
 1. the native stack (a private one: cached deps, warm start, idle memory);
-2. RecordView, the hottest write path, with ghz against the running stack's video-command
-   (started here if none runs, and stopped again).
+2. the price list of every pattern, measured side by side on another private stack
+   (scripts/bench/price_list.py), written to .run/bench/.
+
+Neither touches a stack that is already running. `python -m scripts.bench.record_view`
+drives RecordView against a running stack on its own.
 """
 
 from __future__ import annotations
@@ -10,18 +13,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from scripts.devstack.stack import Stack
-
 
 def main() -> int:
     failed = subprocess.call([sys.executable, "-m", "scripts.bench.stack"])
-    stack = Stack()
-    started = stack.ensure_started()
-    try:
-        failed |= subprocess.call([sys.executable, "-m", "scripts.bench.record_view"])
-    finally:
-        if started:
-            stack.stop()
+    failed |= subprocess.call([sys.executable, "-m", "scripts.bench.price_list", *sys.argv[1:]])
     return 1 if failed else 0
 
 

@@ -14,6 +14,10 @@ from scripts.devstack.layout import Layout
 from scripts.devstack.vidmesh import vidmesh_processes
 from scripts.toolchain import Toolchain
 
+# The database bootstrap, the policy that keeps a canary dark until `make canary`, and the
+# intentions derived from the topology: done when they exit 0.
+ONE_SHOTS = ("db-init", "traffic-init", "intentions")
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
@@ -26,9 +30,6 @@ def document(settings: Settings) -> dict[str, Any]:
     configs = {name: layout.run / f"{name}.conf" for name in ("kafka", "kafka-log4j2", "consul", "envoy")}
     components = [*infrastructure(settings, layout, tools, configs), *vidmesh_processes(settings, layout, tools)]
     return process_compose_config(components, layout)
-
-
-ONE_SHOTS = ("db-init", "intentions")  # done when they exit 0
 
 
 def test_every_long_running_process_waits_on_a_readiness_probe(document: dict[str, Any]) -> None:
@@ -68,6 +69,16 @@ def test_services_wait_for_the_database_bootstrap_to_finish(document: dict[str, 
             assert process["depends_on"]["db-init"] == {"condition": "process_completed_successfully"}, name
 
 
+def test_a_canary_starts_once_the_traffic_policy_keeps_it_dark(document: dict[str, Any], settings: Settings) -> None:
+    # settings.env starts video-query v2 next to v1: it must not take calls before `make canary`.
+    processes = document["processes"]
+    assert processes["traffic-init"]["depends_on"] == {"consul": {"condition": "process_healthy"}}
+    canary = f"video-query-{settings.instances['video_query']}"  # after the stable instances
+    assert processes[canary]["depends_on"]["traffic-init"] == {"condition": "process_completed_successfully"}
+    assert "VIDMESH_SERVICE_VERSION=2" in processes[canary]["environment"]
+    assert "traffic-init" not in processes["video-query-0"]["depends_on"]
+
+
 def test_postgres_gets_fast_shutdown(document: dict[str, Any]) -> None:
     assert document["processes"]["postgres"]["shutdown"]["signal"] == signal.SIGINT
 
@@ -76,7 +87,7 @@ def test_every_long_running_process_comes_back_and_a_one_shot_does_not(document:
     for name, process in document["processes"].items():
         availability = process["availability"]
         if name in ONE_SHOTS:
-            assert availability["restart"] in ("no", "on_failure")
+            assert availability["restart"] in ("no", "on_failure")  # the intentions retry while Consul elects
             continue
         # "always": a process that exits 0 on a stray SIGTERM must come back too.
         assert availability["restart"] == "always", name

@@ -6,14 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from envoy.extensions.transport_sockets.tls.v3 import tls_pb2
 from envoy.service.discovery.v3 import discovery_pb2
 
 from mesh.identity import Credentials
-from mesh.xds import resources
+from mesh.settings import load
+from mesh.traffic.entries import compile_policy
+from mesh.xds import gateway_routes, resources
 from mesh.xds.ads import AdsStream
 from mesh.xds.security import ENVOY, GRPC, MeshTls, Peer
-from mesh.xds.snapshot import Instance, Snapshot, SnapshotStore
+from mesh.xds.snapshot import Instance, Routing, Snapshot, SnapshotStore
 from tests.unit.fake_ca import FakeCa, spiffe
 
 CA = FakeCa.create()
@@ -139,3 +142,52 @@ def test_a_renewed_certificate_is_sent_again() -> None:
     object.__setattr__(identity, "current", CA.credentials("xds"))  # renewed
     [again] = stream.due(store.current)
     assert again.version_info != first.version_info
+
+
+def _canary_snapshot() -> Snapshot:
+    """web-bff at two versions, split 90/10 by its policy, and the gateway's route table."""
+    policy = compile_policy(
+        "web-bff", resolver={"DefaultSubset": "v1", "Subsets": {
+            "v1": {"Filter": 'Service.Meta.version == "1"'}, "v2": {"Filter": 'Service.Meta.version == "2"'}}},
+        splitter={"Splits": [{"Weight": 90, "ServiceSubset": "v1"}, {"Weight": 10, "ServiceSubset": "v2"}]})
+    table = gateway_routes.load(gateway_routes.ROUTES_FILE, gateway_routes.values(load(environ={})))
+    instances = [Instance("127.0.5.1", 7050, "web-bff", meta=(("identity", "web-bff"), ("version", "1"))),
+                 Instance("127.0.5.2", 7051, "web-bff", meta=(("identity", "web-bff"), ("version", "2")))]
+    return Snapshot.of({"web-bff": instances, "users": [Instance("127.0.1.1", 7010, "users")]},
+                       {"web-bff": policy}, Routing(gateway=table))
+
+
+def _served(snapshot: Snapshot, type_url: str, names: set[str] | None, peer: Peer) -> list[Any]:
+    return list(resources.build(snapshot, type_url, names, peer=peer, tls=TLS))
+
+
+@pytest.mark.parametrize("peer", [Peer(GRPC), Peer(ENVOY, "gateway")], ids=["proxyless", "envoy"])
+def test_a_subset_cluster_is_mutual_tls_expecting_its_service_identity(peer: Peer) -> None:
+    built = {c.name: c for c in _served(_canary_snapshot(), resources.CLUSTER, None, peer)}
+    assert set(built) == {"users", "web-bff", "web-bff/v1", "web-bff/v2"}
+    for name in ("web-bff", "web-bff/v1", "web-bff/v2"):
+        common = _tls(built[name])
+        if peer.flavour == GRPC:
+            sans = [m.exact for m in common.validation_context.match_subject_alt_names]
+        else:
+            sans = [m.matcher.exact for m in
+                    common.combined_validation_context.default_validation_context.match_typed_subject_alt_names]
+        assert sans == [spiffe("web-bff")], name
+    # the policy's own settings are still there: retry budget, outlier detection
+    assert built["web-bff/v2"].circuit_breakers.thresholds[0].HasField("retry_budget")
+    assert built["web-bff/v2"].outlier_detection.failure_percentage_threshold.value == 85
+
+
+def test_envoy_gets_the_gateway_table_with_the_split_and_clusters_for_every_route_it_names() -> None:
+    snapshot = _canary_snapshot()
+    peer = Peer(ENVOY, "gateway")
+    [table] = _served(snapshot, resources.ROUTE, {gateway_routes.NAME}, peer)
+    named = {c.name for r in table.virtual_hosts[0].routes if r.HasField("route")
+             for c in r.route.weighted_clusters.clusters} | {
+        r.route.cluster for r in table.virtual_hosts[0].routes if r.HasField("route") and r.route.cluster}
+    assert {"web-bff/v1", "web-bff/v2", "users"} <= named
+    secured = {c.name for c in _served(snapshot, resources.CLUSTER, None, peer) if c.HasField("transport_socket")}
+    # every cluster the table sends to, of a registered service, is one Envoy has, over mTLS
+    assert {name for name in named if name.split("/")[0] in snapshot.services} <= secured
+    [assignment] = _served(snapshot, resources.ENDPOINT, {"web-bff/v2"}, peer)
+    assert [e.endpoint.address.socket_address.port_value for e in assignment.endpoints[0].lb_endpoints] == [7051]

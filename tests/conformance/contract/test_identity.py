@@ -1,4 +1,4 @@
-"""MESH.md §12 Identity, on the stack's instance of each service."""
+"""MESH.md §13 Identity, on the stack's instance of each service."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Every API port of the running stack takes mutual TLS with a certificate of this mesh's CA
-and nothing else, and then only from an identity an intention allows (MESH.md §12).
+and nothing else, and then only from an identity an intention allows (MESH.md §13).
 
 Each refusal has its control: the operator's certificate, over the same kind of connection,
 gets in."""

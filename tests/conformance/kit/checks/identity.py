@@ -1,4 +1,4 @@
-"""MESH.md §12 Identity: the API port refuses plaintext, and a caller with a valid
+"""MESH.md §13 Identity: the API port refuses plaintext, and a caller with a valid
 certificate of the mesh's CA that no intention allows gets PERMISSION_DENIED naming it."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from scripts.toolchain import Toolchain
 from tests.conformance.kit.failure import expect
 from tests.conformance.kit.target import Target
 
-SECTION = "§12 Identity"
+SECTION = "§13 Identity"
 HEALTH_CHECK = "grpc.health.v1.Health/Check"
 GRPCURL_TIMEOUT_S = 5
 

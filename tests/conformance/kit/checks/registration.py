@@ -54,7 +54,7 @@ async def check_record(target: Target, api: Api, consul: Consul) -> None:
     expect(meta["proto_package"] in packages, target, SECTION,
            f"proto_package {meta['proto_package']!r} is not the package of a service it serves ({sorted(packages)})")
     expect(meta["identity"] == target.entry.name, target, SECTION,
-           f"metadata identity {meta['identity']!r} is not its topology name {target.entry.name!r} (§12)")
+           f"metadata identity {meta['identity']!r} is not its topology name {target.entry.name!r} (§13)")
     check = await _grpc_check(target, consul)
     for key, wanted in CHECK_TIMING.items():
         expect(check.get(key) == wanted, target, SECTION, f"the check's {key} is {check.get(key)!r}, not {wanted!r}")
@@ -63,7 +63,7 @@ async def check_record(target: Target, api: Api, consul: Consul) -> None:
                                  f"(output {check.get('Output')!r})")
     assert ran is not None
     where, _, health_service = ran.group(1).partition("/")
-    # Consul has no client certificate: the check dials the plaintext health port (§3, §12).
+    # Consul has no client certificate: the check dials the plaintext health port (§3, §13).
     host = target.address.rpartition(":")[0]
     expect(where.rpartition(":")[0] == host, target, SECTION, f"the check dials {where!r}, not the instance's {host}")
     expect(await _health_in_plaintext(where) == "SERVING", target, SECTION,
