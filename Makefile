@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack)
 
-.PHONY: help deps python-env protos unit new-service up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
+.PHONY: help deps python-env protos unit new-service up start down status logs test bench chaos soak demo lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -20,6 +20,7 @@ help:
 	@echo "make protos   Python stubs and descriptor sets from protos/ into gen/ (never committed)"
 	@echo "make demo     a guided tour of the six patterns against the running stack (make start first)"
 	@echo "make bench    benchmarks: speed and memory tables next to their targets"
+	@echo "make chaos    a fault campaign with an exactly-once checker, on a stack of its own (CYCLES=100 SEED=...)"
 	@echo "make lint     buf lint (STANDARD), ruff and mypy"
 	@echo "make contracts-check   buf breaking against main"
 	@echo "make compose-up     the same system under Docker Compose (compose-down, ARGS=-v deletes volumes)"
@@ -74,6 +75,12 @@ demo: deps protos
 
 bench: deps protos
 	@$(PYTHON) -m scripts.bench
+
+# Faults (kill -9, SIGSTOP, a relay killed mid-publish, a rolling restart) under a workload,
+# then every read model checked against the history; a private stack, so a running one is left alone.
+CYCLES ?= 100
+chaos: deps protos
+	@$(PYTHON) -m scripts.chaos --cycles $(CYCLES) $(if $(SEED),--seed $(SEED))
 
 lint: deps protos
 	@$(PYTHON) scripts/protos.py lint
