@@ -49,8 +49,8 @@ def main() -> int:
         shutil.rmtree(folder, ignore_errors=True)
     env = private_env(folder)
     say(f"chaos: seed {seed}, {args.cycles} cycles; starting a private stack in {folder} ...")
-    devstack("start", env)
-    try:
+    try:  # a start cut short (Ctrl-C) is stopped too
+        devstack("start", env)
         outcome = Campaign(load(environ=env), seed=seed, cycles=args.cycles, say=say).run()
     finally:
         devstack("down", env)
