@@ -125,15 +125,24 @@ def counters(facts: Facts, seen: Observed, verdict: Verdict) -> None:
 
 
 def _like_range(facts: Facts, video: str) -> tuple[int, int]:
-    """The fewest and most likes the like/unlike ops allow, pair by pair."""
-    states: dict[str, set[bool]] = {}
-    for op in facts.of_kind(video, "like", "unlike"):
-        now, after = states.get(op.actor, {False}), op.kind == "like"
-        if op.outcome == "ok":
-            states[op.actor] = {after}
-        elif op.outcome == "indeterminate":
-            states[op.actor] = now | {after}
-    return sum(s == {True} for s in states.values()), sum(True in s for s in states.values())
+    """The fewest and most likes the like/unlike ops allow, fan by fan."""
+    states = facts.likers(video).values()
+    return sum(s == {True} for s in states), sum(True in s for s in states)
+
+
+def co_likes(facts: Facts, seen: Observed, verdict: Verdict) -> None:
+    """recommendations' "liked this, also liked": per pair of videos, the fans who like both."""
+    if seen.related is None:
+        return  # no recommendations service in this mesh
+    likers = {video: facts.likers(video) for video in facts.owner_of}
+    for video in _videos(facts, seen):
+        listed = seen.related.get(video, {})
+        for other in sorted(set(likers) - {video}):
+            both = [(likers[video][fan], likers[other][fan]) for fan in likers[video].keys() & likers[other].keys()]
+            low, high = sum(a == b == {True} for a, b in both), sum(True in a and True in b for a, b in both)
+            if high or listed.get(other):
+                verdict.expect("recommendations: co-liked score", f"video {video} and {other}", listed.get(other, 0),
+                               low, high)
 
 
 def comments(facts: Facts, seen: Observed, verdict: Verdict) -> None:
@@ -174,7 +183,7 @@ def _videos(facts: Facts, seen: Observed) -> list[str]:
     return [video for video in facts.owner_of if video in seen.scope.videos]
 
 
-RULES: tuple[Rule, ...] = (welcome, follows, creates, publishes, counters, comments, marks)
+RULES: tuple[Rule, ...] = (welcome, follows, creates, publishes, counters, comments, marks, co_likes)
 
 
 def check(facts: Facts, seen: Observed) -> Verdict:

@@ -54,6 +54,18 @@ class Facts:
         """The ops of these kinds on one video, in order."""
         return [op for op in self.on_video.get(video_id, []) if op.kind in kinds]
 
+    def likers(self, video_id: str) -> dict[str, set[bool]]:
+        """Per fan, whether they may like the video now: {True}, {False} or, after an op with
+        an unknown outcome, both."""
+        states: dict[str, set[bool]] = {}
+        for op in self.of_kind(video_id, "like", "unlike"):
+            now, after = states.get(op.actor, {False}), op.kind == "like"
+            if op.outcome == "ok":
+                states[op.actor] = {after}
+            elif op.outcome == "indeterminate":
+                states[op.actor] = now | {after}
+        return states
+
     def users(self) -> list[str]:
         """Every user that registered and got an answer."""
         return list(self.emails)

@@ -2,7 +2,8 @@
 (gRPC, with deadlines), and the mails from the sink's Maildir.
 
 video-query: cards (state and counts), each owner's videos (drafts too) and the comments;
-users: follower counts; notification: every user's notifications; email: what it sent.
+users: follower counts; notification: every user's notifications; email: what it sent;
+recommendations, when the mesh has it: each video's co-liked videos and their scores.
 A read that fails raises: while the system converges, the caller just reads again.
 """
 
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from mesh import topology
 from mesh.settings import ROOT, Settings
 from scripts.chaos.observed import Card, Comment, Mail, Notice, Observed, Scope, Sent
 
@@ -25,6 +27,8 @@ from vidmesh.email.v1 import email_service_pb2_grpc as email_grpc
 from vidmesh.notification.v1 import notification_pb2
 from vidmesh.notification.v1 import notification_service_pb2 as notification_pb
 from vidmesh.notification.v1 import notification_service_pb2_grpc as notification_grpc
+from vidmesh.recommendations.v1 import recommendations_service_pb2 as recommendations_pb
+from vidmesh.recommendations.v1 import recommendations_service_pb2_grpc as recommendations_grpc
 from vidmesh.users.v1 import users_service_pb2 as users_pb
 from vidmesh.users.v1 import users_service_pb2_grpc as users_grpc
 from vidmesh.video.v1 import video_query_service_pb2 as query_pb
@@ -55,12 +59,16 @@ class Observer:
     """gRPC channels to the read models and the Maildir, kept open across reads."""
 
     def __init__(self, settings: Settings, maildir: Path) -> None:
+        present = {service.key for service in topology.SERVICES}
         self._channels = {key: grpc.insecure_channel(address(settings, key))
-                          for key in ("video_query", "users", "notification", "email")}
+                          for key in ("video_query", "users", "notification", "email", "recommendations")
+                          if key in present}
         self.query = query_grpc.VideoQueryServiceStub(self._channels["video_query"])
         self.users = users_grpc.UserServiceStub(self._channels["users"])
         self.notifications = notification_grpc.NotificationServiceStub(self._channels["notification"])
         self.emails = email_grpc.EmailServiceStub(self._channels["email"])
+        recommending = self._channels.get("recommendations")
+        self.recommendations = recommendations_grpc.RecommendationServiceStub(recommending) if recommending else None
         self.maildir = Maildir(maildir)
 
     def close(self) -> None:
@@ -70,9 +78,10 @@ class Observer:
 
     def read(self, scope: Scope) -> Observed:
         """Everything in `scope`, read now."""
-        seen = Observed(scope=scope, mails=self.maildir.mails())
+        seen = Observed(scope=scope, mails=self.maildir.mails(), related={} if self.recommendations else None)
         for video in scope.videos:
             self._video(video, seen)
+            self._related(video, seen)
         for owner in scope.owners:
             seen.titles[owner] = [card.title for card in self._channel_videos(owner)]
         for user in scope.users:
@@ -93,6 +102,15 @@ class Observer:
             lambda t: self.query.ListComments(query_pb.ListCommentsRequest(video_id=video_id, page_size=PAGE,
                                                                            page_token=t), timeout=DEADLINE_S),
             lambda answer: list(answer.comments))]
+
+    def _related(self, video_id: str, seen: Observed) -> None:
+        if self.recommendations is None or seen.related is None:
+            return
+        stub = self.recommendations
+        seen.related[video_id] = {v.video_id: v.score for v in pages(
+            lambda t: stub.ListRelatedVideos(recommendations_pb.ListRelatedVideosRequest(
+                video_id=video_id, page_size=PAGE, page_token=t), timeout=DEADLINE_S),
+            lambda answer: list(answer.videos)) if v.reason == recommendations_pb.REASON_CO_LIKED}
 
     def _channel_videos(self, owner: str) -> Iterator[query_pb.VideoCard]:
         return pages(lambda t: self.query.ListChannelVideos(query_pb.ListChannelVideosRequest(

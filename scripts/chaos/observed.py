@@ -85,6 +85,7 @@ class Observed:
     notices: dict[str, list[Notice]] = field(default_factory=dict)  # recipient -> notifications
     sent: dict[str, list[Sent]] = field(default_factory=dict)  # recipient -> emails the service sent
     mails: list[Mail] = field(default_factory=list)
+    related: dict[str, dict[str, int]] | None = None  # video -> co-liked video -> score (None: no recommendations)
 
     def mails_to(self, address: str, subject_part: str) -> int:
         """How many messages in the Maildir went to `address` with `subject_part` in the subject."""

@@ -123,7 +123,7 @@ def like_or_unlike(w: Writer) -> None:
         fan = w.model.pick_account(w.rng, other_than=video.owner) if video else None
         if video is None or fan is None:
             return
-        pair, key = (fan.user_id, video.video_id), f"{fan.user_id}/{video.video_id}"
+        pair, key = (fan.user_id, video.video_id), f"likes of {fan.user_id}"  # a fan's likes, one at a time
         if pair in w.model.unsure or not w.model.claim(key):
             return
         liked = w.model.liked.get(pair, False)

@@ -133,3 +133,21 @@ def test_an_acknowledged_mark_read_leaves_every_named_notification_read() -> Non
                for n in ("n-1", "n-2")]
     seen = Observed(scope=Scope(users={FAN}), notices={FAN: notices}, sent={FAN: []}, followers={FAN: 0})
     assert world.judge(seen, "marked read") == {"marked read": (1, 0, 0)}
+
+
+def test_a_co_liked_score_counts_the_fans_who_like_both_videos() -> None:
+    world = World()
+    world.op("create", OWNER, "ok", body={"title": "chaos t2"}, answer={"videoId": "video-2", "version": "1"})
+    for fan in (FAN, OTHER):
+        world.op("like", fan, "ok", target=VIDEO)
+        world.op("like", fan, "ok", target="video-2")
+    world.op("unlike", OTHER, "ok", target="video-2")
+
+    def related(score: int | None) -> Observed:
+        return Observed(scope=Scope(videos={VIDEO}), cards={VIDEO: world.card()}, comments={VIDEO: []},
+                        related={VIDEO: {} if score is None else {"video-2": score}})
+
+    effect = "recommendations: co-liked score"
+    assert world.judge(related(1), effect) == {}
+    assert world.judge(related(None), effect) == {effect: (1, 0, 0)}
+    assert world.judge(related(2), effect) == {effect: (0, 1, 0)}
