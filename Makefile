@@ -23,6 +23,7 @@ help:
 	@echo "make demo     a guided tour of the six patterns against the running stack (make start first)"
 	@echo "make bench    benchmarks: speed and memory tables next to their targets"
 	@echo "make chaos    a fault campaign with an exactly-once checker, on a stack of its own (CYCLES=100 SEED=...)"
+	@echo "make soak     steady load on a stack of its own: memory flat, mesh tables bounded, no error (MINUTES=30)"
 	@echo "make lint     buf lint (STANDARD), ruff, mypy, tsc (the web app), go vet and staticcheck"
 	@echo "make contracts-check   buf breaking against main"
 	@echo "make compose-up     the same system under Docker Compose (compose-down, ARGS=-v deletes volumes)"
@@ -97,6 +98,11 @@ bench: deps protos
 CYCLES ?= 100
 chaos: deps web
 	@$(PYTHON) -m scripts.chaos --cycles $(CYCLES) $(if $(SEED),--seed $(SEED))
+
+# Steady load for MINUTES on a private stack with retention lowered to a minute.
+MINUTES ?= 30
+soak: deps web
+	@$(PYTHON) -m scripts.soak --minutes $(MINUTES)
 
 lint: deps codegen
 	@$(PYTHON) scripts/protos.py lint

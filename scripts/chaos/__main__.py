@@ -11,24 +11,16 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import subprocess
 import sys
 
 from mesh.settings import ROOT, load
 from scripts.chaos.campaign import Campaign, Outcome
+from scripts.chaos.private_stack import devstack
 from scripts.chaos.report import table, write_json
 from scripts.console import say
 from scripts.devstack.private import private_env
 
 RUN = ROOT / ".run" / "chaos"
-
-
-def devstack(command: str, env: dict[str, str]) -> None:
-    """Start or stop the private stack, failing with its output."""
-    result = subprocess.run([sys.executable, "-m", "scripts.devstack", command], env=env, cwd=ROOT,
-                            capture_output=True, text=True, timeout=900)
-    if result.returncode != 0:
-        raise SystemExit(f"chaos: `devstack {command}` failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
 
 
 def passed(outcome: Outcome) -> bool:
