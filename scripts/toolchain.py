@@ -46,6 +46,8 @@ GO_BINARIES = (
              "github.com/f1bonacc1/process-compose", wrapper=True),
     GoBinary("grpcurl", "github.com/fullstorydev/grpcurl", "v1.9.3", "github.com/fullstorydev/grpcurl/cmd/grpcurl"),
     GoBinary("ghz", "github.com/bojand/ghz", "v0.121.0", "github.com/bojand/ghz/cmd/ghz"),
+    # Network faults for `make chaos` (scripts/chaos/network.py).
+    GoBinary("toxiproxy", "github.com/Shopify/toxiproxy/v2", "v2.5.0", "github.com/Shopify/toxiproxy/v2/cmd/server"),
     # The OpenAPI document of the REST surface (`make codegen`); see scripts/openapi.
     GoBinary("protoc-gen-openapiv2", "github.com/grpc-ecosystem/grpc-gateway/v2", "v2.33.0",
              "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2"),

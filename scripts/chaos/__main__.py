@@ -34,16 +34,19 @@ def main() -> int:
     parser.add_argument("--cycles", type=int, default=100, help="how many fault cycles (100)")
     parser.add_argument("--seed", type=int, default=None, help="the schedule's seed (random, and printed)")
     parser.add_argument("--fresh", action="store_true", help="delete the private stack's data first")
+    parser.add_argument("--network", action="store_true",
+                        help="network faults too: toxics on the clients' link to the gateway (toxiproxy)")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(10**6)
     folder = RUN / "stack"
     if args.fresh:
         shutil.rmtree(folder, ignore_errors=True)
     env = private_env(folder)
-    say(f"chaos: seed {seed}, {args.cycles} cycles; starting a private stack in {folder} ...")
+    say(f"chaos: seed {seed}, {args.cycles} cycles{' with network faults' if args.network else ''}; "
+        f"starting a private stack in {folder} ...")
     try:  # a start cut short (Ctrl-C) is stopped too
         devstack("start", env)
-        outcome = Campaign(load(environ=env), seed=seed, cycles=args.cycles, say=say).run()
+        outcome = Campaign(load(environ=env), seed=seed, cycles=args.cycles, network=args.network, say=say).run()
     finally:
         devstack("down", env)
     say("\n" + table(outcome))

@@ -10,6 +10,7 @@ point is the cycle's convergence time. After the last cycle the checker reads ev
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,12 +20,14 @@ from scripts.chaos import effects
 from scripts.chaos.facts import VIDEO_OPS, Facts
 from scripts.chaos.faults import Injected, Injector, Stack
 from scripts.chaos.history import History, Op
+from scripts.chaos.network import Toxiproxy
 from scripts.chaos.observe import Observer
 from scripts.chaos.observed import Scope
 from scripts.chaos.schedule import Cycle, plan
 from scripts.chaos.verdict import Verdict, Violation
 from scripts.chaos.workload import Workload
 from scripts.devstack.layout import Layout
+from scripts.toolchain import Toolchain
 
 BEFORE_S, AFTER_S = 2.0, 2.0  # the workload writes this long before the faults and after they healed
 CONVERGE_S = 180.0  # the bound on convergence after a cycle
@@ -63,13 +66,18 @@ class Outcome:
 class Campaign:
     """Chaos against the stack that `settings` describes (it must be running and healthy)."""
 
-    def __init__(self, settings: Settings, *, seed: int, cycles: int, say: Any = print) -> None:
+    def __init__(self, settings: Settings, *, seed: int, cycles: int, network: bool = False,
+                 say: Any = print) -> None:
         self.settings, self.seed, self.cycle_count, self._say = settings, seed, cycles, say
         self._t0 = time.monotonic()
         self.history = History()
         self.stack = Stack(settings)
-        self.injector = Injector(self.stack, self.clock)
-        self.workload = Workload(f"http://{settings.host}:{settings.envoy_port}", self.history, self.clock, seed=seed)
+        self.network = Toxiproxy(str(Toolchain(settings.cache_dir).go_binary("toxiproxy")), settings.host,
+                                 f"{settings.host}:{settings.envoy_port}",
+                                 Layout(settings).log("toxiproxy")) if network else None
+        self.injector = Injector(self.stack, self.clock, self.network)
+        gateway = self.network.url if self.network else f"http://{settings.host}:{settings.envoy_port}"
+        self.workload = Workload(gateway, self.history, self.clock, seed=seed)
         self.observer = Observer(settings, Layout(settings).maildir)
 
     def clock(self) -> float:
@@ -77,8 +85,12 @@ class Campaign:
         return time.monotonic() - self._t0
 
     def run(self) -> Outcome:
-        """Set up, run every cycle, check everything; always stops the workload."""
-        schedule = plan(self.seed, self.cycle_count, self.stack.instances())
+        """Set up, run every cycle, check everything; always stops the workload (and the proxy)."""
+        with self.network or contextlib.nullcontext():
+            return self._run()
+
+    def _run(self) -> Outcome:
+        schedule = plan(self.seed, self.cycle_count, self.stack.instances(), network=self.network is not None)
         results: list[CycleResult] = []
         try:
             self._wait_ready()

@@ -25,6 +25,7 @@ import yaml
 from mesh import topology
 from mesh.dbbootstrap import superuser_dsn
 from mesh.settings import Settings, instance_name
+from scripts.chaos.network import Toxiproxy
 from scripts.chaos.schedule import Fault
 from scripts.devstack.layout import Layout
 from scripts.devstack.manager import ProcessCompose, ProcessState
@@ -89,8 +90,8 @@ class Stack:
 class Injector:
     """Runs faults against one stack, timing them on the campaign's clock."""
 
-    def __init__(self, stack: Stack, clock: Callable[[], float]) -> None:
-        self.stack, self._clock = stack, clock
+    def __init__(self, stack: Stack, clock: Callable[[], float], network: Toxiproxy | None = None) -> None:
+        self.stack, self._clock, self._network = stack, clock, network
 
     def run_all(self, faults: tuple[Fault, ...]) -> list[Injected]:
         """The faults of one cycle, each in its own thread from its offset; returns once all healed."""
@@ -106,7 +107,8 @@ class Injector:
     def _run_after(self, record: Injected, began: float) -> None:
         time.sleep(max(0.0, began + record.fault.after_s - time.monotonic()))
         record.began = self._clock()
-        inject = {"kill": self._kill, "freeze": self._freeze, "relay": self._relay, "roll": self._roll}
+        inject = {"kill": self._kill, "freeze": self._freeze, "relay": self._relay, "roll": self._roll,
+                  "network": self._toxic}
         inject[record.fault.kind](record)
 
     def _kill(self, record: Injected, target: str | None = None, sig: int = signal.SIGKILL) -> None:
@@ -141,6 +143,13 @@ class Injector:
                             "Kafka frozen")
         self._await(record, record.fault.target, lambda state: state.restarts > before.restarts and state.running)
         self._await(record, "kafka", lambda state: state.running)
+
+    def _toxic(self, record: Injected) -> None:
+        if self._network is None:
+            raise RuntimeError("a network fault in the schedule, and no toxiproxy in front of the gateway")
+        self._network.hold(record.fault.toxic, record.fault.hold_s)
+        record.notes.append(f"{record.fault.toxic} on the clients' answers for {record.fault.hold_s:.1f}s")
+        record.healed = self._clock()
 
     def _roll(self, record: Injected) -> None:
         for name in self.stack.instances():

@@ -60,7 +60,8 @@ def write_json(outcome: Outcome, folder: Path) -> Path:
     path = folder / f"chaos-seed{outcome.seed}-{len(outcome.cycles)}cycles.json"
     path.write_text(json.dumps({
         "seed": outcome.seed, "cycles": len(outcome.cycles), "machine": machine(),
-        "replay": f"python -m scripts.chaos --cycles {len(outcome.schedule)} --seed {outcome.seed}",
+        "replay": f"python -m scripts.chaos --cycles {len(outcome.schedule)} --seed {outcome.seed}"
+                  + (" --network" if any(f.kind == "network" for c in outcome.schedule for f in c.faults) else ""),
         "convergence": convergence(outcome), "verdict": outcome.verdict.to_json(),
         "workload_errors": outcome.workload_errors,
         "schedule": [[fault.to_json() for fault in cycle.faults] for cycle in outcome.schedule],

@@ -8,7 +8,10 @@ Each cycle has one fault, or two at once on different processes:
 - relay:     video-command killed in the middle of publishing its outbox: Kafka is frozen
              while writes pile up unsent rows, the relay is killed with its batch in flight,
              then Kafka resumes (and may append what the dead producer had sent);
-- roll:      a SIGTERM rolling restart of every service instance, one at a time (alone).
+- roll:      a SIGTERM rolling restart of every service instance, one at a time (alone);
+- network:   with `network=True`, a toxic on the clients' link to the gateway (network.py),
+             added to some one-fault cycles from a random stream of its own, so a seed's
+             process faults are the same with or without it.
 """
 
 from __future__ import annotations
@@ -17,13 +20,17 @@ import random
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-Kind = Literal["kill", "freeze", "relay", "roll"]
+from scripts.chaos.network import TOXICS
+
+Kind = Literal["kill", "freeze", "relay", "roll", "network"]
 INFRASTRUCTURE = ("postgres", "kafka", "consul", "envoy", "xds")
 RELAY_TARGET = "video-command-0"
 TWO_AT_ONCE = 0.3  # the share of cycles with two faults
 SPECIAL = 0.08  # the share of cycles that are a relay kill, and again of those that are a rolling restart
 FREEZE_S = (2.0, 8.0)
 SECOND_AFTER_S = (0.0, 3.0)  # the second fault of a cycle starts this long after the first
+NETWORK_SHARE = 0.25  # of the one-fault cycles, with network faults on
+GATEWAY_LINK = "gateway-link"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,14 +40,16 @@ class Fault:
     kind: Kind
     target: str  # a process name of the stack ("" for a rolling restart)
     after_s: float = 0.0  # since the cycle's faults began
-    hold_s: float = 0.0  # how long a freeze (or the relay's frozen Kafka) lasts
+    hold_s: float = 0.0  # how long a freeze (or the relay's frozen Kafka, or a toxic) lasts
+    toxic: str = ""  # a network fault's toxic (network.TOXICS)
 
     def describe(self) -> str:
         """A short line for the report."""
         if self.kind == "roll":
             return "rolling SIGTERM restart"
         held = f" {self.hold_s:.1f}s" if self.hold_s else ""
-        verb = {"kill": "kill -9", "freeze": "SIGSTOP", "relay": "kill -9 mid-publish"}[self.kind]
+        verb = {"kill": "kill -9", "freeze": "SIGSTOP", "relay": "kill -9 mid-publish",
+                "network": f"{self.toxic} on"}[self.kind]
         return f"{verb} {self.target}{held}"
 
     def to_json(self) -> dict[str, Any]:
@@ -56,11 +65,24 @@ class Cycle:
     faults: tuple[Fault, ...]
 
 
-def plan(seed: int, cycles: int, instances: list[str]) -> list[Cycle]:
+def plan(seed: int, cycles: int, instances: list[str], *, network: bool = False) -> list[Cycle]:
     """The schedule for `cycles` cycles over the infrastructure and these service instances."""
-    rng = random.Random(seed)
+    rng, wire = random.Random(seed), random.Random(f"{seed}-network")
     targets = [*INFRASTRUCTURE, *instances]
-    return [Cycle(index=n, faults=_faults(rng, targets)) for n in range(cycles)]
+    schedule = [Cycle(index=n, faults=_faults(rng, targets)) for n in range(cycles)]
+    if not network:
+        return schedule
+    return [Cycle(index=c.index, faults=(*c.faults, _network(wire))) if _wired(wire, c) else c for c in schedule]
+
+
+def _wired(wire: random.Random, cycle: Cycle) -> bool:
+    draw = wire.random()  # drawn for every cycle, so each cycle's draw depends on the seed alone
+    return draw < NETWORK_SHARE and len(cycle.faults) == 1 and cycle.faults[0].kind in ("kill", "freeze")
+
+
+def _network(wire: random.Random) -> Fault:
+    return Fault(kind="network", target=GATEWAY_LINK, toxic=wire.choice(tuple(TOXICS)),
+                 after_s=round(wire.uniform(*SECOND_AFTER_S), 1), hold_s=round(wire.uniform(*FREEZE_S), 1))
 
 
 def _faults(rng: random.Random, targets: list[str]) -> tuple[Fault, ...]:
