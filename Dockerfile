@@ -105,6 +105,8 @@ COPY services/ services/
 COPY bff/ bff/
 # The gateway's one template and its renderer, run by Compose's gateway-config at every start.
 COPY gateway/envoy.yaml gateway/envoy.yaml
+# The gateway's route table, which the control plane serves to Envoy over RDS.
+COPY gateway/routes.yaml gateway/routes.yaml
 COPY scripts/__init__.py scripts/gateway.py scripts/
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app:/app/gen/python \
