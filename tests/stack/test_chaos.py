@@ -9,16 +9,13 @@ from __future__ import annotations
 from mesh.settings import ROOT
 from scripts.chaos.campaign import Campaign
 from scripts.chaos.report import table, write_json
-from tests.e2e.support.waiting import eventually
-from tests.stack.conftest import Newcomer, states
+from tests.stack.conftest import Newcomer
 
 SEED, CYCLES = 77, 3  # kill -9 users-0 with Kafka frozen; SIGSTOP video-query-1; kill -9 mid-publish
-FIRST_START_S = 900.0  # the first test to run waits for the clone's first start (it builds .venv and gen/)
 
 
 def test_a_short_chaos_run_loses_nothing_doubles_nothing_and_invents_nothing(newcomer: Newcomer) -> None:
-    eventually(lambda: all(state.done for state in states(newcomer.env).values()) and states(newcomer.env),
-               "the fresh clone's stack all healthy", timeout=FIRST_START_S, interval=1.0)
+    newcomer.wait_healthy()
     outcome = Campaign(newcomer.settings, seed=SEED, cycles=CYCLES).run()
     report = table(outcome)
     print(f"\n{report}\nthe whole run: {write_json(outcome, ROOT / '.run' / 'chaos' / 'tests')}")
