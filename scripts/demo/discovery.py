@@ -18,7 +18,7 @@ from scripts.demo.world import Demo
 
 WHY = """Every service instance registers itself in Consul with a gRPC health check, and the
 control plane pushes the healthy ones to Envoy (and to the BFFs' gRPC clients). Nobody holds a
-hard-coded address, so an instance can die without clients noticing: we kill -9 one of the two
+hard-coded address, so an instance can die without clients noticing: we kill -9 one of the
 video-query instances while requests flow, then start it again."""
 SERVICE = "video-query"
 
@@ -118,6 +118,8 @@ def restart(demo: Demo, registry: Registry, victim: str, consul_id: str) -> None
     if not demo.stack.wait_ready(victim, 60):
         raise StepFailed(f"{victim} did not come back; see `make status`")
     registry.wait_status(SERVICE, consul_id, "passing", 30)
-    # Its projector rejoins the consumer group; the rebalance pauses both instances' projection.
-    wait_group_stable(f"{demo.settings.host}:{demo.settings.kafka_port}", SERVICE, 2, 30)
+    # Its projector rejoins the consumer group; the rebalance pauses every instance's projection
+    # (a canary's too: it projects into the same read model).
+    wait_group_stable(f"{demo.settings.host}:{demo.settings.kafka_port}", SERVICE,
+                      demo.settings.instance_count("video_query"), 30)
     show_table(registry.instances(SERVICE))

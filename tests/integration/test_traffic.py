@@ -5,7 +5,8 @@ delay, outlier ejection, and a malformed entry that leaves the last good policy 
 A private control plane runs against the shared Consul with a route table of its own (every
 path to this module's stand-in service), a private Envoy asks it for routes, and the proxyless
 client runs in a process of its own. The stand-in instances (tests/support_traffic.py) say which
-version answered and fail on purpose.
+version answered and fail on purpose. The same split through a real web-bff, down to the web
+page's video_query_version, is tests/integration/bff/test_traffic_split.py.
 """
 
 from __future__ import annotations

@@ -73,8 +73,8 @@ def test_two_people_go_through_the_whole_story(people: People) -> None:
     expect(comments.get_by_role("listitem").filter(has_text="Lovely otters!")).to_be_visible()
     people.screenshot(bob, "video-liked-and-commented")
 
-    # Ada hears of the comment, reads it, and marks everything read.
-    unread_badge(ada, 1)
+    # Ada hears of the follower, the like and the comment, reads them, and marks everything read.
+    unread_badge(ada, 3)
     ada.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("^Notifications")).click()
     expect(ada.get_by_role("link", name=f"Bob commented on your video: {title}")).to_be_visible()
     people.screenshot(ada, "notifications")

@@ -109,13 +109,14 @@ class Mesh:
             "VIDMESH_DRAIN_SECONDS": "0.2",
         }
 
-    def start_service(self, package: str, name: str) -> Instance:
-        """`python -m services.<package>` registered as `name`."""
+    def start_service(self, package: str, name: str, **environ: str) -> Instance:
+        """`python -m services.<package>` registered as `name` (`environ` adds or replaces
+        settings); a second instance of a name joins the first's."""
         env = {"VIDMESH_DATABASE_URL": service_dsn(ROLES[package], self.settings)}
-        if package == "video_query":  # its consumer group is its name
+        if package == "video_query" and name not in self.groups:  # its consumer group is its name
             start_at_end(self.kafka, name, PROJECTED_TOPICS)
             self.groups.append(name)
-        return self.start(f"services.{package}", name, env)
+        return self.start(f"services.{package}", name, {**env, **environ})
 
     def start_bff(self, module: str, name: str, upstreams: Mapping[str, str], **environ: str) -> Instance:
         """`python -m bff.<module>` registered as `name`, calling the given Consul names
@@ -127,6 +128,8 @@ class Mesh:
         """Start `python -m module` (not waiting for it: see `wait_passing`)."""
         log = self.folder / f"{name}.log"
         health = f"{self.settings.host}:{free_port()}"
+        if log.exists():  # a second instance of the name
+            log = self.folder / f"{name}-{len(self.instances)}.log"
         with log.open("wb") as out:
             process = subprocess.Popen([sys.executable, "-m", module], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
                                        env={**self.base_env(), "VIDMESH_HEALTH_PORT": health.rsplit(":", 1)[1], **env,
