@@ -15,7 +15,8 @@ from scripts.toolchain import Toolchain
 from tests.dockerfile import stages
 
 Service = dict[str, Any]
-ONE_SHOTS = {"db-init", "gateway-config", "intentions", "traffic-init"}  # run to completion; the others keep running, healthy
+# Run to completion; the others keep running, healthy.
+ONE_SHOTS = {"db-init", "gateway-config", "intentions", "traffic-init"}
 # A one-shot is run once ("no"), or again when it fails, a few times (the intentions, as natively).
 ONE_SHOT_RESTART = {"intentions": "on-failure:3"}
 NATIVE_NAMES = {"smtp-sink": "mailpit"}  # native process -> Compose service, where they differ
