@@ -17,11 +17,9 @@ import uuid
 from dataclasses import dataclass
 from typing import TypeAlias
 
-import grpc.aio
-
 from mesh.settings import Settings
 from scripts.bench import load, stubs
-from scripts.bench.processes import address
+from scripts.bench.processes import address, channel
 
 CommandStub: TypeAlias = "stubs.cmd_grpc.VideoCommandServiceAsyncStub"  # the .pyi's name for a stub on an aio channel
 QueryStub: TypeAlias = "stubs.query_grpc.VideoQueryServiceAsyncStub"
@@ -61,10 +59,10 @@ async def probe(command: CommandStub, query: QueryStub, video_id: str) -> float 
     return None if read.stale else lag_ms
 
 
-async def measure(command_address: str, query_address: str, probes: int, interval_s: float) -> LagRun:
+async def measure(settings: Settings, probes: int, interval_s: float) -> LagRun:
     """`probes` probes, one every `interval_s` (each on its own video, so no probe waits for
     another's row)."""
-    async with grpc.aio.insecure_channel(command_address) as c, grpc.aio.insecure_channel(query_address) as q:
+    async with channel(settings, "video_command") as c, channel(settings, "video_query") as q:
         command, query = stubs.Command(c), stubs.Query(q)
         videos = [await published_video(command) for _ in range(min(probes, PROBE_VIDEOS))]
         await probe(command, query, videos[0])  # connections and the read model warm
@@ -84,8 +82,8 @@ def under_write_load(tools: load.Tools, settings: Settings, *, rate: float, prob
                      interval_s: float) -> tuple[LagRun, load.Load]:
     """The probes while ghz writes `rate` RecordViews a second (open loop) on other videos;
     returns the lags and what the write load achieved."""
-    command_address, query_address = address(settings, "video_command"), address(settings, "video_query")
-    videos = asyncio.run(_published(command_address, WRITE_LOAD_VIDEOS))
+    command_address = address(settings, "video_command")
+    videos = asyncio.run(_published(settings, WRITE_LOAD_VIDEOS))
     data = [{"request_id": "{{.UUID}}", "video_id": video_id} for video_id in videos]
     # Long enough to cover the probes (each takes interval_s plus its own lag) after a warm-up.
     seconds = WARM_UP_S + probes * (interval_s + 0.1) + 2
@@ -95,13 +93,13 @@ def under_write_load(tools: load.Tools, settings: Settings, *, rate: float, prob
     writer.start()
     time.sleep(WARM_UP_S)
     try:
-        run = asyncio.run(measure(command_address, query_address, probes, interval_s))
+        run = asyncio.run(measure(settings, probes, interval_s))
     finally:
         writer.join()
     return run, writes[0]
 
 
-async def _published(command_address: str, count: int) -> list[str]:
-    async with grpc.aio.insecure_channel(command_address) as channel:
-        command = stubs.Command(channel)
+async def _published(settings: Settings, count: int) -> list[str]:
+    async with channel(settings, "video_command") as command_channel:
+        command = stubs.Command(command_channel)
         return [await published_video(command) for _ in range(count)]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mesh.identity_files import IdentityFolder
 from mesh.settings import ROOT
 from scripts.bench.stats import percentile
 
@@ -59,12 +60,15 @@ class Tools:
 
     ghz: Path
     vegeta: Path
+    identity: IdentityFolder  # whose certificate ghz presents to a service (the operator's)
 
 
 def ghz(tools: Tools, address: str, method: str, data: Any, *, concurrency: int, duration_s: float | None = None,
-        total: int | None = None, rate: float | None = None, connections: int = 1) -> Load:
-    """Drive `method` at `address`: closed loop at `concurrency`, or open loop at `rate`/s."""
-    command = [str(tools.ghz), "--insecure", f"--protoset={PROTOSET}", f"--call={method}",
+        total: int | None = None, rate: float | None = None, connections: int = 1, plaintext: bool = False) -> Load:
+    """Drive `method` at `address`: closed loop at `concurrency`, or open loop at `rate`/s.
+    A service is called over mutual TLS as `tools.identity`; the edge (`plaintext`) without."""
+    command = [str(tools.ghz), *(["--insecure"] if plaintext else _mtls(tools.identity)), f"--protoset={PROTOSET}",
+               f"--call={method}",
                f"--data={json.dumps(data)}", f"--concurrency={concurrency}", f"--connections={connections}",
                "--timeout=10s", "--format=json"]
     command += [f"--duration={duration_s}s"] if duration_s else [f"--total={total}"]
@@ -74,6 +78,13 @@ def ghz(tools: Tools, address: str, method: str, data: Any, *, concurrency: int,
     if not done.stdout.strip():
         raise RuntimeError(f"ghz failed ({done.returncode}): {done.stderr.strip()[:500]}")
     return _from_ghz(json.loads(done.stdout))
+
+
+def _mtls(identity: IdentityFolder) -> list[str]:
+    # ghz (Go's crypto/tls) checks a host name, and a mesh certificate names a SPIFFE URI only:
+    # the chain is not verified by ghz. The server still verifies ghz's certificate and the
+    # intentions still decide, so the cost measured is the full mutual-TLS path.
+    return [f"--cert={identity.cert}", f"--key={identity.key}", "--skipTLS"]
 
 
 def _from_ghz(report: dict[str, Any]) -> Load:

@@ -13,11 +13,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import grpc.aio
-
 from mesh.settings import Settings
+from mesh.xds.bootstrap import channel as xds_channel
 from scripts.bench import stubs
-from scripts.bench.processes import address
+from scripts.bench.processes import channel, consul_name
 
 PAGE_METHOD = "vidmesh.webbff.v1.WebBffService.GetVideoPage"
 DEADLINE_S = 5.0
@@ -26,9 +25,8 @@ COMMENTS = 5
 
 async def page_video(settings: Settings) -> str:
     """A published video of a registered user, with comments, visible in the read model."""
-    async with (grpc.aio.insecure_channel(address(settings, "users")) as u,
-                grpc.aio.insecure_channel(address(settings, "video_command")) as c,
-                grpc.aio.insecure_channel(address(settings, "video_query")) as q):
+    async with (channel(settings, "users") as u, channel(settings, "video_command") as c,
+                channel(settings, "video_query") as q):
         users, command, query = stubs.Users(u), stubs.Command(c), stubs.Query(q)
         owner = (await users.Register(stubs.users.RegisterRequest(
             request_id=str(uuid.uuid4()), email=f"bench-{uuid.uuid4().hex[:12]}@example.test",
@@ -53,12 +51,9 @@ class ClientFanOut:
     """The page's five calls made by the client itself, in the BFF's order."""
 
     def __init__(self, settings: Settings) -> None:
-        instances = ",".join(address(settings, "video_query", n)
-                             for n in range(settings.instances["video_query"]))
-        self._channels = [grpc.aio.insecure_channel(f"ipv4:{instances}",
-                                                    options=[("grpc.lb_policy_name", "round_robin")]),
-                          grpc.aio.insecure_channel(address(settings, "users")),
-                          grpc.aio.insecure_channel(address(settings, "recommendations"))]
+        # video-query by its name: the control plane spreads the calls over its instances.
+        self._channels = [xds_channel(consul_name("video_query")), channel(settings, "users"),
+                          channel(settings, "recommendations")]
         query, users, recommendations = self._channels
         self._query, self._users = stubs.Query(query), stubs.Users(users)
         self._recommendations = stubs.Recommendations(recommendations)
@@ -83,15 +78,15 @@ class ClientFanOut:
 
     async def close(self) -> None:
         """Close the channels."""
-        for channel in self._channels:
-            await channel.close()
+        for open_channel in self._channels:
+            await open_channel.close()
 
 
 class BffPage:
     """The same page asked of web-bff in one call, by the same generator."""
 
     def __init__(self, settings: Settings) -> None:
-        self._channel = grpc.aio.insecure_channel(address(settings, "web_bff"))
+        self._channel = channel(settings, "web_bff")
         self._bff = stubs.WebBff(self._channel)
 
     async def page(self, video_id: str) -> None:

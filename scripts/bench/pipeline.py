@@ -12,13 +12,12 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-import grpc.aio
 import psycopg
 
 from mesh.dbbootstrap import superuser_dsn
 from mesh.settings import Settings
 from scripts.bench import lag, load, stubs
-from scripts.bench.processes import address
+from scripts.bench.processes import address, channel
 
 RECORD_VIEW = "vidmesh.video.v1.VideoCommandService.RecordView"
 VISIBLE_TIMEOUT_S = 180.0
@@ -47,8 +46,8 @@ class PipelineRun:
 
 
 async def _videos(settings: Settings, count: int) -> list[str]:
-    async with grpc.aio.insecure_channel(address(settings, "video_command")) as channel:
-        command = stubs.Command(channel)
+    async with channel(settings, "video_command") as command_channel:
+        command = stubs.Command(command_channel)
         return [await lag.published_video(command) for _ in range(count)]
 
 

@@ -27,7 +27,7 @@ from mesh.settings import ROOT
 from scripts.bench import failover, pages, pipeline, report, sections
 from scripts.bench.load import Tools
 from scripts.bench.private_stack import PeakMemory, memory_mib, private_stack
-from scripts.bench.processes import address, ceiling_server
+from scripts.bench.processes import address, as_operator, ceiling_server
 from scripts.bench.report import Curves, Row
 from scripts.toolchain import Toolchain
 
@@ -50,18 +50,25 @@ def run(seconds: float) -> tuple[list[Row], Curves, dict[str, Any]]:
     with private_stack() as stack:
         settings = stack.settings
         tools = Toolchain(settings.cache_dir)
-        gen = Tools(tools.go_binary("ghz"), tools.go_binary("vegeta"))
+        operator = as_operator(settings)  # every call into the mesh is over mutual TLS, as the operator
+        gen = Tools(tools.go_binary("ghz"), tools.go_binary("vegeta"), operator)
         video = asyncio.run(pages.page_video(settings))
         idle = memory_mib(stack)
         url = f"http://{settings.host}:{settings.envoy_port}/api/web/v1/videos/{video}"
 
         def ceiling() -> list[Row]:
-            with ceiling_server(OUT / "ceiling.log") as empty:
+            with ceiling_server(settings, OUT / "ceiling.log") as empty:
                 return sections.ceiling_vs_get_video(gen, empty, address(settings, "video_query"), video, curves,
                                                      seconds)
 
+        def mtls() -> list[Row]:
+            with (ceiling_server(settings, OUT / "ceiling-mtls.log") as secure,
+                  ceiling_server(settings, OUT / "ceiling-plaintext.log", mtls=False) as plain):
+                return sections.mtls_on_vs_off(gen, secure, plain, video, seconds)
+
         steps: list[tuple[str, Callable[[], list[Row]]]] = [
             ("framework ceiling vs GetVideo", ceiling),
+            ("mTLS on vs off", mtls),
             ("web video page", lambda: sections.web_page(gen, settings, video, curves, seconds)),
             ("commit -> visible", lambda: sections.lag_rows(gen, settings, curves)),
             ("event pipeline", lambda: sections.pipeline_rows(pipeline.measure(
