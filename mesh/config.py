@@ -39,6 +39,7 @@ class ServiceConfig:
     topic_prefix: str = ""  # put before every topic name: tests run beside the stack's topics
     register: bool = True  # register in Consul (a tool or a test may serve unregistered)
     retention_s: float = 86400.0  # how long request ids, inbox rows and sent outbox rows are kept
+    metrics_port: int = 0  # where /metrics listens on grpc_host (0 = any free port; Consul says which)
 
     @property
     def consul_host_port(self) -> tuple[str, int]:
@@ -95,6 +96,7 @@ def load(
         topic_prefix=get("VIDMESH_TOPIC_PREFIX", ""),
         register=_flag(get("VIDMESH_CONSUL_REGISTER", "true"), "VIDMESH_CONSUL_REGISTER"),
         retention_s=_seconds(get("VIDMESH_RETENTION_SECONDS", "86400"), "VIDMESH_RETENTION_SECONDS"),
+        metrics_port=_port(get("VIDMESH_METRICS_PORT", "0"), "VIDMESH_METRICS_PORT"),
     )
 
 

@@ -36,6 +36,7 @@ class Registration:
     version: str
     proto_package: str
     health_service: str = ""  # the grpc.health.v1 service Consul's check asks about ("" = the server)
+    metrics_port: int = 0  # where it serves /metrics on its address (0 = it serves none)
 
     @property
     def service_id(self) -> str:
@@ -49,8 +50,12 @@ class Registration:
 
     @property
     def meta(self) -> dict[str, str]:
-        """Service metadata: version, the proto package it serves and the advertised host."""
-        return {"version": self.version, "proto_package": self.proto_package, "hostname": self.host}
+        """Service metadata: version, the proto package it serves, the advertised host and the
+        port of its /metrics, which Prometheus scrapes (MESH.md section 12)."""
+        meta = {"version": self.version, "proto_package": self.proto_package, "hostname": self.host}
+        if self.metrics_port:
+            meta["metrics_port"] = str(self.metrics_port)
+        return meta
 
     def check(self, address: str) -> dict[str, Any]:
         """The gRPC health check Consul runs at `address`, naming the service's health entry."""

@@ -28,6 +28,7 @@ from grpc_reflection.v1alpha import reflection
 
 from mesh.config import ServiceConfig
 from mesh.interceptors import default_interceptors
+from mesh.metrics import Metrics
 from mesh.registry import ConsulRegistry, Registration
 
 DependencyCheck = Callable[[], Awaitable[object]]
@@ -61,15 +62,16 @@ class Server:
         checks: Sequence[DependencyCheck] = (),
         registry: ConsulRegistry | None = None,
         check_interval: float = 2.0,
+        metrics: Metrics | None = None,
     ) -> None:
         if not services:
             raise ValueError("a server needs at least one service")
         self.config, self.services, self.checks = config, list(services), list(checks)
-        self.registry, self.check_interval = registry, check_interval
+        self.registry, self.check_interval, self.metrics = registry, check_interval, metrics
         self.port = 0
         self.health = health.aio.HealthServicer()
         self.grpc = grpc.aio.server(
-            interceptors=default_interceptors(config.max_rpc_s),
+            interceptors=default_interceptors(config.max_rpc_s, metrics),
             # Without this, a second process on a fixed port would share it silently.
             options=[("grpc.so_reuseport", 0)],
         )
@@ -80,7 +82,8 @@ class Server:
         """How this instance appears in Consul (known once the port is bound)."""
         config, package = self.config, self.services[0].descriptor.file.package
         return Registration(config.service_name, config.advertise_host, self.port, config.version, package,
-                            health_service=self.services[0].name)
+                            health_service=self.services[0].name,
+                            metrics_port=self.metrics.port if self.metrics else 0)
 
     async def start(self) -> int:
         """Bind, start serving (NOT_SERVING until the checks pass) and register; returns the port."""

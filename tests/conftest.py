@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from mesh.settings import Settings
 from scripts.devstack.stack import Stack
+from tests import spans as recorded_spans
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +26,12 @@ def stack() -> Stack:
 @pytest.fixture(scope="session")
 def settings(stack: Stack) -> Settings:
     return stack.settings
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """The spans mesh records during the test, in memory (tests/spans.py)."""
+    exporter = recorded_spans.recorder()
+    exporter.clear()
+    yield exporter
+    exporter.clear()

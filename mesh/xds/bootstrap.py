@@ -19,6 +19,7 @@ from typing import Any
 import grpc
 
 from mesh import config
+from mesh.calls import OutgoingCalls
 
 BOOTSTRAP_ENV = "GRPC_XDS_BOOTSTRAP"
 DEFAULT_NODE = "client"  # node name of a process that is not a mesh service (a script, a test)
@@ -69,9 +70,11 @@ def channel(
     options: Sequence[tuple[str, Any]] | None = None,
     interceptors: Sequence[grpc.aio.ClientInterceptor] | None = None,
 ) -> grpc.aio.Channel:
-    """A channel to a mesh service by its Consul name, load balanced from the xDS control plane.
+    """A channel to a mesh service by its Consul name, load balanced from the xDS control plane;
+    every call on it is a span of the caller's trace (mesh/calls.py), before `interceptors`.
 
     Example: `stub = VideoQueryServiceStub(channel("video-query", cfg))`, then call with a deadline.
     """
     ensure_bootstrap(cfg)
-    return grpc.aio.insecure_channel(f"xds:///{target_service_name}", options=options, interceptors=interceptors)
+    return grpc.aio.insecure_channel(f"xds:///{target_service_name}", options=options,
+                                     interceptors=[OutgoingCalls(target_service_name), *(interceptors or ())])
