@@ -41,10 +41,12 @@ RUN /opt/venv/bin/python scripts/protos.py build
 
 FROM base AS runtime
 # A service user, and the folders it writes (named volumes mounted there start with its owner):
-# its data, the JWT signing keys, and the gateway config that scripts/gateway.py renders.
+# its data, the JWT signing keys, and the configs that scripts/gateway.py and
+# scripts/telemetry_config.py render.
 RUN groupadd --system --gid 10001 vidmesh \
     && useradd --system --uid 10001 --gid vidmesh --home-dir /app --no-create-home vidmesh \
-    && install -d -o vidmesh -g vidmesh /var/lib/vidmesh /var/lib/vidmesh/jwt /etc/vidmesh-gateway
+    && install -d -o vidmesh -g vidmesh /var/lib/vidmesh /var/lib/vidmesh/jwt /etc/vidmesh-gateway \
+        /etc/vidmesh-telemetry
 WORKDIR /app
 COPY --from=deps /opt/venv /opt/venv
 COPY --from=codegen /src/gen/python gen/python
@@ -56,6 +58,9 @@ COPY bff/ bff/
 # The gateway's one template and its renderer, run by Compose's gateway-config at every start.
 COPY gateway/envoy.yaml gateway/envoy.yaml
 COPY scripts/__init__.py scripts/gateway.py scripts/
+# Jaeger's and Prometheus's templates, the alert rules and their renderer (Compose's telemetry-config).
+COPY telemetry/ telemetry/
+COPY scripts/telemetry_config.py scripts/
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app:/app/gen/python \
     VIDMESH_DATA_DIR=/var/lib/vidmesh

@@ -47,7 +47,7 @@ DB_INIT = """\
       VIDMESH_POSTGRES_PASSWORD: ${VIDMESH_POSTGRES_PASSWORD}
 """
 
-INFRASTRUCTURE_VOLUMES = ("postgres-data", "kafka-data", "gateway-config")
+INFRASTRUCTURE_VOLUMES = ("postgres-data", "kafka-data", "gateway-config", "telemetry-config")
 
 
 def compose_name(service: topology.Service, n: int) -> str:

@@ -27,6 +27,10 @@ class Layout:
         return self.settings.data_dir / "kafka"
 
     @property
+    def prometheus_data(self) -> Path:
+        return self.settings.data_dir / "prometheus"
+
+    @property
     def maildir(self) -> Path:
         return self.settings.data_dir / "mail"
 

@@ -23,13 +23,15 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def document(settings: Settings) -> dict[str, Any]:
     layout, tools = Layout(settings), Toolchain(settings.cache_dir)
-    configs = {name: layout.run / f"{name}.conf" for name in ("kafka", "kafka-log4j2", "consul", "envoy")}
+    configs = {name: layout.run / f"{name}.conf" for name in ("kafka", "kafka-log4j2", "consul",
+                                                          "envoy", "jaeger", "prometheus")}
     components = [*infrastructure(settings, layout, tools, configs), *vidmesh_processes(settings, layout, tools)]
     return process_compose_config(components, layout)
 
 
 def test_every_long_running_process_waits_on_a_readiness_probe(document: dict[str, Any]) -> None:
-    assert {"postgres", "kafka", "consul", "smtp-sink", "envoy", "xds"} <= set(document["processes"])
+    assert {"postgres", "kafka", "consul", "smtp-sink", "envoy", "xds", "jaeger", "prometheus"} <= set(
+        document["processes"])
     for name, process in document["processes"].items():
         if name == "db-init":  # a one-shot: done when it exits 0
             assert "readiness_probe" not in process

@@ -15,7 +15,7 @@ from scripts.toolchain import Toolchain
 from tests.dockerfile import stages
 
 Service = dict[str, Any]
-ONE_SHOTS = {"db-init", "gateway-config"}  # run to completion; the others keep running, healthy
+ONE_SHOTS = {"db-init", "gateway-config", "telemetry-config"}  # run to completion; the others keep running, healthy
 NATIVE_NAMES = {"smtp-sink": "mailpit"}  # native process -> Compose service, where they differ
 # The native stack's own readiness prober: Compose has healthchecks instead.
 NATIVE_ONLY = {"prober"}
@@ -31,7 +31,8 @@ def native_components(settings: Settings) -> list[Component]:
     """Every process the native stack starts that Compose runs too: infrastructure, db-init,
     xds and each instance."""
     layout, tools = Layout(settings), Toolchain(settings.cache_dir)
-    configs = {name: layout.run / f"{name}.conf" for name in ("kafka", "kafka-log4j2", "consul", "envoy")}
+    configs = {name: layout.run / f"{name}.conf" for name in ("kafka", "kafka-log4j2", "consul",
+                                                          "envoy", "jaeger", "prometheus")}
     every = [*infrastructure(settings, layout, tools, configs), *vidmesh_processes(settings, layout, tools)]
     return [component for component in every if component.name not in NATIVE_ONLY]
 
