@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack)
 
-.PHONY: help deps python-env protos unit new-service up start down status logs test bench demo lint contracts-check rebuild-read-model reset \
+.PHONY: help deps python-env protos unit new-service up start down status logs test bench demo trace lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -19,6 +19,7 @@ help:
 	@echo "make new-service NAME=widgets   a working service from the template, in the topology"
 	@echo "make protos   Python stubs and descriptor sets from protos/ into gen/ (never committed)"
 	@echo "make demo     a guided tour of the six patterns against the running stack (make start first)"
+	@echo "make trace    the demo's publish (or ID=<trace id>) as a waterfall, from Jaeger"
 	@echo "make bench    benchmarks: speed and memory tables next to their targets"
 	@echo "make lint     buf lint (STANDARD), ruff and mypy"
 	@echo "make contracts-check   buf breaking against main"
@@ -71,6 +72,10 @@ test: deps protos
 
 demo: deps protos
 	@$(PYTHON) -m scripts.demo
+
+# One trace from the stack's Jaeger as a waterfall: the last demo's publish, or ID=<trace id>.
+trace: python-env
+	@$(PYTHON) -m scripts.trace $(ID)
 
 bench: deps protos
 	@$(PYTHON) -m scripts.bench

@@ -53,6 +53,8 @@ def native_values(s: Settings) -> dict[str, str]:
         "SELF_ADDRESS": s.host,
         "XDS_ADDRESS": s.host,
         "XDS_PORT": str(s.xds_port),
+        "JAEGER_ADDRESS": s.host,
+        "JAEGER_OTLP_PORT": str(s.jaeger_otlp_grpc_port),
         "DESCRIPTOR": str(DESCRIPTOR),
     }
 
@@ -68,6 +70,8 @@ def compose_values(s: Settings, descriptor: Path) -> dict[str, str]:
         "SELF_ADDRESS": "127.0.0.1",
         "XDS_ADDRESS": "xds",
         "XDS_PORT": "18000",
+        "JAEGER_ADDRESS": "jaeger",
+        "JAEGER_OTLP_PORT": "4317",
         "DESCRIPTOR": str(descriptor),
     }
 
