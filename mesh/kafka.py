@@ -7,6 +7,7 @@ its dead-letter topic) exist with an explicit partition count before using them.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,14 +16,13 @@ from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
+from mesh import topology
+
 log = structlog.get_logger(__name__)
 
-EVENT_PARTITIONS = 3
-EVENT_TOPICS: dict[str, int] = {
-    "users.v1.events": EVENT_PARTITIONS,
-    "video.v1.events": EVENT_PARTITIONS,
-    "notification.v1.events": EVENT_PARTITIONS,
-}
+# The event topics and their partition count are the topology's (mesh/topology.py).
+EVENT_TOPICS = dict.fromkeys(topology.EVENT_TOPICS, topology.EVENT_PARTITIONS)
+EVENT_PARTITIONS = topology.EVENT_PARTITIONS  # until video-query is on the runtime
 DLQ_PARTITIONS = 1
 ADMIN_TIMEOUT_S = 15.0
 # After an outage the client reconnects within ~1 s rather than librdkafka's default 10 s.
@@ -30,6 +30,33 @@ _RECONNECT = {"reconnect.backoff.ms": 100, "reconnect.backoff.max.ms": 1000}
 # librdkafka's own messages (e.g. "connection refused" while Kafka is down) go through
 # Python logging, i.e. the process's log format and level, instead of raw lines on stderr.
 _CLIENT_LOG = logging.getLogger("librdkafka")
+REPEAT_EVERY_S = 30.0
+
+
+class _Repeated(logging.Filter):
+    """While Kafka is away librdkafka says the same thing at every reconnect (several times a
+    second): each distinct message is let through once per REPEAT_EVERY_S, with a count of
+    the ones held back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: dict[str, tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key, now = record.getMessage(), time.monotonic()
+        if len(self._seen) > 1000:  # messages that name offsets or ids never repeat exactly
+            self._seen.clear()
+        last, held = self._seen.get(key, (-REPEAT_EVERY_S, 0))
+        if now - last < REPEAT_EVERY_S:
+            self._seen[key] = (last, held + 1)
+            return False
+        self._seen[key] = (now, 0)
+        if held:
+            record.msg, record.args = f"{key} (and {held} more like it in {REPEAT_EVERY_S:.0f} s)", ()
+        return True
+
+
+_CLIENT_LOG.addFilter(_Repeated())
 
 
 def dlq_topic(group: str) -> str:
@@ -111,7 +138,8 @@ def ensure_topics(bootstrap: str, topics: Mapping[str, int], *, replication_fact
 def _topic_config(name: str) -> dict[str, str]:
     # Event topics are the history the read side is rebuilt from (`make rebuild-read-model`):
     # they keep every event. Dead-letter topics keep Kafka's default week.
-    return {"retention.ms": "-1"} if name in EVENT_TOPICS else {}
+    # A prefixed topic (a test's) is an event topic too.
+    return {"retention.ms": "-1"} if name.endswith(topology.EVENT_TOPICS) else {}
 
 
 def _warn_partition_mismatch(admin: AdminClient, topics: Mapping[str, int], timeout: float) -> None:

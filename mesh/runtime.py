@@ -60,7 +60,7 @@ T = TypeVar("T")
 Pool = AsyncConnectionPool[AsyncConnection[Any]]
 Bootstrap = Callable[["Runtime"], Awaitable[P]]
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-CHECK_TIMEOUT_S = 1.0
+CHECK_TIMEOUT_S = 2.0
 log = structlog.get_logger(__name__)
 
 
@@ -200,7 +200,7 @@ class Runtime:
             except Exception as error:  # Kafka away: events wait in the outbox, nothing else waits
                 delay = backoff.next()
                 log.warning("kafka topics not ensured yet; events wait", topics=sorted(topics), retry_in_s=delay,
-                            error=str(error))
+                            error=repr(error))
                 if await pause(self.stopping, delay):
                     return
 

@@ -32,6 +32,8 @@ from mesh.metrics import Metrics
 from mesh.registry import ConsulRegistry, Registration
 
 DependencyCheck = Callable[[], Awaitable[object]]
+CHECK_TIMEOUT_S = 2.0
+FAILURES_TO_LEAVE = 2
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 _log = structlog.get_logger(__name__)
@@ -122,9 +124,17 @@ class Server:
 
     async def _watch_dependencies(self, names: list[str]) -> None:
         status: int | None = None  # so the first outcome (and why it failed) is always logged
+        failures = 0
         while True:
-            failure = await first_failure(self.checks, timeout=max(self.check_interval, 1.0))
-            wanted = NOT_SERVING if failure else SERVING
+            failure = await first_failure(self.checks, timeout=max(self.check_interval, CHECK_TIMEOUT_S))
+            failures = failures + 1 if failure else 0
+            wanted: int
+            if not failure:
+                wanted = SERVING
+            elif status == SERVING and failures < FAILURES_TO_LEAVE:
+                wanted = SERVING  # one slow answer on a loaded machine is not an outage
+            else:
+                wanted = NOT_SERVING
             if wanted != status:
                 status = wanted
                 _log.info("health", status=health_pb2.HealthCheckResponse.ServingStatus.Name(wanted), reason=failure)

@@ -1,32 +1,36 @@
-"""Which Consul services a BFF calls, read once from the environment.
+"""Which Consul name a BFF reaches each service it calls by, read from the runtime's environment.
 
-Each defaults to the service's own Consul name; VIDMESH_UPSTREAM_<SERVICE> overrides it, so
-a test (or a canary) can point a BFF at instances registered under another name.
+The services are the ones its topology entry calls (mesh/topology.py); each is reached by its
+own Consul name unless VIDMESH_UPSTREAM_<KEY> (VIDMESH_UPSTREAM_VIDEO_QUERY, ...) names
+another, so a test or a canary can point a BFF at instances registered under another name.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from mesh import topology
+from mesh.config import ConfigError
+
+# What an xds:/// target and Consul's DNS interface accept: one DNS label.
+CONSUL_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 
-@dataclass(frozen=True)
-class Upstreams:
-    """The Consul names of the domain services, as the xDS target `xds:///<name>`."""
-
-    video_query: str = "video-query"
-    video_command: str = "video-command"
-    users: str = "users"
-    notification: str = "notification"
+def upstream_setting(service: str) -> str:
+    """The variable that overrides the Consul name of a called service."""
+    return f"VIDMESH_UPSTREAM_{topology.service(service).key.upper()}"
 
 
-def load_upstreams(environ: Mapping[str, str] | None = None) -> Upstreams:
-    """Upstreams from VIDMESH_UPSTREAM_VIDEO_QUERY, _VIDEO_COMMAND, _USERS, _NOTIFICATION."""
+def load_upstreams(entry: topology.Service, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Each service `entry` calls -> the Consul name to reach it by; ConfigError names a bad override."""
     env = os.environ if environ is None else environ
-    defaults = Upstreams()
-
-    def get(field: str) -> str:
-        return env.get(f"VIDMESH_UPSTREAM_{field.upper()}", "").strip() or str(getattr(defaults, field))
-
-    return Upstreams(*(get(name) for name in ("video_query", "video_command", "users", "notification")))
+    upstreams = {}
+    for service in entry.calls:
+        setting = upstream_setting(service)
+        name = env.get(setting, "").strip() or service
+        if not CONSUL_NAME.fullmatch(name):
+            raise ConfigError(f"{setting}={name!r} is not a Consul service name (lowercase letters, digits and '-')")
+        upstreams[service] = name
+    return upstreams

@@ -1,24 +1,32 @@
-"""Wiring of one web-bff process.
+"""Composition root of web-bff (rich pages and the writes behind them): a channel to each service it
+calls, its servicer.
 
     VIDMESH_GRPC_PORT=7060 python -m bff.web
+
+The runtime (mesh/runtime.py) owns the rest: health, Consul, signals, drain. There is no
+readiness check: the BFF answers while it runs, a page degraded or UNAVAILABLE where a
+service it calls has no healthy instance (bff/common/failures.py).
 """
 
 from __future__ import annotations
 
-from bff.common import bootstrap
 from bff.common.deadlines import Deadlines
+from bff.common.downstreams import open_downstreams
 from bff.common.ports import Downstreams
 from bff.web.server import service
-from mesh.server import Service
+from mesh import runtime, topology
+from mesh.runtime import Runtime
 
-SERVICE_NAME = "web-bff"
+ENTRY = topology.service("web-bff")
 
 
-def build(downstreams: Downstreams) -> Service:
-    """The web BFF over the given domain services."""
-    return service(downstreams, Deadlines())
+async def bootstrap(rt: Runtime) -> Downstreams:
+    """Wire the BFF into the runtime; returns the ports it calls."""
+    downstreams = await rt.enter(open_downstreams(rt))
+    rt.serve(service(downstreams, Deadlines()))
+    return downstreams
 
 
 def main() -> None:
-    """Entry point of `python -m bff.web`."""
-    bootstrap.main(SERVICE_NAME, build)
+    """`python -m bff.web`."""
+    runtime.main(ENTRY, bootstrap)

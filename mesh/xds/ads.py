@@ -3,7 +3,9 @@
 Each response carries a version (a hash of exactly what it holds), a fresh nonce, the type
 and the resources packed in Any. A request carrying the nonce of an older response is stale
 and ignored (the client sends a fresh one for our latest); `error_detail` is a NACK: we log
-it and do not send that content again. Every stream is woken when the snapshot changes.
+it and do not send that content again. Every stream is woken when the snapshot changes, and
+every stream ends when the control plane is closing (its clients keep their last config and
+reconnect), so a shutdown never waits for streams that would otherwise last forever.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import contextlib
 import hashlib
 import secrets
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import grpc
@@ -72,9 +74,10 @@ def _resources(snapshot: Snapshot, type_url: str, names: frozenset[str] | None) 
 class AdsStream:
     """One ADS stream: the client's subscriptions and what it was last sent, per type."""
 
-    def __init__(self, store: SnapshotStore, peer: str) -> None:
+    def __init__(self, store: SnapshotStore, peer: str, closing: asyncio.Event | None = None) -> None:
         self._store = store
         self._peer = peer
+        self._closing = closing or asyncio.Event()
         self._node = ""
         self._watches: dict[str, _Watch] = {}
         self._wake = asyncio.Event()
@@ -126,23 +129,32 @@ class AdsStream:
     async def run(
         self, requests: AsyncIterator[discovery_pb2.DiscoveryRequest]
     ) -> AsyncGenerator[discovery_pb2.DiscoveryResponse, None]:
-        """Answer requests and snapshot changes until the client closes the stream."""
+        """Answer requests and snapshot changes (once the first sync is done) until the client
+        closes the stream or the control plane is closing."""
         unsubscribe = self._store.subscribe(lambda _: self._wake.set())
         reader = asyncio.create_task(self._read(requests))
+        wakers = [asyncio.create_task(self._wake_after(self._store.wait_ready)),
+                  asyncio.create_task(self._wake_after(self._closing.wait))]
         try:
-            await self._store.wait_ready()
-            while not reader.done():
-                for response in self.due(self._store.current):
-                    yield response
+            while not reader.done() and not self._closing.is_set():
+                if self._store.is_ready:
+                    for response in self.due(self._store.current):
+                        yield response
                 await self._wake.wait()
                 self._wake.clear()
         finally:
             unsubscribe()
             # The reader must be finished before the RPC ends: a task still iterating a
             # finished call's requests touches freed grpc state (seen as a segfault in cygrpc).
-            reader.cancel()
+            for task in (reader, *wakers):
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError, grpc.RpcError):
                 await reader
+            await asyncio.gather(*wakers, return_exceptions=True)
+
+    async def _wake_after(self, wait: Callable[[], Awaitable[object]]) -> None:
+        await wait()
+        self._wake.set()
 
     async def _read(self, requests: AsyncIterator[discovery_pb2.DiscoveryRequest]) -> None:
         try:
@@ -154,10 +166,12 @@ class AdsStream:
 
 
 class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer):  # type: ignore[misc]
-    """Serves the snapshot store to Envoy (CDS/EDS) and proxyless gRPC (LDS/RDS/CDS/EDS)."""
+    """Serves the snapshot store to Envoy (CDS/EDS) and proxyless gRPC (LDS/RDS/CDS/EDS);
+    every stream ends once `closing` is set."""
 
-    def __init__(self, store: SnapshotStore) -> None:
+    def __init__(self, store: SnapshotStore, closing: asyncio.Event | None = None) -> None:
         self._store = store
+        self._closing = closing or asyncio.Event()
 
     async def StreamAggregatedResources(
         self, request_iterator: AsyncIterator[discovery_pb2.DiscoveryRequest], context: _Context
@@ -165,7 +179,7 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         """State-of-the-world ADS: one stream carries every type a client asks for."""
         log.info("xds stream opened", peer=context.peer())
         try:
-            async for response in AdsStream(self._store, context.peer()).run(request_iterator):
+            async for response in AdsStream(self._store, context.peer(), self._closing).run(request_iterator):
                 yield response
         finally:
             log.info("xds stream closed", peer=context.peer())

@@ -1,7 +1,12 @@
 """Watch Consul for the healthy instances of every service tagged "vidmesh".
 
 Consul blocking queries (`?index=&wait=`) return as soon as what they watch changes, so a
-failed health check reaches the snapshot store within milliseconds. py-consul's client is
+failed health check reaches the snapshot store within milliseconds. Consul being away is an
+outage the watcher expects: it keeps the last good state, logs, and retries with mesh's
+backoff. Anything else (a bug, a library raising something new) in the catalog watch or in
+any service's watch ends `run()` with that error, so the runtime (a critical worker) reports
+the control plane NOT_SERVING and starts the watcher again, rather than one service's
+endpoints silently freezing; a restarted watcher brings the whole store back in line. py-consul's client is
 synchronous (its async client needs aiohttp, which we do not ship), so each query runs in a
 daemon thread; every query is bounded by `wait` plus the client's timeout. Daemon threads,
 not an executor: at exit Python joins executor threads, which would hold a SIGTERM for up
@@ -12,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from functools import partial
@@ -23,6 +27,7 @@ import requests
 import structlog
 
 from mesh.addresses import Resolver, Unresolvable
+from mesh.backoff import Backoff, pause
 from mesh.xds.snapshot import Instance, SnapshotStore
 
 log = structlog.get_logger(__name__)
@@ -113,29 +118,45 @@ class ConsulWatcher:
         self._resolver = Resolver.from_env()
         self._connect = connect or (lambda: consul.Consul(host=host, port=port, connections_timeout=TIMEOUT_S))
         self._wait, self._tag, self._backoff_s = wait, tag, backoff_s
+        self._stopping = asyncio.Event()
         self._watches: dict[str, asyncio.Task[None]] = {}
         self._first: dict[str, asyncio.Event] = {}
 
     async def run(self) -> None:
-        """Watch the catalog, and each tagged service's health, until cancelled."""
+        """Watch the catalog, and each tagged service's health, until stop(); an unexpected
+        error in any watch ends every watch and is raised (in an ExceptionGroup)."""
         try:
-            async for catalog in self._results(lambda c, i: c.catalog.services(index=i, wait=self._wait)):
-                self._sync(tagged_services(catalog, self._tag))
-                if not self._store.is_ready:
-                    await self._first_sync()
+            async with asyncio.TaskGroup() as tasks:
+                catalog = tasks.create_task(self._watch_catalog(tasks), name="watch catalog")
+                await self._stopping.wait()
+                for task in [catalog, *self._watches.values()]:
+                    task.cancel()
         finally:
-            for task in self._watches.values():
-                task.cancel()
+            self._watches.clear()
+            self._first.clear()
 
-    def _sync(self, names: set[str]) -> None:
-        for name in set(self._watches) - names:
-            self._watches.pop(name).cancel()
+    async def stop(self) -> None:
+        """End run() now: its blocking queries are abandoned to their daemon threads."""
+        self._stopping.set()
+
+    async def _watch_catalog(self, tasks: asyncio.TaskGroup) -> None:
+        async for catalog in self._results(lambda c, i: c.catalog.services(index=i, wait=self._wait)):
+            self._sync(tagged_services(catalog, self._tag), tasks)
+            if not self._store.is_ready:
+                await self._first_sync()
+
+    def _sync(self, names: set[str], tasks: asyncio.TaskGroup) -> None:
+        # The store's services too: a watcher started again after a crash has no watches yet,
+        # and must forget what left the catalog while it was down.
+        for name in (set(self._watches) | set(self._store.current.services)) - names:
+            if (task := self._watches.pop(name, None)) is not None:
+                task.cancel()
             self._first.pop(name, None)
             self._store.remove(name)
             log.info("service left the catalog", cluster=name)
         for name in sorted(names - set(self._watches)):
             self._first[name] = asyncio.Event()
-            self._watches[name] = asyncio.create_task(self._watch_health(name), name=f"watch {name}")
+            self._watches[name] = tasks.create_task(self._watch_health(name), name=f"watch {name}")
             log.info("watching service", cluster=name)
 
     async def _first_sync(self) -> None:
@@ -157,21 +178,21 @@ class ConsulWatcher:
             self._first[name].set()
 
     async def _results(self, query: Query[T]) -> AsyncIterator[T]:
-        """Every answer of a blocking query, forever; on errors back off and keep the last good state."""
+        """Every answer of a blocking query until stop(); while Consul fails, back off and
+        keep the last good state."""
         client = self._connect()
         index: int | None = None
-        failures = 0
-        while True:
+        backoff = Backoff(initial=self._backoff_s, maximum=MAX_BACKOFF_S)
+        while not self._stopping.is_set():
             try:
                 returned, result = await in_daemon_thread(query, client, index)
             except (consul.ConsulException, requests.RequestException, ValueError) as error:
-                failures += 1
-                delay = min(MAX_BACKOFF_S, self._backoff_s * 2**failures) * random.uniform(0.5, 1.0)
-                log.warning("consul query failed", retry_in_s=round(delay, 2), error=str(error))
-                await asyncio.sleep(delay)
+                delay = backoff.next()
+                log.warning("consul query failed; serving the last good state", retry_in_s=delay, error=str(error))
+                await pause(self._stopping, delay)
                 continue
-            failures = 0
+            backoff.reset()
             previous, index = index, next_index(index, returned)
             if previous is not None and index is None:
-                await asyncio.sleep(0.1)  # Consul's index went back: start over, but not in a tight loop
+                await pause(self._stopping, 0.1)  # Consul's index went back: start over, but not in a tight loop
             yield result

@@ -15,42 +15,41 @@ duplicate is detectable and mail clients and servers that dedupe by Message-ID d
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import random
 
 import psycopg
 import structlog
 from psycopg_pool import PoolTimeout
 
+from mesh.backoff import Backoff, pause
 from services.email.ports import PermanentFailure, TemporaryFailure, Transport, UnitOfWorkFactory, Wakeup
 
 log = structlog.get_logger(__name__)
 
 
 class Dispatcher:
-    """The sending loop: run() until stop()."""
+    """The sending loop: run() until stop(). The runtime supervises it as a worker that is not
+    critical: while the mail server is away, mail waits in the queue and the API still answers."""
 
     def __init__(self, uows: UnitOfWorkFactory, transport: Transport, wakeup: Wakeup, *,
                  poll_interval: float = 1.0, max_backoff: float = 30.0) -> None:
         self._uows, self._transport, self._wakeup = uows, transport, wakeup
-        self._poll_interval, self._max_backoff = poll_interval, max_backoff
+        self._poll_interval = poll_interval
+        self._backoff = Backoff(initial=0.25, maximum=max_backoff)
         self._stopping = asyncio.Event()
         self.sent = self.failed = 0
 
     async def run(self) -> None:
         """Send what is due; wait for a wakeup (or poll_interval); back off while SMTP or Postgres fail."""
-        failures = 0
         try:
             while not self._stopping.is_set():
                 try:
                     while not self._stopping.is_set() and await self.send_next():
                         pass
-                    failures = 0
+                    self._backoff.reset()
                 except (TemporaryFailure, psycopg.OperationalError, PoolTimeout) as error:
-                    failures += 1
-                    delay = self._backoff(failures)
-                    log.warning("email delivery paused", error=str(error), retry_in=round(delay, 2))
-                    await self._sleep(delay)
+                    delay = self._backoff.next()
+                    log.warning("email delivery paused; mail waits in the queue", error=str(error), retry_in=delay)
+                    await pause(self._stopping, delay)
                     continue
                 await self._wakeup.wait(self._poll_interval)
         finally:
@@ -79,10 +78,3 @@ class Dispatcher:
         self.sent += 1
         log.info("email sent", email_id=email.email_id, kind=email.kind.value, message_id=email.message_id)
         return True
-
-    def _backoff(self, failures: int) -> float:
-        return float(min(self._max_backoff, 0.25 * 2 ** min(failures, 10)) * random.uniform(0.75, 1.0))
-
-    async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)

@@ -13,6 +13,7 @@ from vidmesh.users.v1.events_pb2 import UserFollowed, UserRegistered, UserUnfoll
 from vidmesh.video.v1.events_pb2 import CommentAdded, VideoLiked, VideoPublished
 
 from mesh import paging
+from mesh.idempotency import fingerprint_of, once
 from services.notification import domain
 from services.notification.domain import MarkRead, NewNotification, Notification
 from services.notification.ports import Cause, Publisher, Store, UnitOfWorkFactory
@@ -113,14 +114,24 @@ async def unread_count(uows: UnitOfWorkFactory, user_id: str) -> int:
         return await uow.store.unread_count(user_id)
 
 
-async def mark_read(uows: UnitOfWorkFactory, command: MarkRead) -> tuple[int, int]:
-    """Mark notifications read, once per request_id: (marked by this request, still unread)."""
+@dataclass(frozen=True)
+class Marked:
+    """MarkRead's answer (replayed, as it was, to a retry of its request_id)."""
+
+    marked_count: int  # marked read by this request
+    unread_count: int  # the user's unread notifications right after it
+
+
+async def mark_read(uows: UnitOfWorkFactory, command: MarkRead) -> Marked:
+    """Mark notifications read, once per request_id (mesh.idempotency). The fingerprint holds
+    the user: a request_id is the caller's, and another user reusing it is refused."""
     async with uows() as uow:
-        marked = await uow.store.claim_request(command.user_id, command.request_id)
-        if marked is None:  # first time: apply it (a retry gets the first answer's count)
-            ids = None if command.all else command.notification_ids
-            marked = await uow.store.mark_read(command.user_id, ids)
-            await uow.store.finish_request(command.user_id, command.request_id, marked)
-        unread = await uow.store.unread_count(command.user_id)
+        done = await once(uow.requests, command.request_id, "MarkRead", fingerprint_of(command), Marked,
+                          lambda: _mark(uow.store, command))
         await uow.commit()
-    return marked, unread
+    return done
+
+
+async def _mark(store: Store, command: MarkRead) -> Marked:
+    marked = await store.mark_read(command.user_id, None if command.all else command.notification_ids)
+    return Marked(marked, await store.unread_count(command.user_id))

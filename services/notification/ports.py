@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
+from mesh.idempotency import RequestLog
 from mesh.paging import Cursor
 from services.notification.domain import NewNotification, Notification
 
@@ -60,14 +61,6 @@ class Store(abc.ABC):
         """Mark the user's unread notifications among `notification_ids` (all when None) read;
         how many changed. Other users' notifications are never touched."""
 
-    @abc.abstractmethod
-    async def claim_request(self, user_id: str, request_id: str) -> int | None:
-        """Start applying a request: None the first time, else the count it marked before."""
-
-    @abc.abstractmethod
-    async def finish_request(self, user_id: str, request_id: str, marked_count: int) -> None:
-        """Record what a claimed request did, for its retries."""
-
 
 class Publisher(abc.ABC):
     """Where notification.v1 events go, in the same transaction as the notification."""
@@ -78,9 +71,11 @@ class Publisher(abc.ABC):
 
 
 class UnitOfWork(abc.ABC):
-    """One transaction around the store: commit explicitly, anything else rolls back."""
+    """One transaction around the store and the request_id log: commit explicitly, anything
+    else rolls back."""
 
     store: Store
+    requests: RequestLog  # mesh.idempotency's request_id log, in this transaction
 
     @abc.abstractmethod
     async def __aenter__(self) -> Self:

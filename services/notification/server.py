@@ -39,8 +39,8 @@ class NotificationServicer(pb_grpc.NotificationServiceServicer):
 
     async def MarkRead(self, request: pb.MarkReadRequest, context: Context) -> pb.MarkReadResponse:
         command = MarkRead(request.request_id, request.user_id, tuple(request.notification_ids), request.all)
-        marked, unread = await handlers.mark_read(self._uows, command)
-        return pb.MarkReadResponse(marked_count=marked, unread_count=unread)
+        done = await handlers.mark_read(self._uows, command)
+        return pb.MarkReadResponse(marked_count=done.marked_count, unread_count=done.unread_count)
 
 
 def service(uows: UnitOfWorkFactory) -> Service:

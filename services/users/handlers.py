@@ -2,17 +2,16 @@
 
 A handler takes its command and the service's `Deps`, runs the domain rules inside one unit
 of work and commits explicitly: the state change, the event in the outbox and the answer
-recorded for its request_id commit together or not at all.
+recorded for its request_id (mesh.idempotency) commit together or not at all.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from mesh.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
+from mesh.errors import AlreadyExists, NotFound, Unauthenticated
+from mesh.idempotency import fingerprint, fingerprint_of, once
 from services.users import domain
 from services.users.domain import Account, Profile
 from services.users.passwords import PasswordHasher
@@ -76,22 +75,18 @@ class LoggedIn:
     token: AccessToken
 
 
-def fingerprint(*parts: str) -> str:
-    """What identifies a request's content, so a request_id reused for another request is
-    refused rather than answered with someone else's result. Never includes a password."""
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+@dataclass(frozen=True)
+class Registered:
+    """Register's answer, replayed to its retries."""
+
+    user_id: str
 
 
-async def replayed(uow: UnitOfWork, request_id: str, operation: str, content: str) -> dict[str, Any] | None:
-    """The first answer when request_id was applied already (None when it is new)."""
-    if not request_id:
-        return None
-    recorded = await uow.requests.claim(request_id, operation, content)
-    if recorded is None:
-        return None
-    if (recorded.operation, recorded.fingerprint) != (operation, content):
-        raise InvalidArgument("request_id", "was already used for a different request (request_id.reused)")
-    return recorded.response
+@dataclass(frozen=True)
+class Audience:
+    """Follow's and Unfollow's answer: the channel's follower count afterwards."""
+
+    follower_count: int
 
 
 async def register(cmd: Register, deps: Deps) -> str:
@@ -99,17 +94,19 @@ async def register(cmd: Register, deps: Deps) -> str:
     domain.check_new_account(cmd.email, cmd.password, cmd.display_name)
     # Hash before the transaction: a connection is not held through 100 ms of CPU.
     account = Account.new(cmd.email, cmd.display_name, await deps.hasher.hash(cmd.password))
+    # What decides the effect, as stored: never the password (a secret does not go in a log).
     key = fingerprint(account.email, account.display_name)
     async with deps.uow() as uow:
-        if (first := await replayed(uow, cmd.request_id, "register", key)) is not None:
-            return str(first["user_id"])
-        if not await uow.accounts.add(account):
-            raise AlreadyExists("an account with this email already exists")
-        await uow.publish(domain.UserRegistered(account.user_id, account.email, account.display_name))
-        if cmd.request_id:
-            await uow.requests.complete(cmd.request_id, {"user_id": account.user_id})
+        done = await once(uow.requests, cmd.request_id, "Register", key, Registered, lambda: _create(uow, account))
         await uow.commit()
-    return account.user_id
+    return done.user_id
+
+
+async def _create(uow: UnitOfWork, account: Account) -> Registered:
+    if not await uow.accounts.add(account):
+        raise AlreadyExists("an account with this email already exists")
+    await uow.publish(domain.UserRegistered(account.user_id, account.email, account.display_name))
+    return Registered(account.user_id)
 
 
 async def login(cmd: Login, deps: Deps) -> LoggedIn:
@@ -153,35 +150,39 @@ async def follow(cmd: Follow, deps: Deps) -> int:
     """Follow the channel (following again changes nothing); returns its follower count."""
     domain.check_follow(cmd.follower_id, cmd.channel_id)
     async with deps.uow() as uow:
-        key = fingerprint(cmd.follower_id, cmd.channel_id)
-        if (first := await replayed(uow, cmd.request_id, "follow", key)) is not None:
-            return int(first["follower_count"])
-        channel = await _locked_channel(uow, cmd.channel_id)
-        follower = await uow.accounts.profile(cmd.follower_id)
-        if follower is None:
-            raise NotFound(f"user {cmd.follower_id} does not exist")
-        count = channel.follower_count
-        if await uow.follows.add(cmd.follower_id, cmd.channel_id):
-            count = await uow.accounts.add_followers(cmd.channel_id, +1)
-            await uow.publish(domain.UserFollowed(cmd.follower_id, cmd.channel_id, follower.display_name, count))
-        await uow.requests.complete(cmd.request_id, {"follower_count": count})
+        done = await once(uow.requests, cmd.request_id, "Follow", fingerprint_of(cmd), Audience,
+                          lambda: _follow(uow, cmd))
         await uow.commit()
-    return count
+    return done.follower_count
+
+
+async def _follow(uow: UnitOfWork, cmd: Follow) -> Audience:
+    channel = await _locked_channel(uow, cmd.channel_id)
+    follower = await uow.accounts.profile(cmd.follower_id)
+    if follower is None:
+        raise NotFound(f"user {cmd.follower_id} does not exist")
+    count = channel.follower_count
+    if await uow.follows.add(cmd.follower_id, cmd.channel_id):
+        count = await uow.accounts.add_followers(cmd.channel_id, +1)
+        await uow.publish(domain.UserFollowed(cmd.follower_id, cmd.channel_id, follower.display_name, count))
+    return Audience(count)
 
 
 async def unfollow(cmd: Unfollow, deps: Deps) -> int:
     """Stop following the channel (not following changes nothing); returns its follower count."""
     async with deps.uow() as uow:
-        key = fingerprint(cmd.follower_id, cmd.channel_id)
-        if (first := await replayed(uow, cmd.request_id, "unfollow", key)) is not None:
-            return int(first["follower_count"])
-        count = (await _locked_channel(uow, cmd.channel_id)).follower_count
-        if await uow.follows.remove(cmd.follower_id, cmd.channel_id):
-            count = await uow.accounts.add_followers(cmd.channel_id, -1)
-            await uow.publish(domain.UserUnfollowed(cmd.follower_id, cmd.channel_id, count))
-        await uow.requests.complete(cmd.request_id, {"follower_count": count})
+        done = await once(uow.requests, cmd.request_id, "Unfollow", fingerprint_of(cmd), Audience,
+                          lambda: _unfollow(uow, cmd))
         await uow.commit()
-    return count
+    return done.follower_count
+
+
+async def _unfollow(uow: UnitOfWork, cmd: Unfollow) -> Audience:
+    count = (await _locked_channel(uow, cmd.channel_id)).follower_count
+    if await uow.follows.remove(cmd.follower_id, cmd.channel_id):
+        count = await uow.accounts.add_followers(cmd.channel_id, -1)
+        await uow.publish(domain.UserUnfollowed(cmd.follower_id, cmd.channel_id, count))
+    return Audience(count)
 
 
 async def _locked_channel(uow: UnitOfWork, channel_id: str) -> Profile:

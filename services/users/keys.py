@@ -18,6 +18,7 @@ once on an empty folder make one key, not two.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import os
@@ -35,6 +36,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from mesh import settings
+from mesh.config import ConfigError
 
 ENV_DIR = "VIDMESH_JWT_KEYS_DIR"
 ENV_SIGN_AFTER = "VIDMESH_JWT_SIGN_AFTER_SECONDS"
@@ -66,7 +68,23 @@ def keys_dir(environ: Mapping[str, str] | None = None) -> Path:
 def sign_after_s(environ: Mapping[str, str] | None = None) -> float:
     """How long a new key is published before it signs (VIDMESH_JWT_SIGN_AFTER_SECONDS)."""
     env = os.environ if environ is None else environ
-    return float(env.get(ENV_SIGN_AFTER, "").strip() or SIGN_AFTER_S)
+    raw = env.get(ENV_SIGN_AFTER, "").strip()
+    try:
+        seconds = float(raw) if raw else SIGN_AFTER_S
+    except ValueError:
+        raise ConfigError(f"{ENV_SIGN_AFTER}={raw!r} is not a number of seconds") from None
+    if seconds < 0:
+        raise ConfigError(f"{ENV_SIGN_AFTER}={raw!r} must not be negative")
+    return seconds
+
+
+async def open_keyring(environ: Mapping[str, str]) -> KeyRing:
+    """The keyring of the configured folder, with a first key made if the folder has none
+    (the very first instance of a fresh stack creates it; the others find it)."""
+    folder = keys_dir(environ)
+    if kid := await asyncio.to_thread(ensure_key, folder):
+        _log.info("signing key created", kid=kid, folder=str(folder))
+    return KeyRing(folder, sign_after_s=sign_after_s(environ))
 
 
 def created_at(kid: str) -> float:

@@ -3,6 +3,7 @@
 A hash costs tens of milliseconds of CPU and 64 MiB of memory (RFC 9106's low-memory
 profile, argon2-cffi's default), so hashing runs on a small pool of its own threads: the
 event loop keeps serving, and a burst of logins queues instead of allocating 64 MiB each.
+The hasher is a resource: `async with PasswordHasher() as hasher:` stops those threads.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Self, TypeVar
 
 import argon2
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -43,9 +44,15 @@ class PasswordHasher:
         """True when the hash was made with other parameters than today's."""
         return self._argon.check_needs_rehash(password_hash)
 
-    def close(self) -> None:
-        """Stop the hashing threads (after the calls in flight)."""
-        self._pool.shutdown(wait=True)
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop the hashing threads (after the calls in flight), off the event loop."""
+        await asyncio.to_thread(self._pool.shutdown, wait=True)
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:

@@ -4,10 +4,9 @@ adapters/postgres.py, the unit tests with in-memory fakes that subclass them."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
 
+from mesh.idempotency import RequestLog
 from services.users.domain import Account, Event, Profile
 
 
@@ -60,34 +59,12 @@ class Follows(ABC):
         """Whether follower_id follows channel_id."""
 
 
-@dataclass(frozen=True)
-class RecordedRequest:
-    """A command already applied under a request_id, and the answer it got."""
-
-    operation: str
-    fingerprint: str
-    response: dict[str, Any]
-
-
-class Requests(ABC):
-    """The request_id log that makes a retried command apply once."""
-
-    @abstractmethod
-    async def claim(self, request_id: str, operation: str, fingerprint: str) -> RecordedRequest | None:
-        """Take the request_id for this transaction; None when it is new, else what the first
-        request recorded. A concurrent claim of the same id waits until this one ends."""
-
-    @abstractmethod
-    async def complete(self, request_id: str, response: dict[str, Any]) -> None:
-        """Store the answer of a claimed request, to be replayed to retries."""
-
-
 class UnitOfWork(ABC):
     """One transaction: `async with uow:` ... `await uow.commit()`; anything else rolls back."""
 
     accounts: Accounts
     follows: Follows
-    requests: Requests
+    requests: RequestLog  # mesh.idempotency's request_id log, in this transaction
 
     @abstractmethod
     async def publish(self, event: Event) -> None:

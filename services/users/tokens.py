@@ -50,6 +50,11 @@ class TokenIssuer:
         token = jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
         return AccessToken(token, self.ttl_s)
 
+    async def can_sign(self) -> bool:
+        """A readiness check: True while a signing key loads, else KeysUnavailable saying why."""
+        self.keyring.signing_key()
+        return True
+
     def jwks(self) -> list[dict[str, str]]:
         """Every current public key as an RFC 7517 JWK, newest first."""
         return [public_jwk(key) for key in self._keys()]

@@ -9,9 +9,11 @@ wait in the outbox.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from mesh import runtime, topology
+from mesh.outbox import OutboxRelay
 from mesh.runtime import Runtime
 from services.video_command.adapters.postgres import PostgresUnitOfWork
 from services.video_command.handlers import VideoCommands
@@ -21,13 +23,21 @@ ENTRY = topology.service("video-command")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-async def bootstrap(rt: Runtime) -> VideoCommands:
-    """Wire the service into the runtime; returns its command handlers."""
+@dataclass(frozen=True)
+class VideoCommand:
+    """The parts of a running instance (what tests reach for)."""
+
+    handlers: VideoCommands
+    relay: OutboxRelay
+
+
+async def bootstrap(rt: Runtime) -> VideoCommand:
+    """Wire the service into the runtime."""
     pool = await rt.database(MIGRATIONS)
-    rt.outbox_relay()
+    relay = rt.outbox_relay()
     handlers = VideoCommands(lambda: PostgresUnitOfWork(pool))
     rt.serve(service(handlers))
-    return handlers
+    return VideoCommand(handlers, relay)
 
 
 def main() -> None:

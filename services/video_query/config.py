@@ -1,12 +1,10 @@
-"""video-query's own settings, read once from the environment (mesh.config has the common ones).
+"""video-query's own settings, read by its bootstrap from the runtime's environment (mesh.config
+has the common ones; the topics come from mesh/topology.py, VIDMESH_TOPIC_PREFIX puts a prefix
+before them, and the consumer group is VIDMESH_SERVICE_NAME).
 
     VIDMESH_PAGE_TOKEN_KEY                 secret that signs page tokens; every instance must
                                            share it (default: a development key, logged)
-    VIDMESH_VIDEO_QUERY_GROUP              the projector's Kafka consumer group (default
-                                           video-query; tests run side by side with their own)
     VIDMESH_VIDEO_QUERY_MAX_WAIT_SECONDS   how long a min_version query waits (default 2)
-    VIDMESH_VIDEO_QUERY_VIDEO_TOPIC        the topics the projector reads (defaults
-    VIDMESH_VIDEO_QUERY_USERS_TOPIC        video.v1.events, users.v1.events)
 """
 
 from __future__ import annotations
@@ -16,26 +14,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mesh.config import ConfigError
+from services.video_query.waiting import MAX_WAIT_S
 
-SERVICE_NAME = "video-query"
 DEV_PAGE_TOKEN_KEY = b"vidmesh-dev-page-token-key"
-VIDEO_TOPIC, USERS_TOPIC = "video.v1.events", "users.v1.events"
+MAX_WAIT_SETTING = "VIDMESH_VIDEO_QUERY_MAX_WAIT_SECONDS"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class QueryConfig:
-    """Where the projector reads from, and how queries page and wait."""
+    """How queries page and how long they wait for a client's own write."""
 
     page_token_key: bytes = DEV_PAGE_TOKEN_KEY
-    consumer_group: str = SERVICE_NAME
-    max_wait_s: float = 2.0
-    video_topic: str = VIDEO_TOPIC
-    users_topic: str = USERS_TOPIC
-
-    @property
-    def topics(self) -> list[str]:
-        """The topics the projector consumes."""
-        return [self.video_topic, self.users_topic]
+    max_wait_s: float = MAX_WAIT_S
 
     @property
     def dev_key(self) -> bool:
@@ -46,18 +36,12 @@ class QueryConfig:
 def load(environ: Mapping[str, str] | None = None) -> QueryConfig:
     """Read the settings; ConfigError names a malformed one."""
     env = os.environ if environ is None else environ
-    raw_wait = env.get("VIDMESH_VIDEO_QUERY_MAX_WAIT_SECONDS", "").strip() or "2"
+    raw_wait = env.get(MAX_WAIT_SETTING, "").strip() or str(MAX_WAIT_S)
     try:
         max_wait = float(raw_wait)
     except ValueError:
-        raise ConfigError(f"VIDMESH_VIDEO_QUERY_MAX_WAIT_SECONDS={raw_wait!r} is not a number of seconds") from None
+        raise ConfigError(f"{MAX_WAIT_SETTING}={raw_wait!r} is not a number of seconds") from None
     if max_wait < 0:
-        raise ConfigError(f"VIDMESH_VIDEO_QUERY_MAX_WAIT_SECONDS={raw_wait!r} must not be negative")
+        raise ConfigError(f"{MAX_WAIT_SETTING}={raw_wait!r} must not be negative")
     key = env.get("VIDMESH_PAGE_TOKEN_KEY", "").strip()
-    return QueryConfig(
-        page_token_key=key.encode() if key else DEV_PAGE_TOKEN_KEY,
-        consumer_group=env.get("VIDMESH_VIDEO_QUERY_GROUP", "").strip() or SERVICE_NAME,
-        max_wait_s=max_wait,
-        video_topic=env.get("VIDMESH_VIDEO_QUERY_VIDEO_TOPIC", "").strip() or VIDEO_TOPIC,
-        users_topic=env.get("VIDMESH_VIDEO_QUERY_USERS_TOPIC", "").strip() or USERS_TOPIC,
-    )
+    return QueryConfig(page_token_key=key.encode() if key else DEV_PAGE_TOKEN_KEY, max_wait_s=max_wait)

@@ -1,12 +1,14 @@
-"""The projector: an idempotent Kafka consumer that applies video.v1 and users.v1 events.
+"""The projector's handlers: video.v1 and users.v1 events applied to the read model.
 
-Every instance runs one in the same consumer group, so Kafka splits the partitions
-between them; each event is applied in the consumer's inbox transaction, with the read
-model bound to that transaction.
+The runtime consumes them (bootstrap.py: `rt.consumer`, every instance in one consumer group,
+so Kafka splits the partitions between them); the rebuild replays the topics through the same
+handlers under a group of its own (rebuild.py). Each event is applied in the consumer's inbox
+transaction, with the read model bound to that transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -16,7 +18,6 @@ from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 from mesh import consumer as mesh_consumer
 from mesh.consumer import IdempotentConsumer
 from services.video_query.adapters.read_model import PostgresReadModel
-from services.video_query.config import QueryConfig
 from services.video_query.handlers import HANDLERS, Handler
 
 # consume(batch, timeout) returns early only when the batch is full, so on a quiet topic the
@@ -25,12 +26,16 @@ from services.video_query.handlers import HANDLERS, Handler
 POLL_TIMEOUT_S = 0.1
 
 
-def projector(pool: AsyncConnectionPool[AsyncConnection[Any]], bootstrap: str, config: QueryConfig, *,
-              group: str | None = None, **consumer_overrides: Any) -> IdempotentConsumer:
-    """The consumer that keeps `video_read` up to date (group: config.consumer_group unless given)."""
-    handlers = {event_type: _on_connection(handler) for event_type, handler in HANDLERS.items()}
-    return IdempotentConsumer(pool, bootstrap, group or config.consumer_group, config.topics, handlers,
-                              poll_timeout=POLL_TIMEOUT_S, consumer_overrides=consumer_overrides)
+def handlers() -> dict[type[Any], mesh_consumer.Handler]:
+    """The projection, as mesh.consumer handlers on the inbox transaction's connection."""
+    return {event_type: _on_connection(handler) for event_type, handler in HANDLERS.items()}
+
+
+def projector(pool: AsyncConnectionPool[AsyncConnection[Any]], bootstrap: str, group: str,
+              topics: Sequence[str], **consumer_overrides: Any) -> IdempotentConsumer:
+    """A consumer of the projection outside the runtime (the rebuild's replay)."""
+    return IdempotentConsumer(pool, bootstrap, group, topics, handlers(), poll_timeout=POLL_TIMEOUT_S,
+                              consumer_overrides=consumer_overrides)
 
 
 def _on_connection(handler: Handler) -> mesh_consumer.Handler:

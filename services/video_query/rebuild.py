@@ -2,14 +2,16 @@
 
 What it does, in order:
 1. takes a Postgres advisory lock, so a second rebuild refuses to start while one runs;
-2. forgets the rebuild's consumer group `<group>-rebuild` (its Kafka offsets and its inbox
-   rows), so the replay starts from the beginning of the topics;
+2. forgets the rebuild's consumer group `<VIDMESH_SERVICE_NAME>-rebuild`, video-query-rebuild
+   by default (its Kafka offsets and its inbox rows), so the replay starts from the beginning
+   of the topics;
 3. TRUNCATEs every `video_read` table in one transaction (the command applies the
    migrations first, so it also works on an empty database);
 4. reads the topics' high watermarks (after the truncate, so they cover every event that
    was applied before it);
-5. replays video.v1.events and users.v1.events with that group until its committed offsets
-   reach the watermarks, then stops and forgets the group again.
+5. replays the topics video-query consumes (mesh/topology.py, after VIDMESH_TOPIC_PREFIX)
+   with that group until its committed offsets reach the watermarks, then stops and forgets
+   the group again.
 
 It is safe to run while instances run, and they keep serving. Their projectors go on
 applying new events into the truncated tables while the replay applies the old ones; both
@@ -43,11 +45,10 @@ from psycopg_pool import AsyncConnectionPool
 from mesh import config as mesh_config
 from mesh import log as mesh_log
 from mesh import migrations
+from mesh.config import ServiceConfig
 from mesh.db import open_pool
 from services.video_query.adapters.offsets import GroupBusy, behind, delete_group, high_watermarks
-from services.video_query.bootstrap import MIGRATIONS
-from services.video_query.config import SERVICE_NAME, QueryConfig
-from services.video_query.config import load as load_query_config
+from services.video_query.bootstrap import ENTRY, MIGRATIONS
 from services.video_query.consumer import projector
 
 log = structlog.get_logger(__name__)
@@ -75,20 +76,25 @@ class RebuildReport:
     seconds: float
 
 
-def rebuild_group(config: QueryConfig) -> str:
-    """The consumer group the replay uses: the projector's group with `-rebuild`."""
-    return f"{config.consumer_group}-rebuild"
+def rebuild_group(config: ServiceConfig) -> str:
+    """The consumer group the replay uses: the projector's group (the service's name) with `-rebuild`."""
+    return f"{config.service_name}-rebuild"
 
 
-async def rebuild(pool: Pool, bootstrap: str, config: QueryConfig, *, timeout_s: float = 600.0,
+def replayed_topics(config: ServiceConfig) -> list[str]:
+    """The topics the projector consumes, as this configuration names them."""
+    return [config.topic_prefix + topic for topic in ENTRY.consumes]
+
+
+async def rebuild(pool: Pool, config: ServiceConfig, *, timeout_s: float = 600.0,
                   poll_s: float = 0.5) -> RebuildReport:
     """Truncate the read tables and replay the topics into them; see the module docstring."""
-    started, group = time.monotonic(), rebuild_group(config)
+    started, group, bootstrap = time.monotonic(), rebuild_group(config), config.kafka_bootstrap
     async with _exclusive(pool):
         await _forget(pool, bootstrap, group)
         await truncate(pool)
-        marks = await asyncio.to_thread(high_watermarks, bootstrap, config.topics)
-        counts = await replay(pool, bootstrap, config, marks, timeout_s=timeout_s, poll_s=poll_s)
+        marks = await asyncio.to_thread(high_watermarks, bootstrap, replayed_topics(config))
+        counts = await replay(pool, config, marks, timeout_s=timeout_s, poll_s=poll_s)
         await _forget(pool, bootstrap, group)
     return RebuildReport(group, counts["applied"], counts["duplicate"], counts["dead_lettered"],
                          round(time.monotonic() - started, 3))
@@ -100,11 +106,11 @@ async def truncate(pool: Pool) -> None:
         await conn.execute(TRUNCATE)
 
 
-async def replay(pool: Pool, bootstrap: str, config: QueryConfig, marks: dict[TopicPartition, int], *,
+async def replay(pool: Pool, config: ServiceConfig, marks: dict[TopicPartition, int], *,
                  timeout_s: float = 600.0, poll_s: float = 0.5) -> dict[str, int]:
     """Project the topics with the rebuild group until it has committed up to `marks`; its counts."""
-    group = rebuild_group(config)
-    consumer = projector(pool, bootstrap, config, group=group)
+    group, bootstrap = rebuild_group(config), config.kafka_bootstrap
+    consumer = projector(pool, bootstrap, group, replayed_topics(config))
     task = asyncio.create_task(consumer.run(), name="rebuild-projector")
     try:
         await _until_caught_up(bootstrap, group, marks, task, time.monotonic() + timeout_s, poll_s)
@@ -147,13 +153,13 @@ async def _until_caught_up(bootstrap: str, group: str, marks: dict[TopicPartitio
 
 
 async def _main(timeout_s: float) -> RebuildReport:
-    config = mesh_config.load(service_name=SERVICE_NAME, required=["VIDMESH_DATABASE_URL"])
-    mesh_log.configure(f"{config.service_name}-rebuild", config.log_level)
+    config = mesh_config.load(service_name=ENTRY.name, required=["VIDMESH_DATABASE_URL"])
+    mesh_log.configure(rebuild_group(config), config.log_level)
     dsn = config.require_database_url()
     await asyncio.to_thread(migrations.apply, dsn, MIGRATIONS)
-    pool = await open_pool(dsn, name=f"{config.service_name}-rebuild")
+    pool = await open_pool(dsn, name=rebuild_group(config))
     try:
-        return await rebuild(pool, config.kafka_bootstrap, load_query_config(), timeout_s=timeout_s)
+        return await rebuild(pool, config, timeout_s=timeout_s)
     finally:
         await pool.close()
 

@@ -14,6 +14,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from vidmesh.video.v1 import video_query_service_pb2 as pb
 from vidmesh.video.v1 import video_query_service_pb2_grpc as pb_grpc
 
+from mesh.server import Service
 from services.video_query.ports import Card, CommentCard
 from services.video_query.queries import VideoQueries
 
@@ -81,3 +82,9 @@ class VideoQueryServicer(pb_grpc.VideoQueryServiceServicer):
                                                    request.page_token)
         return pb.ListCommentsResponse(comments=map(comment, answer.listing.items),
                                        next_page_token=answer.listing.next_page_token, stale=answer.stale)
+
+
+def service(queries: VideoQueries) -> Service:
+    """VideoQueryService, ready for the runtime."""
+    return Service(pb.DESCRIPTOR.services_by_name["VideoQueryService"], VideoQueryServicer(queries),
+                   pb_grpc.add_VideoQueryServiceServicer_to_server)

@@ -1,5 +1,7 @@
 """The xDS control plane against the real Consul: a private Envoy and a proxyless gRPC client
-reach every healthy instance, and a dead instance leaves the routing within 2 s."""
+reach every healthy instance, and a dead instance leaves the routing within 2 s; on the
+runtime it stays out of Consul, is NOT_SERVING while its watcher is down, and stops without
+waiting out the grace."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,9 +23,18 @@ import consul
 import grpc
 import httpx
 import pytest
+from envoy.service.discovery.v3 import ads_pb2_grpc, discovery_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from mesh import config as mesh_config
+from mesh import runtime
+from mesh.runtime import Running
 from mesh.settings import ROOT, Settings
+from mesh.supervisor import health_name
+from mesh.xds import resources
+from mesh.xds import watcher as watcher_module
+from mesh.xds.__main__ import ENTRY, bootstrap, control_plane_config
+from mesh.xds.snapshot import Instance, SnapshotStore
 from scripts.toolchain import Toolchain
 from tests.support_xds import WHOAMI, PortServer, envoy_bootstrap, envoy_ports, free_port, running, wait_for
 
@@ -90,6 +102,7 @@ async def control_plane(settings: Settings, tmp_path_factory: pytest.TempPathFac
     port = free_port()
     env = {
         **os.environ,
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'gen' / 'python'}",  # the runtime imports the generated contracts
         "VIDMESH_XDS_ADDR": f"127.0.0.1:{port}",
         "VIDMESH_CONSUL_HTTP_ADDR": f"{settings.host}:{settings.consul_http_port}",
     }
@@ -248,3 +261,85 @@ async def test_dead_instance_leaves_envoy_within_2s_and_costs_no_call(
     assert calls.failures == []
     assert {port for t, port in calls.answers if t > removed_at} == {survivor.port}
     assert await envoy_ports(envoy.admin, name) == {survivor.port}
+
+
+@asynccontextmanager
+async def in_process_control_plane(settings: Settings, **environ: str) -> AsyncIterator[Running[SnapshotStore]]:
+    """The control plane built by its own bootstrap in this process, on a free port."""
+    env = {"VIDMESH_SERVICE_NAME": f"xds-it-{uuid.uuid4().hex[:8]}", "VIDMESH_XDS_ADDR": "127.0.0.1:0",
+           "VIDMESH_CONSUL_HTTP_ADDR": f"{settings.host}:{settings.consul_http_port}",
+           "VIDMESH_DRAIN_SECONDS": "0", **environ}
+    config = control_plane_config(mesh_config.load(env, service_name=ENTRY.name))
+    async with runtime.running(ENTRY, bootstrap, env, config=config) as started:
+        yield started
+
+
+async def _status(port: int, service: str = "") -> int:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub: Any = health_pb2_grpc.HealthStub(channel)  # the stub's type stubs omit its methods
+        return int((await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=2)).status)
+
+
+async def _until_status(port: int, wanted: int, timeout: float, service: str = "") -> None:
+    async def reached() -> bool:
+        return await _status(port, service) == wanted
+
+    await wait_for(reached, timeout=timeout)
+
+
+async def _requests(queue: asyncio.Queue[discovery_pb2.DiscoveryRequest]) -> AsyncIterator[Any]:
+    while True:  # a client that never hangs up
+        yield await queue.get()
+
+
+async def test_stopping_ends_every_ads_stream_instead_of_waiting_out_the_grace(
+    settings: Settings, consul_client: consul.Consul
+) -> None:
+    grace_s = 10.0
+    queue: asyncio.Queue[discovery_pb2.DiscoveryRequest] = asyncio.Queue()
+    async with in_process_control_plane(settings, VIDMESH_SHUTDOWN_GRACE_SECONDS=str(grace_s)) as started:
+        await _wait_serving(started.port, timeout=30)
+        _, catalog = await asyncio.to_thread(consul_client.catalog.services)
+        assert started.runtime.config.service_name not in catalog, "the control plane registered itself"
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{started.port}")
+        stream = ads_pb2_grpc.AggregatedDiscoveryServiceStub(channel).StreamAggregatedResources(_requests(queue))
+        queue.put_nowait(discovery_pb2.DiscoveryRequest(type_url=resources.CLUSTER))
+        first = await asyncio.wait_for(stream.read(), timeout=10)
+        assert first.type_url == resources.CLUSTER
+        stopping_began = time.monotonic()
+    took = time.monotonic() - stopping_began
+    try:
+        assert await asyncio.wait_for(stream.read(), timeout=5) == grpc.aio.EOF
+        assert await stream.code() == grpc.StatusCode.OK
+    finally:
+        await channel.close()
+    assert took < grace_s / 4, f"the stop took {took:.2f} s, as if it waited for the open stream"
+
+
+async def test_a_crashed_watcher_is_not_serving_until_it_runs_again_and_caught_up(
+    settings: Settings, instances: tuple[str, list[PortServer]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name, [victim, survivor] = instances
+    broken = asyncio.Event()
+    real = watcher_module.healthy_instances
+
+    def faulty(entries: Any, resolver: Any = None) -> list[Instance]:
+        if broken.is_set():
+            raise RuntimeError("injected fault: a watch meets something it did not expect")
+        return real(entries, resolver)
+
+    monkeypatch.setattr(watcher_module, "healthy_instances", faulty)
+    async with in_process_control_plane(settings) as started:
+        await _until_status(started.port, health_pb2.HealthCheckResponse.SERVING, timeout=30)
+        both = tuple(sorted(Instance("127.0.0.1", server.port) for server in (victim, survivor)))
+        assert started.parts.current.services[name] == both
+        broken.set()
+        await victim.stop()  # its check goes critical: the watch of `name` gets an answer, and fails
+        await _until_status(started.port, health_pb2.HealthCheckResponse.NOT_SERVING, timeout=20)
+        assert started.runtime.supervisor.crashes["consul-watcher"] >= 1
+        broken.clear()
+        await _until_status(started.port, health_pb2.HealthCheckResponse.SERVING, timeout=60)
+        await _until_status(started.port, health_pb2.HealthCheckResponse.SERVING, timeout=5,
+                            service=health_name("consul-watcher"))
+        await wait_for(lambda: asyncio.sleep(0, started.parts.current.services.get(name)
+                                             == (Instance("127.0.0.1", survivor.port),)), timeout=20)

@@ -1,21 +1,27 @@
 """The stack as a person runs it, on private stacks (their own ports and folders) next to the
-shared one: its command line, what a fresh clone does, and how it heals after kill -9.
+shared one: its command line, what a fresh clone does, how it heals after kill -9, and what
+an outage of Kafka costs.
 
-These tests start, kill and stop whole stacks, so they never touch the shared stack that
-the integration and e2e tests use."""
+These tests start, kill and stop whole stacks, so they never touch the shared stack that the
+integration and e2e tests use. The disruptive ones share one private stack (`newcomer`): a
+fresh clone started with `make up | head -1`, stopped by the last test with Ctrl-C."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 import pytest
 
 from mesh.settings import ROOT, Settings, load
+from scripts.devstack import private
 from scripts.devstack.layout import Layout
 from scripts.devstack.manager import ProcessCompose, ProcessState
 from scripts.toolchain import Toolchain
@@ -71,3 +77,47 @@ def gateway_url(env: dict[str, str]) -> str:
     """The REST front door of the private stack that `env` describes."""
     settings: Settings = load(environ=env)
     return f"http://{settings.host}:{settings.envoy_port}"
+
+
+@dataclass(frozen=True)
+class Newcomer:
+    """The clone, the environment its stack runs with, and `make up | head -1` running."""
+
+    clone: Path
+    env: dict[str, str]
+    up: subprocess.Popen[str]
+
+    @property
+    def settings(self) -> Settings:
+        """The private stack's settings (its ports and folders)."""
+        return load(environ=self.env)
+
+
+@pytest.fixture(scope="session")
+def newcomer() -> Iterator[Newcomer]:
+    """A fresh clone's stack, started as the README says, with its output piped into a
+    reader that is gone after one line."""
+    folder = Path(tempfile.mkdtemp(prefix="vidmesh-newcomer-"))
+    clone = fresh_clone(folder / "vidmesh")
+    assert not (clone / "gen").exists() and not (clone / ".venv").exists()
+    env = {key: value for key, value in private.private_env(clone / ".run").items()
+           if key not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env.update(VIDMESH_DATA_DIR=str(clone / ".run" / "data"), VIDMESH_LOG_DIR=str(clone / ".run" / "logs"))
+    up = subprocess.Popen(["bash", "-c", "make up | head -1"], cwd=clone, env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield Newcomer(clone, env, up)
+    finally:
+        if up.poll() is None:
+            os.killpg(up.pid, signal.SIGINT)
+            up.wait(120)
+        subprocess.run(["make", "down"], cwd=clone, env=env, capture_output=True, timeout=120)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+LAST = "test_ctrl_c_with_the_reader_of_its_output_gone_stops_everything"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The test that stops the shared private stack runs after every test that uses it."""
+    items.sort(key=lambda item: item.name == LAST)

@@ -6,59 +6,24 @@ REST write-then-read again each time with no command typed; then Ctrl-C stops ev
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 
-from scripts.devstack import private
 from scripts.devstack.status import health
 from tests.e2e.support.rest import Gateway
 from tests.e2e.support.waiting import eventually
-from tests.stack.conftest import fresh_clone, gateway_url, processes_using, states
+from tests.stack.conftest import Newcomer, gateway_url, processes_using, states
 
 FIRST_START_S = 900.0  # the clone builds its own .venv and gen/ first; the cache is warm
 HEAL_S = 120.0  # Kafka's restart and a consumer group's rebalance are the slow ones
 # Every kind of part: the infrastructure, the control plane, the gateway, and a service.
 KILLED = ("postgres", "kafka", "consul", "envoy", "xds", "video-command-0")
-
-
-@dataclass(frozen=True)
-class Newcomer:
-    """The clone, the environment its stack runs with, and `make up | head -1` running."""
-
-    clone: Path
-    env: dict[str, str]
-    up: subprocess.Popen[str]
-
-
-@pytest.fixture(scope="module")
-def newcomer() -> Iterator[Newcomer]:
-    folder = Path(tempfile.mkdtemp(prefix="vidmesh-newcomer-"))
-    clone = fresh_clone(folder / "vidmesh")
-    assert not (clone / "gen").exists() and not (clone / ".venv").exists()
-    env = {key: value for key, value in private.private_env(clone / ".run").items()
-           if key not in ("VIRTUAL_ENV", "PYTHONPATH")}
-    env.update(VIDMESH_DATA_DIR=str(clone / ".run" / "data"), VIDMESH_LOG_DIR=str(clone / ".run" / "logs"))
-    up = subprocess.Popen(["bash", "-c", "make up | head -1"], cwd=clone, env=env, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        yield Newcomer(clone, env, up)
-    finally:
-        if up.poll() is None:
-            os.killpg(up.pid, signal.SIGINT)
-            up.wait(120)
-        subprocess.run(["make", "down"], cwd=clone, env=env, capture_output=True, timeout=120)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _all_healthy(env: dict[str, str]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 
@@ -97,3 +98,15 @@ def test_payload_of_a_type_nobody_imported_is_unknown() -> None:
 def test_invalid_payload_is_refused_when_building_the_envelope() -> None:
     with pytest.raises(events.EventError, match="video_id"):
         events.envelope(_published("not-a-uuid"), "/vidmesh/video-command", "v", str(uuid.uuid4()))
+
+
+def test_librdkafka_repeating_itself_while_kafka_is_away_is_logged_once_per_interval(
+        caplog: pytest.LogCaptureFixture) -> None:
+    from mesh.kafka import _CLIENT_LOG
+
+    with caplog.at_level(logging.ERROR, logger="librdkafka"):
+        for _ in range(5):
+            _CLIENT_LOG.error("FAIL|rdkafka#producer-1| 127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed")
+        _CLIENT_LOG.error("FAIL|something else")
+    assert [r.getMessage() for r in caplog.records] == [
+        "FAIL|rdkafka#producer-1| 127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed", "FAIL|something else"]

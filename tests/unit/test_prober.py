@@ -9,12 +9,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from http.server import ThreadingHTTPServer
 
 import grpc
 import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from scripts.devstack.prober import ThreadingHTTPServer, handler
+from scripts.devstack.prober import handler
 
 
 def _closed_port() -> int:

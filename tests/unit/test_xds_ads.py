@@ -163,3 +163,34 @@ async def test_every_open_stream_is_pushed_the_new_endpoints() -> None:
     pushed = await asyncio.wait_for(anext(responses), timeout=2)
     assert len(first.resources) == 1 and pushed.version_info != first.version_info
     await responses.aclose()
+
+
+async def test_every_open_stream_ends_when_the_control_plane_is_closing() -> None:
+    store, closing = _store(), asyncio.Event()
+    requests: asyncio.Queue[discovery_pb2.DiscoveryRequest | None] = asyncio.Queue()
+
+    async def incoming() -> AsyncIterator[discovery_pb2.DiscoveryRequest]:  # a client that never hangs up
+        while (request := await requests.get()) is not None:
+            yield request
+
+    responses = AdsStream(store, "peer", closing).run(incoming())
+    await requests.put(_request(resources.CLUSTER))
+    await asyncio.wait_for(anext(responses), timeout=2)
+    closing.set()
+    assert await asyncio.wait_for(_drain(responses), timeout=2) == []
+
+
+async def test_a_stream_opened_while_closing_ends_at_once() -> None:
+    closing = asyncio.Event()
+    closing.set()
+
+    async def incoming() -> AsyncIterator[discovery_pb2.DiscoveryRequest]:
+        yield _request(resources.CLUSTER)
+        await asyncio.Event().wait()  # and then nothing, forever
+
+    responses = AdsStream(_store(), "peer", closing).run(incoming())
+    assert await asyncio.wait_for(_drain(responses), timeout=2) == []
+
+
+async def _drain(responses: AsyncIterator[discovery_pb2.DiscoveryResponse]) -> list[discovery_pb2.DiscoveryResponse]:
+    return [response async for response in responses]

@@ -34,6 +34,9 @@ class FakeConsul:
         self.fail_next = 0  # how many of the next queries fail
         self.down = False  # every query fails
         self.failures = 0
+        self.broken: Exception | None = None  # raised by health queries: a bug, not an outage
+        self.wait_s = 0.5  # how long a blocking query waits for a change
+        self.blocked = 0  # queries waiting for a change right now
         self.catalog = SimpleNamespace(services=self._catalog)
         self.health = SimpleNamespace(service=self._health)
 
@@ -45,7 +48,9 @@ class FakeConsul:
 
     def _answer(self, index: int | None, read: Callable[[], Any]) -> tuple[int, Any]:
         with self._changed:
-            self._changed.wait_for(lambda: index is None or self.index > index or self.down, timeout=0.5)
+            self.blocked += 1
+            self._changed.wait_for(lambda: index is None or self.index > index or self.down, timeout=self.wait_s)
+            self.blocked -= 1
             if self.down or self.fail_next:
                 self.fail_next = max(0, self.fail_next - 1)
                 self.failures += 1
@@ -56,6 +61,8 @@ class FakeConsul:
         return self._answer(index, lambda: dict(self.services))
 
     def _health(self, name: str, passing: bool, index: int | None = None, wait: str = "") -> tuple[int, Any]:
+        if self.broken is not None:
+            raise self.broken
         return self._answer(index, lambda: [_entry(i) for i in self.healthy.get(name, [])])
 
 
@@ -66,13 +73,18 @@ async def _until(condition: Callable[[], bool], timeout: float = 3.0) -> None:
         await asyncio.sleep(0.01)  # polling interval of a bounded wait
 
 
+def _watcher(fake: FakeConsul, store: SnapshotStore) -> ConsulWatcher:
+    return ConsulWatcher(store, "unused", 0, backoff_s=0.001, connect=lambda: fake)
+
+
 @pytest.fixture
 async def watched() -> AsyncIterator[tuple[FakeConsul, SnapshotStore]]:
     fake, store = FakeConsul(), SnapshotStore()
-    watcher = ConsulWatcher(store, "unused", 0, backoff_s=0.001, connect=lambda: fake)
+    watcher = _watcher(fake, store)
     task = asyncio.create_task(watcher.run())
     yield fake, store
-    task.cancel()
+    await watcher.stop()
+    await asyncio.wait_for(task, timeout=1)
     fake.change(lambda f: None)  # wake the blocked queries so their threads end
 
 
@@ -111,6 +123,50 @@ async def test_consul_errors_are_retried_and_the_last_good_state_is_kept(
 
     fake.change(back_with_news)
     await _until(lambda: store.current.services.get("users") == (B,))
+
+
+async def test_an_unexpected_error_in_one_service_watch_ends_the_whole_watcher() -> None:
+    fake, store = FakeConsul(), SnapshotStore()
+    fake.broken = KeyError("Service")  # e.g. an answer of a shape the code does not expect
+    with pytest.raises(ExceptionGroup) as raised:
+        await asyncio.wait_for(_watcher(fake, store).run(), timeout=3)
+    assert raised.group_contains(KeyError)
+
+
+async def test_a_watcher_started_again_forgets_the_services_that_left_meanwhile() -> None:
+    fake, store = FakeConsul(), SnapshotStore()
+    first = _watcher(fake, store)
+    running = asyncio.create_task(first.run())
+    await store.wait_ready()
+    await first.stop()
+    await asyncio.wait_for(running, timeout=1)
+
+    def users_leave_email_arrives(f: FakeConsul) -> None:
+        f.services = {"email": ["vidmesh"]}
+        f.healthy = {"email": [B]}
+
+    fake.change(users_leave_email_arrives)
+    again = _watcher(fake, store)
+    running = asyncio.create_task(again.run())
+    try:
+        await _until(lambda: dict(store.current.services) == {"email": (B,)})
+    finally:
+        await again.stop()
+        await asyncio.wait_for(running, timeout=1)
+
+
+async def test_stop_ends_the_watcher_while_its_queries_block() -> None:
+    fake, store = FakeConsul(), SnapshotStore()
+    fake.wait_s = 30.0
+    watcher = _watcher(fake, store)
+    running = asyncio.create_task(watcher.run())
+    await store.wait_ready()
+    await _until(lambda: fake.blocked == 2)  # the catalog's and users' queries, for up to 30 s
+    started = time.monotonic()
+    await watcher.stop()
+    await asyncio.wait_for(running, timeout=1)
+    assert time.monotonic() - started < 0.5
+    fake.change(lambda f: None)
 
 
 def test_consul_entries_become_instances_with_the_service_address_first() -> None:

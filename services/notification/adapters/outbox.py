@@ -7,13 +7,13 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
-from mesh import events, outbox
+from mesh import events, outbox, topology
 from services.notification.adapters import protos
 from services.notification.domain import NewNotification
 from services.notification.ports import Cause, Publisher
 
 SOURCE = "/vidmesh/notification"
-TOPIC = "notification.v1.events"
+TOPIC = topology.NOTIFICATION_EVENTS  # the relay puts VIDMESH_TOPIC_PREFIX in front
 # Fixed forever: a notification's event id is derived from the notification's id.
 EVENT_NAMESPACE = uuid.UUID("0e3f6a55-9c3b-4d0e-8f7a-2b6c1d4e5f70")
 
@@ -21,8 +21,8 @@ EVENT_NAMESPACE = uuid.UUID("0e3f6a55-9c3b-4d0e-8f7a-2b6c1d4e5f70")
 class OutboxPublisher(Publisher):
     """Writes events to the outbox on the connection whose transaction adds the notification."""
 
-    def __init__(self, conn: AsyncConnection[Any], topic: str = TOPIC) -> None:
-        self._conn, self._topic = conn, topic
+    def __init__(self, conn: AsyncConnection[Any]) -> None:
+        self._conn = conn
 
     async def notification_created(self, notification: NewNotification, cause: Cause) -> None:
         n = notification
@@ -32,4 +32,4 @@ class OutboxPublisher(Publisher):
             aggregate_id=n.recipient_id, trace=cause.traceparent or None,
             # One notification, one event id, however often it would be published.
             event_id=str(uuid.uuid5(EVENT_NAMESPACE, n.notification_id)))
-        await outbox.add(self._conn, envelope, self._topic)
+        await outbox.add(self._conn, envelope, TOPIC)

@@ -10,6 +10,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from mesh import db
+from mesh.idempotency import PostgresRequestLog
 from mesh.paging import Cursor
 from services.notification.domain import Kind, NewNotification, Notification
 from services.notification.ports import Store, UnitOfWork
@@ -32,9 +33,6 @@ SELECT notification_id::text, recipient_id::text, kind, coalesce(video_id::text,
 MARK_SOME = ("UPDATE notifications SET read = true "
              "WHERE recipient_id = %s AND notification_id = ANY(%s::uuid[]) AND NOT read")
 MARK_ALL = "UPDATE notifications SET read = true WHERE recipient_id = %s AND NOT read"
-# A concurrent retry of the same request waits here for the first one's commit, then conflicts.
-CLAIM_REQUEST = ("INSERT INTO mark_read_requests (user_id, request_id) VALUES (%s, %s) "
-                 "ON CONFLICT DO NOTHING")
 
 
 class PostgresStore(Store):
@@ -94,22 +92,9 @@ class PostgresStore(Store):
             cursor = await self._conn.execute(MARK_SOME, (user_id, list(notification_ids)))
         return cursor.rowcount
 
-    async def claim_request(self, user_id: str, request_id: str) -> int | None:
-        if (await self._conn.execute(CLAIM_REQUEST, (user_id, request_id))).rowcount == 1:
-            return None
-        cursor = await self._conn.execute(
-            "SELECT marked_count FROM mark_read_requests WHERE user_id = %s AND request_id = %s", (user_id, request_id))
-        row = await cursor.fetchone()
-        return int(row[0]) if row else 0
-
-    async def finish_request(self, user_id: str, request_id: str, marked_count: int) -> None:
-        await self._conn.execute(
-            "UPDATE mark_read_requests SET marked_count = %s WHERE user_id = %s AND request_id = %s",
-            (marked_count, user_id, request_id))
-
 
 class PostgresUnitOfWork(db.PooledUnitOfWork, UnitOfWork):
-    """A transaction on a pooled connection (mesh.db) with the store on it."""
+    """A transaction on a pooled connection (mesh.db) with the store and the request_id log on it."""
 
     def bind(self, conn: AsyncConnection[Any]) -> None:
-        self.store = PostgresStore(conn)
+        self.store, self.requests = PostgresStore(conn), PostgresRequestLog(conn)

@@ -15,10 +15,10 @@ from psycopg import AsyncConnection
 from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 from vidmesh.users.v1 import events_pb2
 
-from mesh import events, log, outbox
+from mesh import events, log, outbox, topology
 from services.users import domain
 
-TOPIC = "users.v1.events"
+TOPIC = topology.USERS_EVENTS
 SOURCE = "/vidmesh/users"
 PAYLOADS: dict[type[domain.Event], type[Message]] = {
     domain.UserRegistered: events_pb2.UserRegistered,

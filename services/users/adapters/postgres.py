@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from psycopg import AsyncConnection
-from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from mesh import db
+from mesh.idempotency import PostgresRequestLog
 from services.users import domain, ports
 from services.users.adapters import outbox
 from services.users.domain import Account, Profile
@@ -102,39 +102,12 @@ class PostgresFollows(ports.Follows):
         return await cursor.fetchone() is not None
 
 
-class PostgresRequests(ports.Requests):
-    """The request_id log in `processed_requests`."""
-
-    def __init__(self, conn: AsyncConnection[Any]) -> None:
-        self.conn = conn
-
-    async def claim(self, request_id: str, operation: str, fingerprint: str) -> ports.RecordedRequest | None:
-        """Insert the id first: a concurrent retry blocks on it until this transaction ends,
-        then sees the committed answer (or claims the id itself if this one rolled back)."""
-        cursor = await self.conn.execute(
-            "INSERT INTO processed_requests (request_id, operation, fingerprint) VALUES (%s, %s, %s) "
-            "ON CONFLICT (request_id) DO NOTHING", (request_id, operation, fingerprint))
-        if cursor.rowcount == 1:
-            return None
-        cursor = await self.conn.execute(
-            "SELECT operation, fingerprint, response FROM processed_requests WHERE request_id = %s", (request_id,))
-        row = await cursor.fetchone()
-        if row is None:
-            raise LookupError(f"request {request_id} conflicted but cannot be read")
-        return ports.RecordedRequest(row[0], row[1], row[2] or {})
-
-    async def complete(self, request_id: str, response: dict[str, Any]) -> None:
-        """Store the answer with the claim."""
-        await self.conn.execute(
-            "UPDATE processed_requests SET response = %s WHERE request_id = %s", (Jsonb(response), request_id))
-
-
 class PostgresUnitOfWork(db.PooledUnitOfWork, ports.UnitOfWork):
     """One transaction on a pooled connection (mesh.db): commit explicitly."""
 
     def bind(self, conn: AsyncConnection[Any]) -> None:
         self.accounts, self.follows = PostgresAccounts(conn), PostgresFollows(conn)
-        self.requests = PostgresRequests(conn)
+        self.requests = PostgresRequestLog(conn)
 
     async def publish(self, event: domain.Event) -> None:
         """Into the outbox, in this transaction."""

@@ -8,11 +8,11 @@ commits, so a query on any instance wakes as soon as any instance's projector ha
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import psycopg
 import structlog
 
+from mesh.backoff import Backoff, pause
 from mesh.db import pool_kwargs
 from services.video_query.waiting import VersionWaiter
 
@@ -21,7 +21,6 @@ log = structlog.get_logger(__name__)
 CHANNEL = "video_read_versions"
 LISTEN = f"LISTEN {CHANNEL}"
 CHECK_STOP_S = 0.5
-MAX_BACKOFF_S = 5.0
 
 
 class VersionListener:
@@ -30,19 +29,18 @@ class VersionListener:
     def __init__(self, dsn: str, waiter: VersionWaiter, *, name: str = "video-query-listen") -> None:
         self._dsn, self._waiter, self._name = dsn, waiter, name
         self._stopping = asyncio.Event()
+        self._backoff = Backoff(initial=0.2, maximum=5.0)
 
     async def run(self) -> None:
         """Listen until stop(); while disconnected, waiters fall back to polling."""
-        failures = 0
         while not self._stopping.is_set():
             try:
                 await self._listen()
-                failures = 0
             except psycopg.OperationalError as exc:
-                failures += 1
-                log.warning("version listener disconnected", error=str(exc), failures=failures)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), min(MAX_BACKOFF_S, 0.2 * 2 ** failures))
+                delay = self._backoff.next()
+                log.warning("version listener disconnected; waiting queries poll meanwhile", error=str(exc),
+                            retry_in_s=delay)
+                await pause(self._stopping, delay)
 
     async def stop(self) -> None:
         """Ask run() to return within CHECK_STOP_S."""
@@ -52,6 +50,7 @@ class VersionListener:
         connection = await psycopg.AsyncConnection.connect(self._dsn, autocommit=True, **pool_kwargs(self._name))
         async with connection as conn:
             await conn.execute(LISTEN)
+            self._backoff.reset()
             self._waiter.wake_all()  # notices sent while we were not listening are lost
             while not self._stopping.is_set():
                 async for notice in conn.notifies(timeout=CHECK_STOP_S):

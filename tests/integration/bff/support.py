@@ -5,12 +5,12 @@ so the tests neither use nor disturb the stack's instances, and the BFFs under t
 pointed at those names (VIDMESH_UPSTREAM_*) and find them through the xDS control plane.
 Readiness is Consul's passing check, awaited with blocking queries.
 
-video-query projects under a consumer group of its own that starts where the topics end
-now: the shared group may have a backlog (benchmarks write thousands of events), which
-would delay every read-your-writes wait here. Its projection rules give the same rows
-whatever the order and however often an event is applied, so the stack's own projector
-applying the same events later changes nothing. The group and its dead-letter topic are
-deleted at the end.
+Each video-query projects under a consumer group of its own (its service name) that starts
+where the topics end now: a new group would otherwise replay the whole history (benchmarks
+write thousands of events), which would delay every read-your-writes wait here. Its
+projection rules give the same rows whatever the order and however often an event is
+applied, so the stack's own projector applying the same events later changes nothing. The
+groups and their dead-letter topics are deleted at the end.
 """
 
 from __future__ import annotations
@@ -32,13 +32,14 @@ import requests
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from mesh import topology
 from mesh.dbbootstrap import service_dsn
-from mesh.kafka import dlq_topic
+from mesh.kafka import dlq_topic, ensure_topics
 from mesh.settings import ROOT, Settings
 
 START_TIMEOUT_S = 90.0
 KAFKA_TIMEOUT_S = 10.0
-PROJECTED_TOPICS = ("video.v1.events", "users.v1.events")
+PROJECTED_TOPICS = topology.service("video-query").consumes
 STOP_TIMEOUT_S = 15.0
 # Database role of each domain service package.
 ROLES = {"users": "users", "video_command": "video_command", "video_query": "video_query",
@@ -76,10 +77,15 @@ class Mesh:
     folder: Path
     tag: str
     instances: list[Instance] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)  # consumer groups to delete at the end
 
     def name(self, service: str) -> str:
         """A Consul name of this test run's own for `service`."""
         return f"{service}-bfftest-{self.tag}"
+
+    @property
+    def kafka(self) -> str:
+        return f"{self.settings.host}:{self.settings.kafka_port}"
 
     @property
     def consul(self) -> consul.Consul:
@@ -101,22 +107,19 @@ class Mesh:
             "VIDMESH_DRAIN_SECONDS": "0.2",
         }
 
-    @property
-    def query_group(self) -> str:
-        """The consumer group of this run's video-query instances."""
-        return self.name("video-query")
-
     def start_service(self, package: str, name: str) -> Instance:
         """`python -m services.<package>` registered as `name`."""
         env = {"VIDMESH_DATABASE_URL": service_dsn(ROLES[package], self.settings)}
-        if package == "video_query":
-            env["VIDMESH_VIDEO_QUERY_GROUP"] = self.query_group
+        if package == "video_query":  # its consumer group is its name
+            start_at_end(self.kafka, name, PROJECTED_TOPICS)
+            self.groups.append(name)
         return self.start(f"services.{package}", name, env)
 
-    def start_bff(self, module: str, name: str, upstreams: Mapping[str, str]) -> Instance:
-        """`python -m bff.<module>` registered as `name`, calling the given Consul names."""
+    def start_bff(self, module: str, name: str, upstreams: Mapping[str, str], **environ: str) -> Instance:
+        """`python -m bff.<module>` registered as `name`, calling the given Consul names
+        (`environ` adds or replaces settings)."""
         env = {f"VIDMESH_UPSTREAM_{key.upper()}": value for key, value in upstreams.items()}
-        return self.start(f"bff.{module}", name, env)
+        return self.start(f"bff.{module}", name, {**env, **environ})
 
     def start(self, module: str, name: str, env: Mapping[str, str]) -> Instance:
         """Start `python -m module` (not waiting for it: see `wait_passing`)."""
@@ -170,7 +173,9 @@ class Mesh:
 
 
 def start_at_end(bootstrap: str, group: str, topics: tuple[str, ...]) -> None:
-    """Commit the topics' current ends as `group`'s offsets, so it reads only what comes next."""
+    """Commit the topics' current ends as `group`'s offsets, so it reads only what comes next
+    (topics nobody has written yet are created first)."""
+    ensure_topics(bootstrap, dict.fromkeys(topics, topology.EVENT_PARTITIONS))
     probe = Consumer({"bootstrap.servers": bootstrap, "group.id": f"{group}-probe"})
     try:
         metadata = probe.list_topics(timeout=KAFKA_TIMEOUT_S)
@@ -194,11 +199,11 @@ def forget_group(bootstrap: str, group: str) -> None:
 
 @contextmanager
 def mesh(settings: Settings, folder: Path, tag: str) -> Iterator[Mesh]:
-    """A Mesh whose processes are all stopped, and Kafka group deleted, when the block ends."""
-    running, bootstrap = Mesh(settings, folder, tag), f"{settings.host}:{settings.kafka_port}"
-    start_at_end(bootstrap, running.query_group, PROJECTED_TOPICS)
+    """A Mesh whose processes are all stopped, and Kafka groups deleted, when the block ends."""
+    running = Mesh(settings, folder, tag)
     try:
         yield running
     finally:
         running.stop_all()
-        forget_group(bootstrap, running.query_group)
+        for group in running.groups:
+            forget_group(running.kafka, group)

@@ -116,3 +116,19 @@ async def test_downstream_errors_reach_the_client_as_their_codes(bff: Stubs) -> 
     status = status_pb2.Status.FromString(dict(refused.trailing_metadata() or ())["grpc-status-details-bin"])
     bad_request = error_details_pb2.BadRequest()
     assert status.details and status.details[0].Unpack(bad_request) and bad_request.field_violations
+
+
+async def test_a_request_id_replayed_through_the_bff_gets_the_first_answer_or_names_request_id(bff: Stubs) -> None:
+    alice, request_id = await register(bff, "Alice"), str(uuid.uuid4())
+    first = await bff.web.CreateVideo(web.CreateVideoRequest(request_id=request_id, title="Once", duration_seconds=5),
+                                      metadata=as_user(alice), timeout=T)
+    again = await bff.web.CreateVideo(web.CreateVideoRequest(request_id=request_id, title="Once", duration_seconds=5),
+                                      metadata=as_user(alice), timeout=T)
+    assert (again.video_id, again.version) == (first.video_id, first.version)
+    reused = await expect(grpc.StatusCode.INVALID_ARGUMENT, bff.web.CreateVideo(
+        web.CreateVideoRequest(request_id=request_id, title="Twice", duration_seconds=5),
+        metadata=as_user(alice), timeout=T))
+    status = status_pb2.Status.FromString(dict(reused.trailing_metadata() or ())["grpc-status-details-bin"])
+    bad_request = error_details_pb2.BadRequest()
+    assert status.details and status.details[0].Unpack(bad_request)
+    assert [violation.field for violation in bad_request.field_violations] == ["request_id"]

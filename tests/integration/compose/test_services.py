@@ -9,6 +9,7 @@ import importlib.util
 import re
 import subprocess
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -89,7 +90,9 @@ def test_instances_follow_the_settings(settings: Settings, services: dict[str, S
 
 def own_loaders(module: str) -> list[Callable[[Mapping[str, str]], object]]:
     """A service's own settings loaders besides mesh.config (e.g. services/email/config.py)."""
-    loaders: list[Callable[[Mapping[str, str]], object]] = [load_upstreams] if module.startswith("bff.") else []
+    loaders: list[Callable[[Mapping[str, str]], object]] = []
+    if module.startswith("bff."):
+        loaders.append(partial(load_upstreams, next(e for e in topology.SERVICES if e.command[2] == module)))
     if importlib.util.find_spec(f"{module}.config"):
         loaders.append(importlib.import_module(f"{module}.config").load)
     return loaders

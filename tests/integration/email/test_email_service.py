@@ -17,6 +17,7 @@ from vidmesh.notification.v1.notification_pb2 import (
 )
 from vidmesh.users.v1.events_pb2 import UserRegistered
 
+from mesh.topology import NOTIFICATION_EVENTS, USERS_EVENTS
 from scripts.devstack.stack import Stack
 from services.email.domain import message_id
 from tests.integration.email.conftest import EmailService
@@ -46,7 +47,7 @@ async def test_notification_before_the_registration_is_mailed_once_the_address_a
         service: EmailService, stack: Stack) -> None:
     user = new_id()
     notification = created(user)
-    await asyncio.to_thread(produce, service.bootstrap, service.topics.notifications, [notification])
+    await asyncio.to_thread(produce, service.bootstrap, service.topic(NOTIFICATION_EVENTS), [notification])
 
     async def waiting() -> bool:
         async with service.app.pool.connection() as conn:
@@ -57,8 +58,9 @@ async def test_notification_before_the_registration_is_mailed_once_the_address_a
     assert await sent_to(service, user) == []
 
     welcome = registered(user)
-    await asyncio.to_thread(produce, service.bootstrap, service.topics.users, [welcome])
+    await asyncio.to_thread(produce, service.bootstrap, service.topic(USERS_EVENTS), [welcome])
     await wait_until(lambda: mails(stack, notification), "the notification email")
+    await wait_until(lambda: mails(stack, welcome), "the welcome")  # queued after it, so sent after it
     assert (await mails(stack, notification), await mails(stack, welcome)) == (1, 1)
     assert {e.to_address for e in await sent_to(service, user)} == {f"{user}@example.test"}
 
@@ -67,8 +69,8 @@ async def test_only_new_video_notifications_are_mailed(service: EmailService, st
     user = new_id()
     comment, video = created(user, NOTIFICATION_KIND_COMMENT_ADDED), created(user)
     # One key (the recipient): the comment is consumed before the video notification.
-    await asyncio.to_thread(produce, service.bootstrap, service.topics.users, [registered(user)])
-    await asyncio.to_thread(produce, service.bootstrap, service.topics.notifications, [comment, video])
+    await asyncio.to_thread(produce, service.bootstrap, service.topic(USERS_EVENTS), [registered(user)])
+    await asyncio.to_thread(produce, service.bootstrap, service.topic(NOTIFICATION_EVENTS), [comment, video])
     await wait_until(lambda: mails(stack, video), "the new-video email")
     assert await mails(stack, comment) == 0
     assert sorted(e.kind for e in await sent_to(service, user)) == [pb.EMAIL_KIND_WELCOME, pb.EMAIL_KIND_NOTIFICATION]
@@ -78,8 +80,8 @@ async def test_redelivered_events_send_one_email_each(service: EmailService, sta
     user = new_id()
     welcome, notification = registered(user), created(user)
     for _ in range(2):  # the same records twice, as a producer retry or a replay would deliver them
-        await asyncio.to_thread(produce, service.bootstrap, service.topics.users, [welcome])
-        await asyncio.to_thread(produce, service.bootstrap, service.topics.notifications, [notification])
+        await asyncio.to_thread(produce, service.bootstrap, service.topic(USERS_EVENTS), [welcome])
+        await asyncio.to_thread(produce, service.bootstrap, service.topic(NOTIFICATION_EVENTS), [notification])
     await wait_until(lambda: mails(stack, notification), "the notification email")
 
     async def both_duplicates_seen() -> bool:
@@ -95,8 +97,9 @@ async def test_redelivered_events_send_one_email_each(service: EmailService, sta
 async def test_sent_emails_page_newest_first_for_one_recipient(service: EmailService, stack: Stack) -> None:
     user, other = new_id(), new_id()
     notifications = [created(user) for _ in range(4)]
-    await asyncio.to_thread(produce, service.bootstrap, service.topics.users, [registered(user), registered(other)])
-    await asyncio.to_thread(produce, service.bootstrap, service.topics.notifications, notifications)
+    users = [registered(user), registered(other)]
+    await asyncio.to_thread(produce, service.bootstrap, service.topic(USERS_EVENTS), users)
+    await asyncio.to_thread(produce, service.bootstrap, service.topic(NOTIFICATION_EVENTS), notifications)
 
     async def all_sent() -> bool:
         return len(await sent_to(service, user)) == 5

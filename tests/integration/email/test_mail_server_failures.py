@@ -13,6 +13,7 @@ from vidmesh.email.v1 import email_service_pb2 as pb
 from vidmesh.users.v1.events_pb2 import UserRegistered
 
 from mesh.settings import Settings
+from mesh.topology import USERS_EVENTS
 from services.email.domain import message_id
 from tests.integration.email.conftest import email_service
 from tests.integration.notification.support import envelope, new_id, produce, wait_until
@@ -56,7 +57,7 @@ async def test_mail_waits_while_the_server_is_down_and_goes_out_once_when_it_is_
     port, user = free_port(), new_id()
     welcome = envelope(UserRegistered(user_id=user, email=f"{user}@example.test", display_name="Ada"), user)
     async with email_service(settings, f"127.0.0.1:{port}") as service:
-        await asyncio.to_thread(produce, service.bootstrap, service.topics.users, [welcome])
+        await asyncio.to_thread(produce, service.bootstrap, service.topic(USERS_EVENTS), [welcome])
 
         async def queued() -> bool:
             return service.app.consumer.counts["applied"] == 1
@@ -77,7 +78,7 @@ async def test_refused_email_is_recorded_as_failed_and_not_retried(settings: Set
     recorder = Recorder(refuse=True)
     with mail_server(recorder, port):
         async with email_service(settings, f"127.0.0.1:{port}") as service:
-            await asyncio.to_thread(produce, service.bootstrap, service.topics.users, [welcome])
+            await asyncio.to_thread(produce, service.bootstrap, service.topic(USERS_EVENTS), [welcome])
 
             async def refused() -> bool:
                 return service.app.dispatcher.failed == 1

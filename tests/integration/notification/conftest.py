@@ -1,4 +1,6 @@
-"""Both services running in-process against the real stack, isolated per test module."""
+"""Both services running in-process against the real stack, isolated per test module: their
+own databases, topics (VIDMESH_TOPIC_PREFIX), consumer groups and Consul names (one
+VIDMESH_SERVICE_NAME each), each started by its own bootstrap through runtime.running."""
 
 from __future__ import annotations
 
@@ -14,15 +16,14 @@ import pytest
 from vidmesh.email.v1 import email_service_pb2_grpc
 from vidmesh.notification.v1 import notification_service_pb2_grpc
 
-from mesh.registry import ConsulRegistry
+from mesh import runtime
+from mesh.runtime import Running
 from mesh.settings import Settings
+from mesh.topology import EVENT_TOPICS
 from scripts.devstack.stack import Stack
 from services.email import bootstrap as email_bootstrap
-from services.email import config as mail_config
-from services.email import consumer as email_consumer
 from services.notification import bootstrap as notification_bootstrap
-from services.notification import consumer as notification_consumer
-from tests.integration.notification.support import delete_topics, rewind, scratch_database, service_config
+from tests.integration.notification.support import delete_topics, rewind, scratch_database, service_env
 
 
 @dataclass
@@ -34,8 +35,8 @@ class Pair:
     notification_dsn: str
     email_dsn: str
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
-    notification: notification_bootstrap.App | None = None
-    email: email_bootstrap.App | None = None
+    notification: Running[notification_bootstrap.Parts] | None = None
+    email: Running[email_bootstrap.Parts] | None = None
     inbox: notification_service_pb2_grpc.NotificationServiceAsyncStub | None = None
     emails: email_service_pb2_grpc.EmailServiceAsyncStub | None = None
     _stack: AsyncExitStack | None = None
@@ -45,12 +46,13 @@ class Pair:
         return f"{self.settings.host}:{self.settings.kafka_port}"
 
     @property
-    def topics(self) -> notification_consumer.Topics:
-        return notification_consumer.Topics.prefixed(f"it-{self.tag}.")
+    def prefix(self) -> str:
+        """Both services' VIDMESH_TOPIC_PREFIX."""
+        return f"it-{self.tag}."
 
-    @property
-    def email_topics(self) -> email_consumer.Topics:
-        return email_consumer.Topics(self.topics.users, self.topics.notifications)
+    def topic(self, name: str) -> str:
+        """This module's copy of an event topic of the topology."""
+        return self.prefix + name
 
     @property
     def names(self) -> tuple[str, str]:
@@ -59,21 +61,17 @@ class Pair:
 
     async def start(self) -> None:
         s, (notification_name, email_name) = self.settings, self.names
-        registry = ConsulRegistry(s.host, s.consul_http_port)
-        mail = mail_config.load({"VIDMESH_SMTP_ADDR": f"{s.host}:{s.smtp_port}"})
         stack = self._stack = AsyncExitStack()
-        self.notification = await stack.enter_async_context(notification_bootstrap.running(
-            service_config(s, notification_name, self.notification_dsn), topics=self.topics,
-            group=notification_name, registry=registry))
-        self.email = await stack.enter_async_context(email_bootstrap.running(
-            service_config(s, email_name, self.email_dsn), mail, topics=self.email_topics, group=email_name,
-            registry=registry))
-        inbox_channel = await stack.enter_async_context(
-            grpc.aio.insecure_channel(f"127.0.0.1:{self.notification.server.port}"))
-        email_channel = await stack.enter_async_context(
-            grpc.aio.insecure_channel(f"127.0.0.1:{self.email.server.port}"))
-        self.inbox = notification_service_pb2_grpc.NotificationServiceStub(inbox_channel)
-        self.emails = email_service_pb2_grpc.EmailServiceStub(email_channel)
+        self.notification = await stack.enter_async_context(runtime.running(
+            notification_bootstrap.ENTRY, notification_bootstrap.bootstrap,
+            service_env(s, notification_name, self.notification_dsn, self.prefix)))
+        self.email = await stack.enter_async_context(runtime.running(
+            email_bootstrap.ENTRY, email_bootstrap.bootstrap,
+            service_env(s, email_name, self.email_dsn, self.prefix, VIDMESH_SMTP_ADDR=f"{s.host}:{s.smtp_port}")))
+        channels = [await stack.enter_async_context(grpc.aio.insecure_channel(f"127.0.0.1:{instance.port}"))
+                    for instance in (self.notification, self.email)]
+        self.inbox = notification_service_pb2_grpc.NotificationServiceStub(channels[0])
+        self.emails = email_service_pb2_grpc.EmailServiceStub(channels[1])
 
     async def stop(self) -> None:
         if self._stack is not None:
@@ -83,10 +81,8 @@ class Pair:
     async def restart_from_the_beginning(self) -> None:
         """Stop both, move both consumer groups back to offset 0 of every topic, start again."""
         await self.stop()
-        notification_group, email_group = self.names
-        topics, email_topics = self.topics, self.email_topics
-        await asyncio.to_thread(rewind, self.bootstrap, notification_group, [topics.users, topics.video])
-        await asyncio.to_thread(rewind, self.bootstrap, email_group, [email_topics.users, email_topics.notifications])
+        for name, entry in zip(self.names, (notification_bootstrap.ENTRY, email_bootstrap.ENTRY), strict=True):
+            await asyncio.to_thread(rewind, self.bootstrap, name, [self.topic(t) for t in entry.consumes])
         await self.start()
 
 
@@ -100,6 +96,5 @@ async def pair(settings: Settings, stack: Stack) -> AsyncIterator[Pair]:
             yield running
         finally:
             await running.stop()
-            t = running.topics
             await asyncio.to_thread(delete_topics, running.bootstrap, [
-                t.users, t.video, t.notifications, *(f"{name}.dlq" for name in running.names)])
+                *(running.topic(t) for t in EVENT_TOPICS), *(f"{name}.dlq" for name in running.names)])

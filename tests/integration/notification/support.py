@@ -16,13 +16,15 @@ from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import TypeVar
 
+import grpc.aio
 import psycopg
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from google.protobuf.message import Message
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 
-from mesh import config as mesh_config
 from mesh import events
 from mesh.dbbootstrap import superuser_dsn
 from mesh.kafka import producer_config
@@ -46,14 +48,16 @@ def scratch_database(settings: Settings, prefix: str) -> Iterator[str]:
             conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
-def service_config(settings: Settings, name: str, dsn: str) -> mesh_config.ServiceConfig:
-    """What the service would read from its environment, on port 0 with a quick shutdown."""
-    return mesh_config.load({
-        "VIDMESH_SERVICE_NAME": name, "VIDMESH_GRPC_HOST": "127.0.0.1", "VIDMESH_GRPC_PORT": "0",
+def service_env(settings: Settings, name: str, dsn: str, topic_prefix: str, **extra: str) -> dict[str, str]:
+    """What the service would read from its environment, on port 0 with a quick shutdown,
+    under its own Consul name and consumer group (`name`) and topic prefix."""
+    return {
+        "VIDMESH_SERVICE_NAME": name, "VIDMESH_TOPIC_PREFIX": topic_prefix,
+        "VIDMESH_GRPC_HOST": "127.0.0.1", "VIDMESH_GRPC_PORT": "0",
         "VIDMESH_DATABASE_URL": dsn, "VIDMESH_KAFKA_BOOTSTRAP": f"{settings.host}:{settings.kafka_port}",
         "VIDMESH_CONSUL_HTTP_ADDR": f"{settings.host}:{settings.consul_http_port}",
-        "VIDMESH_DRAIN_SECONDS": "0.1", "VIDMESH_SHUTDOWN_GRACE_SECONDS": "2",
-    })
+        "VIDMESH_DRAIN_SECONDS": "0.1", "VIDMESH_SHUTDOWN_GRACE_SECONDS": "2", **extra,
+    }
 
 
 def envelope(event: Message, aggregate_id: str, source: str = "/vidmesh/it") -> EventEnvelope:
@@ -149,3 +153,14 @@ async def wait_until(check: Callable[[], Awaitable[T]], what: str, timeout: floa
         assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
         await asyncio.sleep(0.1)  # the polling interval of a bounded wait
 
+
+def bad_request_fields(error: grpc.aio.AioRpcError) -> list[str]:
+    """The fields named by the google.rpc.BadRequest of an INVALID_ARGUMENT."""
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    assert status is not None
+    fields: list[str] = []
+    for detail in status.details:
+        bad_request = error_details_pb2.BadRequest()
+        if detail.Unpack(bad_request):
+            fields.extend(v.field for v in bad_request.field_violations)
+    return fields

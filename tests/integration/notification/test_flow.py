@@ -11,6 +11,9 @@ from functools import partial
 from typing import Any
 
 import consul
+import grpc
+import grpc.aio
+import pytest
 from vidmesh.email.v1 import email_service_pb2 as email_pb
 from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 from vidmesh.notification.v1 import notification_pb2
@@ -21,9 +24,11 @@ from vidmesh.video.v1.events_pb2 import CommentAdded, VideoPublished
 
 from mesh import events, health_probe
 from mesh.consumer import IdempotentConsumer
+from mesh.topology import NOTIFICATION_EVENTS, USERS_EVENTS, VIDEO_EVENTS
 from services.email.domain import message_id
 from tests.integration.notification.conftest import Pair
 from tests.integration.notification.support import (
+    bad_request_fields,
     end_offsets,
     envelope,
     mails_with_message_id,
@@ -58,7 +63,7 @@ async def follower_and_channel(pair: Pair) -> Channel:
     registered = {user: envelope(UserRegistered(user_id=user, email=f"{user}@example.test", display_name=name), user)
                   for user, name in ((a, "Ada"), (b, "Bob"))}
     followed = envelope(UserFollowed(follower_id=b, channel_id=a, follower_display_name="Bob", follower_count=1), a)
-    await asyncio.to_thread(produce, pair.bootstrap, pair.topics.users, [*registered.values(), followed])
+    await asyncio.to_thread(produce, pair.bootstrap, pair.topic(USERS_EVENTS), [*registered.values(), followed])
     # Follows and videos travel on different topics: publish only once the follow is applied.
     await wait_until(lambda: notifications(pair, a, KINDS.NOTIFICATION_KIND_NEW_FOLLOWER), "A's new follower")
     return Channel(a, b, f"{b}@example.test", registered)
@@ -67,13 +72,13 @@ async def follower_and_channel(pair: Pair) -> Channel:
 async def publish_video(pair: Pair, owner: str) -> tuple[str, str]:
     video, title = new_id(), f"Cats {new_id()[:8]}"
     published = envelope(VideoPublished(video_id=video, owner_id=owner, version=2, title=title), video)
-    await asyncio.to_thread(produce, pair.bootstrap, pair.topics.video, [published])
+    await asyncio.to_thread(produce, pair.bootstrap, pair.topic(VIDEO_EVENTS), [published])
     return video, title
 
 
 async def created_events(pair: Pair, recipient: str, video: str) -> list[tuple[EventEnvelope, NotificationCreated]]:
     found = []
-    for env in await asyncio.to_thread(read_topic, pair.bootstrap, pair.topics.notifications):
+    for env in await asyncio.to_thread(read_topic, pair.bootstrap, pair.topic(NOTIFICATION_EVENTS)):
         payload = events.payload(env)
         if isinstance(payload, NotificationCreated) and (payload.recipient_id, payload.video_id) == (recipient, video):
             found.append((env, payload))
@@ -84,15 +89,15 @@ async def caught_up(pair: Pair) -> list[IdempotentConsumer]:
     """Wait until each consumer has handled every record of its topics (this module's own, all
     read since the consumer started), and the outbox between them is empty; the consumers."""
     assert pair.notification is not None and pair.email is not None
-    notification, email = pair.notification, pair.email
-    await handled_all(notification.consumer, pair, [pair.topics.users, pair.topics.video])
+    notification, email = pair.notification.parts, pair.email.parts
+    await handled_all(notification.consumer, pair, [pair.topic(USERS_EVENTS), pair.topic(VIDEO_EVENTS)])
 
     async def outbox_empty() -> bool:
         async with notification.pool.connection() as conn:
             cursor = await conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL")
             return (await cursor.fetchone()) == (0,)
     await wait_until(outbox_empty, "the notification outbox to be published")
-    await handled_all(email.consumer, pair, [pair.topics.users, pair.topics.notifications])
+    await handled_all(email.consumer, pair, [pair.topic(USERS_EVENTS), pair.topic(NOTIFICATION_EVENTS)])
     return [notification.consumer, email.consumer]
 
 
@@ -107,7 +112,7 @@ async def handled_all(consumer: IdempotentConsumer, pair: Pair, topics: list[str
 async def test_both_services_are_serving_and_registered_in_consul(pair: Pair) -> None:
     client = consul.Consul(host=pair.settings.host, port=pair.settings.consul_http_port)
     assert pair.notification is not None and pair.email is not None
-    for name, port in zip(pair.names, (pair.notification.server.port, pair.email.server.port), strict=True):
+    for name, port in zip(pair.names, (pair.notification.port, pair.email.port), strict=True):
         async def serving(address: str = f"127.0.0.1:{port}") -> bool:
             return await asyncio.to_thread(health_probe.probe, address) == health_probe.SERVING
         await wait_until(serving, f"{name} SERVING")
@@ -161,7 +166,7 @@ async def test_consumers_rewound_to_the_beginning_create_no_second_notification_
     assert len(await created_events(pair, people.b, video)) == 1
     assert len(await asyncio.to_thread(mails_with_message_id, pair.maildir, mail_id)) == 1
     assert pair.email is not None
-    async with pair.email.pool.connection() as conn:
+    async with pair.email.parts.pool.connection() as conn:
         queued = await (await conn.execute("SELECT count(*) FROM emails WHERE status = 'queued'")).fetchone()
     assert queued == (0,)  # nothing left that could still go out a second time
 
@@ -172,7 +177,7 @@ async def test_comment_by_the_follower_notifies_the_owner_but_the_owners_own_com
     comments = [envelope(CommentAdded(video_id=video, owner_id=people.a, version=3 + i, comment_id=new_id(),
                                       author_id=author, body="nice", comment_count=i + 1, title="Cats"), video)
                 for i, author in enumerate((people.a, people.b))]  # one key: applied in this order
-    await asyncio.to_thread(produce, pair.bootstrap, pair.topics.video, comments)
+    await asyncio.to_thread(produce, pair.bootstrap, pair.topic(VIDEO_EVENTS), comments)
 
     [comment] = await wait_until(
         lambda: notifications(pair, people.a, KINDS.NOTIFICATION_KIND_COMMENT_ADDED), "A's comment notification")
@@ -206,3 +211,22 @@ async def test_unread_count_and_mark_read_act_on_the_callers_own_notifications(p
 
     everything = await inbox.MarkRead(pb.MarkReadRequest(request_id=new_id(), user_id=people.a, all=True), timeout=5)
     assert (everything.marked_count, everything.unread_count) == (1, 0)
+
+
+async def test_a_mark_read_request_id_replayed_with_another_body_is_invalid_argument(pair: Pair) -> None:
+    people = await follower_and_channel(pair)
+    [followed] = await notifications(pair, people.a)
+    assert pair.inbox is not None
+    request_id = new_id()
+    first = await pair.inbox.MarkRead(pb.MarkReadRequest(request_id=request_id, user_id=people.b, all=True), timeout=5)
+    assert first.marked_count == 0  # B has nothing yet: the request_id is B's from now on
+
+    for reused in (pb.MarkReadRequest(request_id=request_id, user_id=people.b,
+                                      notification_ids=[followed.notification_id]),  # other notifications
+                   pb.MarkReadRequest(request_id=request_id, user_id=people.a, all=True)):  # another user
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await pair.inbox.MarkRead(reused, timeout=5)
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert bad_request_fields(raised.value) == ["request_id"]
+    [still] = await notifications(pair, people.a)
+    assert not still.read

@@ -7,15 +7,14 @@ import asyncio
 import grpc
 import grpc.aio
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from vidmesh.notification.v1 import notification_pb2
 from vidmesh.notification.v1 import notification_service_pb2 as pb
 from vidmesh.users.v1.events_pb2 import UserFollowed
 from vidmesh.video.v1.events_pb2 import VideoPublished
 
+from mesh.topology import USERS_EVENTS, VIDEO_EVENTS
 from tests.integration.notification.conftest import Pair
-from tests.integration.notification.support import envelope, new_id, produce, wait_until
+from tests.integration.notification.support import bad_request_fields, envelope, new_id, produce, wait_until
 
 VIDEOS = 5
 
@@ -25,7 +24,7 @@ async def fan(pair: Pair) -> str:
     """A user with VIDEOS notifications (one per published video of the channel they follow)."""
     channel, user = new_id(), new_id()
     followed = envelope(UserFollowed(follower_id=user, channel_id=channel, follower_count=1), channel)
-    await asyncio.to_thread(produce, pair.bootstrap, pair.topics.users, [followed])
+    await asyncio.to_thread(produce, pair.bootstrap, pair.topic(USERS_EVENTS), [followed])
     assert pair.inbox is not None
     inbox = pair.inbox
 
@@ -36,7 +35,7 @@ async def fan(pair: Pair) -> str:
     videos = [new_id() for _ in range(VIDEOS)]
     published = [envelope(VideoPublished(video_id=v, owner_id=channel, version=2, title=f"v{i}"), v)
                  for i, v in enumerate(videos)]
-    await asyncio.to_thread(produce, pair.bootstrap, pair.topics.video, published)
+    await asyncio.to_thread(produce, pair.bootstrap, pair.topic(VIDEO_EVENTS), published)
 
     async def all_there() -> bool:
         return (await inbox.UnreadCount(pb.UnreadCountRequest(user_id=user), timeout=5)).unread_count == VIDEOS
@@ -72,17 +71,6 @@ async def test_unread_only_leaves_out_what_was_read(pair: Pair, fan: str) -> Non
     assert len(unread.notifications) == len(everything.notifications) - 1
 
 
-def _violations(error: grpc.aio.AioRpcError) -> list[str]:
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    assert status is not None
-    fields: list[str] = []
-    for detail in status.details:
-        bad_request = error_details_pb2.BadRequest()
-        if detail.Unpack(bad_request):
-            fields.extend(v.field for v in bad_request.field_violations)
-    return fields
-
-
 @pytest.mark.parametrize(("method", "request_", "field"), [
     ("ListNotifications", pb.ListNotificationsRequest(user_id="not-a-uuid"), "user_id"),
     ("ListNotifications", pb.ListNotificationsRequest(user_id=new_id(), page_size=101), "page_size"),
@@ -100,7 +88,7 @@ async def test_bad_request_is_invalid_argument_naming_the_field(pair: Pair, meth
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await getattr(pair.inbox, method)(request_, timeout=5)
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert field in _violations(raised.value)
+    assert field in bad_request_fields(raised.value)
 
 
 async def test_page_token_of_another_user_is_invalid_argument(pair: Pair, fan: str) -> None:
@@ -110,4 +98,4 @@ async def test_page_token_of_another_user_is_invalid_argument(pair: Pair, fan: s
         await pair.inbox.ListNotifications(
             pb.ListNotificationsRequest(user_id=new_id(), page_size=1, page_token=first.next_page_token), timeout=5)
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert _violations(raised.value) == ["page_token"]
+    assert bad_request_fields(raised.value) == ["page_token"]

@@ -96,6 +96,19 @@ async def test_a_retried_registration_returns_the_first_user(stub: pb_grpc.UserS
     assert again.user_id == first.user_id
 
 
+async def test_a_request_id_replayed_with_another_body_is_invalid_argument_naming_it(
+        stub: pb_grpc.UserServiceAsyncStub) -> None:
+    request_id = new_id()
+    first = await register(stub, "Retry", request_id=request_id)
+    other = pb.RegisterRequest(request_id=request_id, email=unique_email(), password=PASSWORD, display_name="Retry")
+    error = await fails_with(grpc.StatusCode.INVALID_ARGUMENT, stub.Register(other, timeout=DEADLINE_S))
+    assert [field for field, _ in field_violations(error)] == ["request_id"]
+    await fails_with(UNAUTHENTICATED, stub.Login(pb.LoginRequest(email=other.email, password=PASSWORD),
+                                                 timeout=DEADLINE_S))  # no second account
+    login = await stub.Login(pb.LoginRequest(email=first.email, password=PASSWORD), timeout=DEADLINE_S)
+    assert login.user_id == first.user_id
+
+
 async def test_the_jwks_is_the_standard_shape(stub: pb_grpc.UserServiceAsyncStub) -> None:
     keys = jwks_json(await stub.GetJwks(pb.GetJwksRequest(), timeout=DEADLINE_S))
     assert keys

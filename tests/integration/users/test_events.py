@@ -18,10 +18,10 @@ from vidmesh.users.v1 import users_service_pb2 as pb
 from vidmesh.users.v1 import users_service_pb2_grpc as pb_grpc
 
 from mesh import events
-from mesh.kafka import EVENT_PARTITIONS
+from mesh.runtime import Running
 from mesh.settings import Settings
-from services.users.adapters.outbox import TOPIC
-from services.users.bootstrap import Running
+from mesh.topology import EVENT_PARTITIONS, USERS_EVENTS
+from services.users.handlers import Deps
 from tests.integration.users.support import DEADLINE_S, new_id, register
 
 Record = tuple[bytes | None, EventEnvelope, Message]  # key, envelope, payload
@@ -33,9 +33,9 @@ class TopicTail:
     def __init__(self, bootstrap: str) -> None:
         self._consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"it-users-{uuid.uuid4().hex}",
                                    "enable.auto.commit": False})
-        self._partitions = [TopicPartition(TOPIC, p) for p in range(EVENT_PARTITIONS)]
+        self._partitions = [TopicPartition(USERS_EVENTS, p) for p in range(EVENT_PARTITIONS)]
         self._next = {tp.partition: self._end(tp) for tp in self._partitions}
-        self._consumer.assign([TopicPartition(TOPIC, p, offset) for p, offset in self._next.items()])
+        self._consumer.assign([TopicPartition(USERS_EVENTS, p, offset) for p, offset in self._next.items()])
 
     def _end(self, tp: TopicPartition) -> int:
         return int(self._consumer.get_watermark_offsets(tp, timeout=10)[1])
@@ -61,7 +61,7 @@ class TopicTail:
 
 
 @pytest.fixture
-def tail(settings: Settings, users: Running) -> Iterator[TopicTail]:
+def tail(settings: Settings, users: Running[Deps]) -> Iterator[TopicTail]:
     # `users` first: it makes sure the topic exists before the tail reads its ends.
     tail = TopicTail(f"{settings.host}:{settings.kafka_port}")
     yield tail

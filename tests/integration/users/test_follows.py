@@ -41,6 +41,18 @@ async def test_following_twice_is_idempotent_and_a_replay_returns_the_first_resu
     assert (await stub.Follow(first, timeout=DEADLINE_S)).follower_count == 1  # the first answer, replayed
 
 
+async def test_a_follows_request_id_replayed_for_another_channel_is_invalid_argument(
+        stub: pb_grpc.UserServiceAsyncStub) -> None:
+    ann, bob, cat = await register(stub, "Ann"), await register(stub, "Bob"), await register(stub, "Cat")
+    request_id = new_id()
+    await stub.Follow(follow(bob.user_id, ann.user_id, request_id), timeout=DEADLINE_S)
+    error = await fails_with(grpc.StatusCode.INVALID_ARGUMENT,
+                             stub.Follow(follow(bob.user_id, cat.user_id, request_id), timeout=DEADLINE_S))
+    assert [field for field, _ in field_violations(error)] == ["request_id"]
+    seen = await stub.GetUser(pb.GetUserRequest(user_id=cat.user_id, viewer_id=bob.user_id), timeout=DEADLINE_S)
+    assert (seen.user.follower_count, seen.viewer_follows) == (0, False)
+
+
 async def test_concurrent_follows_of_one_channel_are_all_counted(stub: pb_grpc.UserServiceAsyncStub) -> None:
     channel = await register(stub, "Star")
     fans = await asyncio.gather(*(register(stub, f"Fan{n}") for n in range(4)))

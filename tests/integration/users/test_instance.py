@@ -14,9 +14,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from vidmesh.users.v1 import users_service_pb2 as pb
 from vidmesh.users.v1 import users_service_pb2_grpc as pb_grpc
 
+from mesh.runtime import Running
 from mesh.settings import Settings
 from services.users import keys, tokens
-from services.users.bootstrap import Running
+from services.users.handlers import Deps
 from tests.integration.users.support import DEADLINE_S, PASSWORD, jwks_json, register
 
 
@@ -27,9 +28,10 @@ async def test_health_is_serving_for_the_server_and_the_user_service(channel: gr
         assert reply.status == health_pb2.HealthCheckResponse.SERVING
 
 
-async def test_the_instance_is_registered_and_passing_in_consul(settings: Settings, users: Running) -> None:
+async def test_the_instance_is_registered_and_passing_in_consul(settings: Settings, users: Running[Deps]) -> None:
     client = consul.Consul(host=settings.host, port=settings.consul_http_port)
-    registration = users.server.registration
+    assert users.runtime.server is not None
+    registration = users.runtime.server.registration
     deadline, index = time.monotonic() + 20, None
     entries: list[dict[str, Any]] = []
     while not any(e["Service"]["ID"] == registration.service_id for e in entries):
@@ -37,7 +39,7 @@ async def test_the_instance_is_registered_and_passing_in_consul(settings: Settin
         index, entries = await asyncio.to_thread(
             client.health.service, registration.name, passing=True, index=index, wait="2s")
     service = next(e["Service"] for e in entries if e["Service"]["ID"] == registration.service_id)
-    assert service["Port"] == users.server.port
+    assert service["Port"] == users.port
     assert service["Meta"]["proto_package"] == "vidmesh.users.v1"
     assert "vidmesh" in service["Tags"]
 

@@ -26,8 +26,7 @@ from mesh.runtime import Running
 from mesh.settings import Settings
 from mesh.topology import EVENT_PARTITIONS
 from services.video_command.adapters.events import TOPIC
-from services.video_command.bootstrap import ENTRY, bootstrap
-from services.video_command.handlers import VideoCommands
+from services.video_command.bootstrap import ENTRY, VideoCommand, bootstrap
 
 DEADLINE_S = 10.0
 
@@ -42,7 +41,7 @@ def video_dsn(settings: Settings) -> str:
 
 
 @pytest.fixture(scope="session")
-async def service(settings: Settings, video_dsn: str) -> AsyncIterator[Running[VideoCommands]]:
+async def service(settings: Settings, video_dsn: str) -> AsyncIterator[Running[VideoCommand]]:
     """Registered under a name of its own, so the stack's routing never sends it a call."""
     async with runtime.running(ENTRY, bootstrap, {
         "VIDMESH_SERVICE_NAME": f"video-command-it-{uuid.uuid4().hex[:8]}",
@@ -65,7 +64,7 @@ async def pool(video_dsn: str, service: Any) -> AsyncIterator[AsyncConnectionPoo
 
 
 @pytest.fixture(scope="session")
-async def stub(service: Running[VideoCommands]) -> AsyncIterator[Stub]:
+async def stub(service: Running[VideoCommand]) -> AsyncIterator[Stub]:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{service.port}") as channel:
         yield pb_grpc.VideoCommandServiceStub(channel)
 
@@ -115,7 +114,7 @@ class TopicTail:
 
 
 @pytest.fixture
-def topic_tail(settings: Settings, service: Running[VideoCommands]) -> Iterator[TopicTail]:
+def topic_tail(settings: Settings, service: Running[VideoCommand]) -> Iterator[TopicTail]:
     tail = TopicTail(f"{settings.host}:{settings.kafka_port}")
     yield tail
     tail.close()

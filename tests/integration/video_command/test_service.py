@@ -12,12 +12,12 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mesh.runtime import Running
 from mesh.settings import Settings
-from services.video_command.handlers import VideoCommands
+from services.video_command.bootstrap import VideoCommand
 
 GRPC_SERVICE = "vidmesh.video.v1.VideoCommandService"
 
 
-async def test_health_is_serving_for_the_server_and_the_service(service: Running[VideoCommands]) -> None:
+async def test_health_is_serving_for_the_server_and_the_service(service: Running[VideoCommand]) -> None:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{service.port}") as channel:
         health: Any = health_pb2_grpc.HealthStub(channel)  # its type stubs omit the methods
         for name in ("", GRPC_SERVICE):
@@ -25,7 +25,7 @@ async def test_health_is_serving_for_the_server_and_the_service(service: Running
             assert reply.status == health_pb2.HealthCheckResponse.SERVING, name
 
 
-async def test_instance_is_registered_in_consul_and_passing(service: Running[VideoCommands],
+async def test_instance_is_registered_in_consul_and_passing(service: Running[VideoCommand],
                                                            settings: Settings) -> None:
     client = consul.Consul(host=settings.host, port=settings.consul_http_port)
     name = service.runtime.config.service_name

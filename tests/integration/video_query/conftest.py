@@ -1,5 +1,5 @@
 """video-query against the real stack: a scratch database owned by the video_query role,
-topics and consumer groups of its own, the service hosted in-process on port 0."""
+topics and a consumer group of its own, the service run in-process by the runtime on port 0."""
 
 from __future__ import annotations
 
@@ -18,20 +18,19 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 from vidmesh.users.v1 import events_pb2 as users_events
 from vidmesh.video.v1 import video_query_service_pb2 as pb
 from vidmesh.video.v1 import video_query_service_pb2_grpc as pb_grpc
 
 from mesh import config as mesh_config
-from mesh import dbbootstrap, events
+from mesh import dbbootstrap, events, runtime, topology
 from mesh.kafka import dlq_topic, ensure_topics, producer_config
-from mesh.registry import ConsulRegistry
-from mesh.server import Server
+from mesh.runtime import Running
+from mesh.server import SERVING
 from mesh.settings import Settings
-from services.video_query import bootstrap
-from services.video_query.config import QueryConfig
-from services.video_query.rebuild import rebuild_group
+from services.video_query.bootstrap import ENTRY, Parts, bootstrap
 from tests.integration.video_query import events as ev
 
 T = TypeVar("T")
@@ -73,54 +72,76 @@ def database(settings: Settings, roles: None) -> Iterator[str]:
             conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
+@dataclass(frozen=True)
+class Feed:
+    """What a module's instances read: topics of its own (VIDMESH_TOPIC_PREFIX) and one consumer
+    group (VIDMESH_SERVICE_NAME), so they share the projection like the stack's instances do."""
+
+    prefix: str
+    group: str
+
+    @property
+    def video_topic(self) -> str:
+        return self.prefix + topology.VIDEO_EVENTS
+
+    @property
+    def users_topic(self) -> str:
+        return self.prefix + topology.USERS_EVENTS
+
+    @property
+    def topics(self) -> list[str]:
+        return [self.prefix + topic for topic in ENTRY.consumes]
+
+    def environ(self, database: str, kafka: str) -> dict[str, str]:
+        """The instance's environment: this feed, the scratch database, a quick stop, no Consul."""
+        return {"VIDMESH_SERVICE_NAME": self.group, "VIDMESH_TOPIC_PREFIX": self.prefix,
+                "VIDMESH_DATABASE_URL": database, "VIDMESH_KAFKA_BOOTSTRAP": kafka, "VIDMESH_GRPC_PORT": "0",
+                "VIDMESH_PAGE_TOKEN_KEY": "it-key", "VIDMESH_CONSUL_REGISTER": "false",
+                "VIDMESH_DRAIN_SECONDS": "0", "VIDMESH_SHUTDOWN_GRACE_SECONDS": "2"}
+
+    def config(self, database: str, kafka: str) -> mesh_config.ServiceConfig:
+        """The mesh configuration an instance of this feed reads (for the rebuild's functions)."""
+        return mesh_config.load(self.environ(database, kafka))
+
+
 @pytest.fixture(scope="module")
-def query_config(kafka: str) -> Iterator[QueryConfig]:
+def feed(kafka: str) -> Iterator[Feed]:
     """Topics and a consumer group of this module's own; deleted afterwards with the DLQs."""
     tag = uuid.uuid4().hex[:8]
-    config = QueryConfig(consumer_group=f"it-video-query-{tag}", video_topic=f"it.vq.{tag}.video.v1.events",
-                         users_topic=f"it.vq.{tag}.users.v1.events", page_token_key=b"it-key")
-    ensure_topics(kafka, dict.fromkeys(config.topics, 3))
-    yield config
-    groups = [config.consumer_group, rebuild_group(config)]
+    made = Feed(prefix=f"it.vq.{tag}.", group=f"video-query-it-{tag}")
+    ensure_topics(kafka, dict.fromkeys(made.topics, topology.EVENT_PARTITIONS))
+    yield made
+    groups = [made.group, f"{made.group}-rebuild"]
     admin = AdminClient({"bootstrap.servers": kafka})
-    for future in admin.delete_topics([*config.topics, *map(dlq_topic, groups)]).values():
+    for future in admin.delete_topics([*made.topics, *map(dlq_topic, groups)]).values():
         future.exception(timeout=15)  # a DLQ may not exist: nothing to assert on cleanup
     for future in admin.delete_consumer_groups(groups).values():
         future.exception(timeout=15)
 
 
-def service_config(database: str, kafka: str, name: str | None = None) -> mesh_config.ServiceConfig:
-    return mesh_config.load({
-        "VIDMESH_SERVICE_NAME": name or f"video-query-it-{uuid.uuid4().hex[:8]}",
-        "VIDMESH_DATABASE_URL": database, "VIDMESH_KAFKA_BOOTSTRAP": kafka, "VIDMESH_GRPC_PORT": "0",
-        "VIDMESH_DRAIN_SECONDS": "0", "VIDMESH_SHUTDOWN_GRACE_SECONDS": "2",
-    })
-
-
 @dataclass
 class Instance:
-    """One in-process video-query: its parts, its server and a client stub."""
+    """One in-process video-query, built by its own bootstrap: its parts and a client stub."""
 
-    app: bootstrap.App
-    server: Server
+    parts: Parts
+    running: Running[Parts]
     stub: pb_grpc.VideoQueryServiceAsyncStub
 
 
 @asynccontextmanager
-async def running(database: str, kafka: str, query: QueryConfig, *, name: str | None = None,
-                  consul: tuple[str, int] | None = None) -> AsyncIterator[Instance]:
-    """Start an instance (registered in Consul when `consul` is given) and stop it afterwards."""
-    config = service_config(database, kafka, name)
-    app = await bootstrap.start(config, query)
-    registry = ConsulRegistry(*consul) if consul else None
-    server = Server(config, [app.service], checks=app.checks, registry=registry, check_interval=0.5)
-    try:
-        port = await server.start()
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            yield Instance(app, server, pb_grpc.VideoQueryServiceStub(channel))
-    finally:
-        await server.shutdown(grace=1)
-        await app.stop()
+async def running(database: str, kafka: str, feed: Feed, **environ: str) -> AsyncIterator[Instance]:
+    """Start an instance of `feed` on a free port (`environ` adds or replaces settings) and stop
+    it afterwards; it is SERVING when the block starts."""
+    async with runtime.running(ENTRY, bootstrap, {**feed.environ(database, kafka), **environ}) as started, \
+            grpc.aio.insecure_channel(f"127.0.0.1:{started.port}") as channel:
+        await eventually(lambda: health_of(channel), lambda status: status == SERVING, timeout=30)
+        yield Instance(started.parts, started, pb_grpc.VideoQueryServiceStub(channel))
+
+
+async def health_of(channel: grpc.aio.Channel, service: str = "") -> int:
+    """The instance's grpc.health.v1 status (of the whole server, or of one entry)."""
+    stub: Any = health_pb2_grpc.HealthStub(channel)  # its type stubs omit the methods
+    return int((await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)).status)
 
 
 class Publisher:
@@ -191,12 +212,11 @@ async def snapshot(dsn: str) -> dict[str, list[tuple[Any, ...]]]:
 
 
 @pytest.fixture(scope="module")
-async def instance(database: str, kafka: str, query_config: QueryConfig,
-                   publisher: Publisher) -> AsyncIterator[Instance]:
-    async with running(database, kafka, query_config) as started:
+async def instance(database: str, kafka: str, feed: Feed, publisher: Publisher) -> AsyncIterator[Instance]:
+    async with running(database, kafka, feed) as started:
         # Ready once the projector owns the partitions: a first video shows up.
         video_id, owner = new_id(), new_id()
-        publisher.send(query_config.video_topic, ev.created(video_id, owner), aggregate_id=video_id)
+        publisher.send(feed.video_topic, ev.created(video_id, owner), aggregate_id=video_id)
         await eventually(lambda: started.stub.GetVideo(pb.GetVideoRequest(video_id=video_id, viewer_id=owner),
                                                        timeout=5), lambda answer: True, timeout=30)
         yield started

@@ -24,9 +24,9 @@ from vidmesh.video.v1 import video_query_service_pb2_grpc as pb_grpc
 
 from mesh.kafka import dlq_topic, ensure_topics
 from mesh.settings import Settings
-from services.video_query.config import USERS_TOPIC, VIDEO_TOPIC, QueryConfig
+from mesh.topology import EVENT_PARTITIONS, USERS_EVENTS, VIDEO_EVENTS
 from tests.integration.video_query import events as ev
-from tests.integration.video_query.conftest import Publisher, eventually, new_id, running
+from tests.integration.video_query.conftest import Feed, Publisher, eventually, new_id, running
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -38,18 +38,18 @@ def _members(kafka: str, group: str) -> int:
 
 
 async def test_two_instances_split_the_partitions_and_answer_alike(
-        database: str, kafka: str, query_config: QueryConfig, publisher: Publisher) -> None:
-    async with running(database, kafka, query_config) as one, running(database, kafka, query_config) as two:
-        await eventually(lambda: asyncio.to_thread(_members, kafka, query_config.consumer_group),
+        database: str, kafka: str, feed: Feed, publisher: Publisher) -> None:
+    async with running(database, kafka, feed) as one, running(database, kafka, feed) as two:
+        await eventually(lambda: asyncio.to_thread(_members, kafka, feed.group),
                          lambda members: members == 2, timeout=30)
         owner, videos = new_id(), [new_id() for _ in range(12)]
         for video_id in videos:
-            publisher.send(query_config.video_topic, ev.created(video_id, owner), ev.published(video_id, owner),
+            publisher.send(feed.video_topic, ev.created(video_id, owner), ev.published(video_id, owner),
                            aggregate_id=video_id)
         for n, video_id in enumerate(videos):  # read-your-writes on either instance
             stub = (one, two)[n % 2].stub
             await stub.GetVideo(pb.GetVideoRequest(video_id=video_id, min_version=2), timeout=5)
-        assert one.app.consumer.counts["applied"] > 0 and two.app.consumer.counts["applied"] > 0
+        assert one.parts.projector.counts["applied"] > 0 and two.parts.projector.counts["applied"] > 0
         request = pb.ListChannelVideosRequest(channel_id=owner, page_size=5)
         first = await one.stub.ListChannelVideos(request, timeout=5)
         request.page_token = first.next_page_token
@@ -72,10 +72,10 @@ def _start_at_end(kafka: str, group: str, topics: list[str]) -> None:
 
 @pytest.fixture
 def real_topics_group(kafka: str) -> Iterator[str]:
-    """A group of this test's own on the real topics, starting at their ends."""
-    group = f"it-video-query-{uuid.uuid4().hex[:8]}"
-    ensure_topics(kafka, {VIDEO_TOPIC: 3, USERS_TOPIC: 3})
-    _start_at_end(kafka, group, [VIDEO_TOPIC, USERS_TOPIC])
+    """A service name (= consumer group) of this test's own, starting at the real topics' ends."""
+    group = f"video-query-it-{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka, {VIDEO_EVENTS: EVENT_PARTITIONS, USERS_EVENTS: EVENT_PARTITIONS})
+    _start_at_end(kafka, group, [VIDEO_EVENTS, USERS_EVENTS])
     yield group
     admin = AdminClient({"bootstrap.servers": kafka})
     admin.delete_topics([dlq_topic(group)])[dlq_topic(group)].exception(timeout=15)
@@ -86,11 +86,11 @@ def real_topics_group(kafka: str) -> Iterator[str]:
 async def process(database: str, kafka: str, settings: Settings, real_topics_group: str,
                   tmp_path: Path) -> AsyncIterator[tuple[asyncio.subprocess.Process, str, Path]]:
     """`python -m services.video_query` under a Consul name of its own; stopped with SIGTERM."""
-    name, log = f"video-query-it-{uuid.uuid4().hex[:8]}", tmp_path / "video-query.log"
+    name, log = real_topics_group, tmp_path / "video-query.log"
     env = {**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'gen' / 'python'}", "VIDMESH_SERVICE_NAME": name,
            "VIDMESH_DATABASE_URL": database, "VIDMESH_KAFKA_BOOTSTRAP": kafka, "VIDMESH_GRPC_PORT": "0",
-           "VIDMESH_CONSUL_HTTP_ADDR": f"{settings.host}:{settings.consul_http_port}",
-           "VIDMESH_VIDEO_QUERY_GROUP": real_topics_group, "VIDMESH_DRAIN_SECONDS": "0"}
+           "VIDMESH_CONSUL_HTTP_ADDR": f"{settings.host}:{settings.consul_http_port}", "VIDMESH_DRAIN_SECONDS": "0"}
+    env.pop("VIDMESH_TOPIC_PREFIX", None)
     with log.open("wb") as out:
         child = await asyncio.create_subprocess_exec(sys.executable, "-m", "services.video_query", cwd=REPO,
                                                      env=env, stdout=out, stderr=asyncio.subprocess.STDOUT)
@@ -127,8 +127,8 @@ async def test_the_process_serves_registers_and_projects_the_real_topics(
         checked = await health.Check(health_pb2.HealthCheckRequest(), timeout=5)
         assert checked.status == health_pb2.HealthCheckResponse.SERVING
         video_id, owner = new_id(), new_id()
-        publisher.register(USERS_TOPIC, owner, "Real Topics")
-        publisher.send(VIDEO_TOPIC, ev.created(video_id, owner), ev.published(video_id, owner), aggregate_id=video_id)
+        publisher.register(USERS_EVENTS, owner, "Real Topics")
+        publisher.send(VIDEO_EVENTS, ev.created(video_id, owner), ev.published(video_id, owner), aggregate_id=video_id)
         stub = pb_grpc.VideoQueryServiceStub(channel)
         request = pb.GetVideoRequest(video_id=video_id, min_version=2)
         got = await eventually(lambda: stub.GetVideo(request, timeout=5),

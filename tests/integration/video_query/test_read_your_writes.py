@@ -10,17 +10,16 @@ import grpc
 import pytest
 from vidmesh.video.v1 import video_query_service_pb2 as pb
 
-from services.video_query.config import QueryConfig
 from tests.integration.video_query import events as ev
-from tests.integration.video_query.conftest import Instance, Publisher, bad_fields, eventually, new_id
+from tests.integration.video_query.conftest import Feed, Instance, Publisher, bad_fields, eventually, new_id
 
 
 async def test_a_tampered_page_token_is_invalid_argument_naming_page_token(
-        instance: Instance, publisher: Publisher, query_config: QueryConfig) -> None:
+        instance: Instance, publisher: Publisher, feed: Feed) -> None:
     owner = new_id()
     for _ in range(2):
         video_id = new_id()
-        publisher.video(query_config.video_topic, ev.created(video_id, owner),
+        publisher.video(feed.video_topic, ev.created(video_id, owner),
                         ev.published(video_id, owner))
         await instance.stub.GetVideo(pb.GetVideoRequest(video_id=video_id, min_version=2), timeout=5)
     page = await instance.stub.ListChannelVideos(pb.ListChannelVideosRequest(channel_id=owner, page_size=1),
@@ -41,23 +40,23 @@ async def test_a_tampered_page_token_is_invalid_argument_naming_page_token(
 
 
 async def test_min_version_waits_for_the_projection_then_answers(
-        instance: Instance, publisher: Publisher, query_config: QueryConfig) -> None:
+        instance: Instance, publisher: Publisher, feed: Feed) -> None:
     video_id, owner = new_id(), new_id()
-    publisher.video(query_config.video_topic, ev.created(video_id, owner), ev.published(video_id, owner))
+    publisher.video(feed.video_topic, ev.created(video_id, owner), ev.published(video_id, owner))
     await instance.stub.GetVideo(pb.GetVideoRequest(video_id=video_id, min_version=2), timeout=5)
     asking = asyncio.ensure_future(
         instance.stub.GetVideo(pb.GetVideoRequest(video_id=video_id, min_version=3), timeout=5))
-    await eventually(lambda: asyncio.sleep(0, instance.app.waiter.waiting(video_id)), lambda n: n == 1, timeout=5,
+    await eventually(lambda: asyncio.sleep(0, instance.parts.waiter.waiting(video_id)), lambda n: n == 1, timeout=5,
                      interval=0.01)
-    publisher.video(query_config.video_topic, ev.updated(video_id, owner, 3, "my own write"))
+    publisher.video(feed.video_topic, ev.updated(video_id, owner, 3, "my own write"))
     got = await asking
     assert (got.video.version, got.video.title, got.stale) == (3, "my own write", False)
 
 
 async def test_min_version_out_of_reach_answers_stale_before_the_deadline(
-        instance: Instance, publisher: Publisher, query_config: QueryConfig) -> None:
+        instance: Instance, publisher: Publisher, feed: Feed) -> None:
     video_id, owner = new_id(), new_id()
-    publisher.video(query_config.video_topic, ev.created(video_id, owner), ev.published(video_id, owner))
+    publisher.video(feed.video_topic, ev.created(video_id, owner), ev.published(video_id, owner))
     await instance.stub.GetVideo(pb.GetVideoRequest(video_id=video_id, min_version=2), timeout=5)
     started = time.monotonic()
     got = await instance.stub.GetVideo(pb.GetVideoRequest(video_id=video_id, min_version=99), timeout=1.0)
@@ -76,11 +75,11 @@ async def test_an_unseen_video_is_unavailable_with_min_version_and_not_found_wit
 
 
 async def test_comments_come_oldest_first_with_author_names_page_by_page(
-        instance: Instance, publisher: Publisher, query_config: QueryConfig) -> None:
+        instance: Instance, publisher: Publisher, feed: Feed) -> None:
     video_id, owner, author = new_id(), new_id(), new_id()
-    publisher.register(query_config.users_topic, author, "Ada")
+    publisher.register(feed.users_topic, author, "Ada")
     comments = [ev.commented(video_id, owner, 3 + n, new_id(), author, f"comment {n}", n + 1, at=n) for n in range(3)]
-    publisher.video(query_config.video_topic, ev.created(video_id, owner), ev.published(video_id, owner),
+    publisher.video(feed.video_topic, ev.created(video_id, owner), ev.published(video_id, owner),
                     *comments)
     first = await instance.stub.ListComments(
         pb.ListCommentsRequest(video_id=video_id, min_version=5, page_size=2), timeout=5)

@@ -19,10 +19,9 @@ from vidmesh.video.v1 import video_query_service_pb2 as pb
 
 from mesh.db import open_pool
 from services.video_query.adapters.offsets import behind, high_watermarks
-from services.video_query.config import QueryConfig
 from services.video_query.rebuild import TRY_LOCK, RebuildError, rebuild, replay, truncate
 from tests.integration.video_query import events as ev
-from tests.integration.video_query.conftest import Publisher, eventually, new_id, running, snapshot
+from tests.integration.video_query.conftest import Feed, Publisher, eventually, new_id, running, snapshot
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -35,13 +34,13 @@ class History:
     videos: dict[str, tuple[str, int, bool]] = field(default_factory=dict)  # id -> (owner, version, alive)
 
 
-def publish_history(publisher: Publisher, config: QueryConfig, videos: int = 8, seed: int = 1) -> History:
+def publish_history(publisher: Publisher, feed: Feed, videos: int = 8, seed: int = 1) -> History:
     """A varied life of several videos, users and follows."""
     rng = random.Random(seed)
     owners, fans = [new_id() for _ in range(3)], [new_id() for _ in range(4)]
     done, sent = History(), 0
     for user in (owners[0], fans[0]):  # some register before their videos, the rest after
-        publisher.register(config.users_topic, user, f"user {user[:4]}")
+        publisher.register(feed.users_topic, user, f"user {user[:4]}")
         sent += 1
     for n in range(videos):
         video_id, owner = new_id(), rng.choice(owners)
@@ -65,48 +64,46 @@ def publish_history(publisher: Publisher, config: QueryConfig, videos: int = 8, 
                     history.append(ev.updated(video_id, owner, version, f"video {n} v{version}"))
         if n % 5 == 4:
             history.append(ev.deleted(video_id, owner, len(history) + 1))
-        publisher.video(config.video_topic, *history)
+        publisher.video(feed.video_topic, *history)
         sent += len(history)
         done.videos[video_id] = (owner, len(history), n % 5 != 4)
     for user in [*owners[1:], *fans[1:]]:
-        publisher.register(config.users_topic, user, f"user {user[:4]}")
+        publisher.register(feed.users_topic, user, f"user {user[:4]}")
         sent += 1
     for fan in fans[:2]:
-        publisher.send(config.users_topic, ev.followed(fan, owners[0]), aggregate_id=owners[0])
+        publisher.send(feed.users_topic, ev.followed(fan, owners[0]), aggregate_id=owners[0])
         sent += 1
-    publisher.send(config.users_topic, ev.unfollowed(fans[0], owners[0]), aggregate_id=owners[0])
+    publisher.send(feed.users_topic, ev.unfollowed(fans[0], owners[0]), aggregate_id=owners[0])
     done.sent = sent + 1
     return done
 
 
-async def caught_up(kafka: str, group: str, config: QueryConfig) -> None:
+async def caught_up(kafka: str, group: str, feed: Feed) -> None:
     """The group has committed everything on the topics now (bounded polling)."""
-    marks = await asyncio.to_thread(high_watermarks, kafka, config.topics)
+    marks = await asyncio.to_thread(high_watermarks, kafka, feed.topics)
     await eventually(lambda: asyncio.to_thread(behind, kafka, group, marks), lambda left: left == 0, timeout=30)
 
 
-def rewind(kafka: str, group: str, config: QueryConfig) -> None:
+def rewind(kafka: str, group: str, feed: Feed) -> None:
     """Move the idle group's committed offsets back to the start of every partition."""
     rewinder = Consumer({"bootstrap.servers": kafka, "group.id": group, "enable.auto.commit": False})
     try:
-        rewinder.commit(offsets=[TopicPartition(t, p, 0) for t in config.topics for p in range(3)],
+        rewinder.commit(offsets=[TopicPartition(t, p, 0) for t in feed.topics for p in range(3)],
                         asynchronous=False)
     finally:
         rewinder.close()
 
 
 async def test_rebuild_command_while_running_gives_the_live_tables(
-        database: str, kafka: str, query_config: QueryConfig, publisher: Publisher) -> None:
-    async with running(database, kafka, query_config):
-        sent = publish_history(publisher, query_config).sent
-        await caught_up(kafka, query_config.consumer_group, query_config)
+        database: str, kafka: str, feed: Feed, publisher: Publisher) -> None:
+    async with running(database, kafka, feed):
+        sent = publish_history(publisher, feed).sent
+        await caught_up(kafka, feed.group, feed)
         live = await snapshot(database)
         assert len(live["videos"]) >= 8 and live["likes"] and live["comments"] and live["follows"]
         env = {**os.environ, "PYTHONPATH": f"{REPO}:{REPO / 'gen' / 'python'}",
                "VIDMESH_DATABASE_URL": database, "VIDMESH_KAFKA_BOOTSTRAP": kafka,
-               "VIDMESH_VIDEO_QUERY_GROUP": query_config.consumer_group,
-               "VIDMESH_VIDEO_QUERY_VIDEO_TOPIC": query_config.video_topic,
-               "VIDMESH_VIDEO_QUERY_USERS_TOPIC": query_config.users_topic}
+               "VIDMESH_SERVICE_NAME": feed.group, "VIDMESH_TOPIC_PREFIX": feed.prefix}
         command = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "services.video_query.rebuild", "--timeout", "60", cwd=REPO, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
@@ -118,31 +115,31 @@ async def test_rebuild_command_while_running_gives_the_live_tables(
 
 
 async def test_live_events_applied_before_the_replay_do_not_hide_older_ones(
-        database: str, kafka: str, query_config: QueryConfig, publisher: Publisher) -> None:
+        database: str, kafka: str, feed: Feed, publisher: Publisher) -> None:
     """The rebuild's critical interleaving, made deterministic: after the truncate, the live
     projector applies newer events of existing videos first, and only then does the replay
     bring their older events. The result must equal a quiet rebuild of everything."""
-    group = query_config.consumer_group
-    async with running(database, kafka, query_config):
-        history = publish_history(publisher, query_config, seed=2)
-        await caught_up(kafka, group, query_config)
+    group = feed.group
+    async with running(database, kafka, feed):
+        history = publish_history(publisher, feed, seed=2)
+        await caught_up(kafka, group, feed)
     pool = await open_pool(database, name="it-video-query-rebuild", max_size=4)
     try:
         await truncate(pool)
-        marks = await asyncio.to_thread(high_watermarks, kafka, query_config.topics)
+        marks = await asyncio.to_thread(high_watermarks, kafka, feed.topics)
         for video_id, (owner, version, _) in history.videos.items():
-            publisher.send(query_config.video_topic, ev.viewed(video_id, owner, version + 1, 1000),
+            publisher.send(feed.video_topic, ev.viewed(video_id, owner, version + 1, 1000),
                            ev.updated(video_id, owner, version + 2, "late title"), aggregate_id=video_id)
-        async with running(database, kafka, query_config) as live:
-            await caught_up(kafka, group, query_config)  # the newer events are in; the older ones are not
+        async with running(database, kafka, feed) as live:
+            await caught_up(kafka, group, feed)  # the newer events are in; the older ones are not
             assert all(not row["created"] for row in await _rows(database, "videos"))
-            await replay(pool, kafka, query_config, marks, timeout_s=60)
+            await replay(pool, feed.config(database, kafka), marks, timeout_s=60)
             interleaved = await snapshot(database)
             for video_id, owner in _alive(history):
                 request = pb.GetVideoRequest(video_id=video_id, viewer_id=owner)
                 card = (await live.stub.GetVideo(request, timeout=5)).video
                 assert (card.title, card.view_count) == ("late title", 1000)
-            await rebuild(pool, kafka, query_config, timeout_s=60)
+            await rebuild(pool, feed.config(database, kafka), timeout_s=60)
             assert await snapshot(database) == interleaved
     finally:
         await pool.close()
@@ -159,29 +156,29 @@ async def _rows(dsn: str, table: str) -> list[dict[str, Any]]:
 
 
 async def test_redelivered_events_change_nothing(
-        database: str, kafka: str, query_config: QueryConfig, publisher: Publisher) -> None:
-    group = query_config.consumer_group
-    async with running(database, kafka, query_config):
-        publish_history(publisher, query_config, seed=4)
-        await caught_up(kafka, group, query_config)
+        database: str, kafka: str, feed: Feed, publisher: Publisher) -> None:
+    group = feed.group
+    async with running(database, kafka, feed):
+        publish_history(publisher, feed, seed=4)
+        await caught_up(kafka, group, feed)
     before = await snapshot(database)
-    await asyncio.to_thread(rewind, kafka, group, query_config)
-    async with running(database, kafka, query_config) as again:  # the inbox absorbs the redelivery
-        await caught_up(kafka, group, query_config)
-        assert again.app.consumer.counts["applied"] == 0 and again.app.consumer.counts["duplicate"] > 0
+    await asyncio.to_thread(rewind, kafka, group, feed)
+    async with running(database, kafka, feed) as again:  # the inbox absorbs the redelivery
+        await caught_up(kafka, group, feed)
+        assert again.parts.projector.counts["applied"] == 0 and again.parts.projector.counts["duplicate"] > 0
     assert await snapshot(database) == before
     async with await psycopg.AsyncConnection.connect(database) as conn:
         await conn.execute("DELETE FROM inbox WHERE consumer_group = %s", (group,))
-    await asyncio.to_thread(rewind, kafka, group, query_config)
-    async with running(database, kafka, query_config) as without_inbox:  # versions alone absorb it
-        await caught_up(kafka, group, query_config)
-        assert without_inbox.app.consumer.counts["applied"] > 0
+    await asyncio.to_thread(rewind, kafka, group, feed)
+    async with running(database, kafka, feed) as without_inbox:  # versions alone absorb it
+        await caught_up(kafka, group, feed)
+        assert without_inbox.parts.projector.counts["applied"] > 0
     assert await snapshot(database) == before
 
 
-async def test_a_second_rebuild_refuses_to_start(database: str, kafka: str, query_config: QueryConfig) -> None:
+async def test_a_second_rebuild_refuses_to_start(database: str, kafka: str, feed: Feed) -> None:
     async with await psycopg.AsyncConnection.connect(database, autocommit=True) as holder:
         await holder.execute(TRY_LOCK)  # as if another rebuild were running
-        async with running(database, kafka, query_config) as instance:
+        async with running(database, kafka, feed) as instance:
             with pytest.raises(RebuildError, match="another rebuild"):
-                await rebuild(instance.app.pool, kafka, query_config, timeout_s=5)
+                await rebuild(instance.parts.pool, feed.config(database, kafka), timeout_s=5)

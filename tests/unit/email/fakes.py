@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -96,6 +97,16 @@ class FakeTransport(Transport):
 class NoWakeup(Wakeup):
     async def wait(self, timeout: float) -> None:
         return None
+
+    async def close(self) -> None:
+        return None
+
+
+class PollingWakeup(Wakeup):
+    """Never woken: each wait lasts its whole timeout, as with no NOTIFY at all."""
+
+    async def wait(self, timeout: float) -> None:
+        await asyncio.sleep(timeout)
 
     async def close(self) -> None:
         return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 
 import pytest
@@ -18,7 +20,7 @@ from services.email import handlers
 from services.email.dispatcher import Dispatcher
 from services.email.domain import Kind
 from services.email.ports import PermanentFailure, TemporaryFailure
-from tests.unit.email.fakes import FakeStore, FakeTransport, FakeUnitOfWork, NoWakeup
+from tests.unit.email.fakes import FakeStore, FakeTransport, FakeUnitOfWork, NoWakeup, PollingWakeup
 
 
 def new_id() -> str:
@@ -96,6 +98,20 @@ async def test_temporary_failure_keeps_the_email_for_a_retry(store: FakeStore) -
         await dispatcher(store, transport).send_next()
     await send_all(store, transport)
     assert len(transport.delivered) == 1
+
+
+async def test_the_sending_loop_outlasts_a_mail_server_outage_and_stops_when_asked(store: FakeStore) -> None:
+    transport = FakeTransport(failures=[TemporaryFailure("connection refused"), TemporaryFailure("421 busy")])
+    await register(store, new_id())
+    sender = Dispatcher(lambda: FakeUnitOfWork(store), transport, PollingWakeup(), poll_interval=0.01)
+    loop = asyncio.create_task(sender.run())
+    deadline = time.monotonic() + 5
+    while sender.sent == 0:
+        assert time.monotonic() < deadline and not loop.done(), "the mail never went out after the outage"
+        await asyncio.sleep(0.01)  # the polling interval of a bounded wait
+    await sender.stop()
+    await asyncio.wait_for(loop, timeout=2)
+    assert len(transport.delivered) == 1 and list(store.status.values()) == ["sent"]
 
 
 async def test_permanent_failure_is_recorded_and_not_retried(store: FakeStore) -> None:

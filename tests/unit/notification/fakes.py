@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
+from mesh.idempotency import Recorded
 from mesh.paging import Cursor
 from services.notification.domain import NewNotification, Notification
 from services.notification.ports import Cause, Publisher, Store, UnitOfWork
+from tests.unit.fake_requests import FakeRequestLog
 
 EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
 
@@ -21,7 +23,7 @@ class FakeStore(Store):
     names: dict[str, str] = field(default_factory=dict)
     rows: dict[str, Notification] = field(default_factory=dict)
     keys: set[tuple[str, str]] = field(default_factory=set)  # the unique (event, recipient) key
-    requests: dict[tuple[str, str], int | None] = field(default_factory=dict)
+    requests: dict[str, Recorded] = field(default_factory=dict)  # mesh.idempotency's log
 
     async def follow(self, follower_id: str, channel_id: str) -> None:
         self.follows.add((follower_id, channel_id))
@@ -68,15 +70,6 @@ class FakeStore(Store):
                 marked += 1
         return marked
 
-    async def claim_request(self, user_id: str, request_id: str) -> int | None:
-        if (user_id, request_id) in self.requests:
-            return self.requests[(user_id, request_id)] or 0
-        self.requests[(user_id, request_id)] = None
-        return None
-
-    async def finish_request(self, user_id: str, request_id: str, marked_count: int) -> None:
-        self.requests[(user_id, request_id)] = marked_count
-
 
 @dataclass
 class FakePublisher(Publisher):
@@ -91,6 +84,7 @@ class FakeUnitOfWork(UnitOfWork):
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
+        self.requests = FakeRequestLog(store.requests)
         self.commits = 0
 
     async def __aenter__(self) -> Self:

@@ -11,6 +11,7 @@ from vidmesh.video.v1.events_pb2 import CommentAdded, VideoPublished
 from mesh.errors import InvalidArgument
 from services.notification import handlers
 from services.notification.domain import Kind, MarkRead
+from services.notification.handlers import Marked
 from services.notification.ports import Cause, UnitOfWorkFactory
 from tests.unit.notification.fakes import FakePublisher, FakeStore, FakeUnitOfWork
 
@@ -115,18 +116,51 @@ async def test_mark_read_touches_only_the_callers_notifications(store: FakeStore
     owner, fan = new_id(), new_id()
     await follow(store, publisher, fan, owner)  # owner gets a notification
     [owners] = [n.notification_id for n in store.rows.values()]
-    marked, unread = await handlers.mark_read(uows(store), MarkRead(new_id(), fan, (owners,)))
-    assert (marked, unread) == (0, 0)
+    assert await handlers.mark_read(uows(store), MarkRead(new_id(), fan, (owners,))) == Marked(0, 0)
     assert await handlers.unread_count(uows(store), owner) == 1
 
 
-async def test_retried_mark_read_reports_the_first_answer(store: FakeStore, publisher: FakePublisher) -> None:
+async def publish_and_find(store: FakeStore, publisher: FakePublisher, owner: str, fan: str) -> list[str]:
+    """Publish a video of the owner's; the ids of the fan's notifications it made."""
+    before = set(store.rows)
+    await publish(store, publisher, owner)
+    return [n for n, row in store.rows.items() if n not in before and row.recipient_id == fan]
+
+
+async def test_retried_mark_read_gets_the_first_answer_and_marks_nothing_new(
+        store: FakeStore, publisher: FakePublisher) -> None:
     owner, fan = new_id(), new_id()
     await follow(store, publisher, fan, owner)
     await publish(store, publisher, owner)
     await publish(store, publisher, owner)
     command = MarkRead(new_id(), fan, all=True)
-    assert await handlers.mark_read(uows(store), command) == (2, 0)
+    assert await handlers.mark_read(uows(store), command) == Marked(2, 0)
     await publish(store, publisher, owner)
-    assert await handlers.mark_read(uows(store), command) == (2, 1)  # applied once: the new one stays unread
-    assert await handlers.mark_read(uows(store), MarkRead(new_id(), fan, all=True)) == (1, 0)
+    assert await handlers.mark_read(uows(store), command) == Marked(2, 0)  # the first answer, replayed
+    assert await handlers.unread_count(uows(store), fan) == 1  # applied once: the new one stays unread
+    assert await handlers.mark_read(uows(store), MarkRead(new_id(), fan, all=True)) == Marked(1, 0)
+
+
+async def test_a_request_id_replayed_for_other_notifications_is_invalid_and_marks_nothing(
+        store: FakeStore, publisher: FakePublisher) -> None:
+    owner, fan = new_id(), new_id()
+    await follow(store, publisher, fan, owner)
+    [first] = await publish_and_find(store, publisher, owner, fan)
+    request_id = new_id()
+    assert await handlers.mark_read(uows(store), MarkRead(request_id, fan, (first,))) == Marked(1, 0)
+    [second] = await publish_and_find(store, publisher, owner, fan)
+    with pytest.raises(InvalidArgument) as raised:
+        await handlers.mark_read(uows(store), MarkRead(request_id, fan, (second,)))
+    assert [v.field for v in raised.value.violations] == ["request_id"]
+    assert await handlers.unread_count(uows(store), fan) == 1
+
+
+async def test_another_users_reuse_of_a_request_id_is_refused(store: FakeStore, publisher: FakePublisher) -> None:
+    owner, fan = new_id(), new_id()
+    await follow(store, publisher, fan, owner)
+    request_id = new_id()
+    await handlers.mark_read(uows(store), MarkRead(request_id, fan, all=True))
+    with pytest.raises(InvalidArgument) as raised:
+        await handlers.mark_read(uows(store), MarkRead(request_id, owner, all=True))
+    assert [v.field for v in raised.value.violations] == ["request_id"]
+    assert await handlers.unread_count(uows(store), owner) == 1  # the owner's new-follower notification

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import argon2
@@ -18,10 +18,9 @@ CHEAP = argon2.Parameters(type=argon2.Type.ID, version=19, salt_len=16, hash_len
 
 
 @pytest.fixture
-def hasher() -> Iterator[PasswordHasher]:
-    hasher = PasswordHasher(CHEAP, workers=1)
-    yield hasher
-    hasher.close()
+async def hasher() -> AsyncIterator[PasswordHasher]:
+    async with PasswordHasher(CHEAP, workers=1) as hasher:
+        yield hasher
 
 
 @pytest.fixture

@@ -6,10 +6,11 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import Any
 
+from mesh.idempotency import Recorded
 from services.users import ports
 from services.users.domain import Account, Event, Profile
+from tests.unit.fake_requests import FakeRequestLog
 
 
 @dataclass
@@ -19,7 +20,7 @@ class State:
     accounts: dict[str, Account] = field(default_factory=dict)
     followers: dict[str, int] = field(default_factory=dict)
     follows: set[tuple[str, str]] = field(default_factory=set)
-    requests: dict[str, ports.RecordedRequest] = field(default_factory=dict)
+    requests: dict[str, Recorded] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
 
 
@@ -76,20 +77,6 @@ class FakeFollows(ports.Follows):
         return (follower_id, channel_id) in self.state.follows
 
 
-class FakeRequests(ports.Requests):
-    def __init__(self, state: State) -> None:
-        self.state = state
-
-    async def claim(self, request_id: str, operation: str, fingerprint: str) -> ports.RecordedRequest | None:
-        if request_id in self.state.requests:
-            return self.state.requests[request_id]
-        self.state.requests[request_id] = ports.RecordedRequest(operation, fingerprint, {})
-        return None
-
-    async def complete(self, request_id: str, response: dict[str, Any]) -> None:
-        self.state.requests[request_id] = replace(self.state.requests[request_id], response=response)
-
-
 class FakeUnitOfWork(ports.UnitOfWork):
     def __init__(self, shared: State) -> None:
         self.shared = shared
@@ -97,7 +84,7 @@ class FakeUnitOfWork(ports.UnitOfWork):
     async def __aenter__(self) -> FakeUnitOfWork:
         self.work = copy.deepcopy(self.shared)
         self.accounts, self.follows = FakeAccounts(self.work), FakeFollows(self.work)
-        self.requests = FakeRequests(self.work)
+        self.requests = FakeRequestLog(self.work.requests)
         return self
 
     async def __aexit__(

@@ -54,11 +54,29 @@ async def test_a_retried_registration_returns_the_first_user_and_registers_once(
     assert len(state.events) == 1
 
 
-async def test_a_request_id_reused_for_another_registration_is_invalid(deps: Deps) -> None:
+async def test_a_request_id_reused_for_another_registration_is_invalid(deps: Deps, state: State) -> None:
     request_id = str(uuid.uuid4())
     await handlers.register(registration("ann@example.com", request_id), deps)
-    with pytest.raises(InvalidArgument, match=r"request_id\.reused"):
+    with pytest.raises(InvalidArgument, match=r"request_id\.reused") as caught:
         await handlers.register(registration("bob@example.com", request_id), deps)
+    assert [v.field for v in caught.value.violations] == ["request_id"]
+    assert [account.email for account in state.accounts.values()] == ["ann@example.com"]
+
+
+async def test_a_retry_differing_only_in_email_case_is_the_same_registration(deps: Deps) -> None:
+    request_id = str(uuid.uuid4())
+    first = await handlers.register(registration("ann@example.com", request_id), deps)
+    assert await handlers.register(registration("ANN@example.com", request_id), deps) == first
+
+
+async def test_the_password_is_no_part_of_a_registrations_fingerprint(deps: Deps, state: State) -> None:
+    # A secret never goes into the request log, so a retry that changed only the password
+    # is the same request: it gets the first answer, and the first password stays.
+    request_id = str(uuid.uuid4())
+    first = await handlers.register(registration("ann@example.com", request_id, password="hunter22x"), deps)
+    again = await handlers.register(registration("ann@example.com", request_id, password="other pass 9"), deps)
+    assert again == first and len(state.accounts) == 1
+    assert await deps.hasher.verify(state.accounts[first].password_hash, "hunter22x")
 
 
 async def test_a_failed_registration_does_not_use_up_its_request_id(deps: Deps, state: State) -> None:
@@ -97,24 +115,18 @@ class CountingHasher(PasswordHasher):
 
 
 async def test_an_unknown_email_still_costs_a_password_check(deps: Deps) -> None:
-    hasher = CountingHasher(CHEAP, workers=1)
-    hasher.checked = []
-    try:
+    async with CountingHasher(CHEAP, workers=1) as hasher:
+        hasher.checked = []
         with pytest.raises(Unauthenticated):
             await handlers.login(Login("nobody@example.com", "hunter22x"), dataclasses.replace(deps, hasher=hasher))
-    finally:
-        hasher.close()
     assert hasher.checked == [None]
 
 
 async def test_login_moves_an_old_hash_to_the_current_parameters(deps: Deps, state: State) -> None:
     user_id = await handlers.register(registration("ann@example.com"), deps)
     old_hash = state.accounts[user_id].password_hash
-    stronger = PasswordHasher(dataclasses.replace(CHEAP, time_cost=2), workers=1)
-    try:
+    async with PasswordHasher(dataclasses.replace(CHEAP, time_cost=2), workers=1) as stronger:
         await handlers.login(Login("ann@example.com", "hunter22x"), dataclasses.replace(deps, hasher=stronger))
-    finally:
-        stronger.close()
     new_hash = state.accounts[user_id].password_hash
     assert new_hash != old_hash
     assert "t=2" in new_hash

@@ -53,6 +53,17 @@ async def test_a_request_id_reused_for_another_channel_is_invalid(deps: Deps) ->
         await handlers.follow(Follow(request_id, bob, cat), deps)
 
 
+async def test_a_follows_request_id_replayed_to_unfollow_is_invalid_and_unfollows_nothing(
+        deps: Deps, state: State) -> None:
+    ann, bob = await user(deps, "Ann"), await user(deps, "Bob")
+    request_id = rid()
+    await handlers.follow(Follow(request_id, bob, ann), deps)
+    with pytest.raises(InvalidArgument) as caught:
+        await handlers.unfollow(Unfollow(request_id, bob, ann), deps)
+    assert [v.field for v in caught.value.violations] == ["request_id"]
+    assert (bob, ann) in state.follows and state.followers[ann] == 1
+
+
 async def test_following_yourself_is_invalid_and_changes_nothing(deps: Deps, state: State) -> None:
     ann = await user(deps, "Ann")
     with pytest.raises(InvalidArgument, match=r"follow\.not_self"):

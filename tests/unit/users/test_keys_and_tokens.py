@@ -10,6 +10,7 @@ from pathlib import Path
 import jwt
 import pytest
 
+from mesh.config import ConfigError
 from mesh.errors import Unavailable
 from services.users import keys, tokens
 from services.users.keys import KeyRing
@@ -174,3 +175,26 @@ def test_the_rotate_command_adds_a_published_key(keys_folder: Path, monkeypatch:
 def test_the_keys_folder_defaults_to_the_data_dir() -> None:
     assert keys.keys_dir({"VIDMESH_JWT_KEYS_DIR": "/srv/keys"}) == Path("/srv/keys")
     assert keys.keys_dir({}).parts[-2:] == ("data", "jwt")
+
+
+async def test_readiness_needs_a_signing_key(keys_folder: Path) -> None:
+    signer = issuer(keys_folder)
+    assert await signer.can_sign()
+    for path in keys_folder.glob("*.pem"):
+        path.unlink()
+    with pytest.raises(keys.KeysUnavailable):
+        await signer.can_sign()
+
+
+async def test_opening_the_keyring_makes_the_first_key_and_reads_the_settings(tmp_path: Path) -> None:
+    folder = tmp_path / "jwt"
+    ring = await keys.open_keyring({keys.ENV_DIR: str(folder), keys.ENV_SIGN_AFTER: "0"})
+    assert ring.folder == folder and len(keys.load(folder)) == 1
+    await keys.open_keyring({keys.ENV_DIR: str(folder)})
+    assert len(keys.load(folder)) == 1  # a second instance finds the key
+
+
+@pytest.mark.parametrize("value", ["soon", "-1"])
+def test_a_malformed_sign_after_setting_is_named(value: str) -> None:
+    with pytest.raises(ConfigError, match=keys.ENV_SIGN_AFTER):
+        keys.sign_after_s({keys.ENV_SIGN_AFTER: value})

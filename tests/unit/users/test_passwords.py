@@ -29,11 +29,8 @@ async def test_a_garbled_hash_fails_rather_than_raising(hasher: PasswordHasher) 
 
 
 async def test_a_hash_with_older_parameters_needs_a_rehash(hasher: PasswordHasher) -> None:
-    stronger = PasswordHasher(dataclasses.replace(CHEAP, time_cost=2), workers=1)
-    try:
+    async with PasswordHasher(dataclasses.replace(CHEAP, time_cost=2), workers=1) as stronger:
         stored = await hasher.hash("hunter22x")
         assert stronger.needs_rehash(stored)
         assert not hasher.needs_rehash(stored)
         assert await stronger.verify(stored, "hunter22x")  # old hashes keep working meanwhile
-    finally:
-        stronger.close()
