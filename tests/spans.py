@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -39,6 +40,23 @@ async def wait_named(exporter: InMemorySpanExporter, name: str, count: int, time
         await asyncio.sleep(0.01)  # polling interval of a bounded wait
     assert len(found) >= count, f"{len(found)} spans named {name!r} after {timeout}s, wanted {count}"
     return found[:count]
+
+
+async def wait_span(exporter: InMemorySpanExporter, wanted: Callable[[ReadableSpan], bool],
+                    timeout: float = 10.0) -> ReadableSpan:
+    """The first finished span `wanted` accepts, waiting (bounded) for it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [span for span in exporter.get_finished_spans() if wanted(span)]
+        if found:
+            return found[0]
+        assert time.monotonic() < deadline, f"no such span after {timeout}s"
+        await asyncio.sleep(0.02)  # polling interval of a bounded wait
+
+
+def attribute(span: ReadableSpan, key: str) -> object:
+    """One attribute of a span (None when it has none)."""
+    return (span.attributes or {}).get(key)
 
 
 def parent_id(span: ReadableSpan) -> int | None:
