@@ -2,7 +2,8 @@
 
 1. the native stack (a private one: cached deps, warm start, idle memory);
 2. RecordView, the hottest write path, with ghz against the running stack's video-command
-   (started here if none runs, and stopped again).
+   (started here if none runs, and stopped again);
+3. what tracing costs: RecordView with tracing on and off, in turns, in the same run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ def main() -> int:
     started = stack.ensure_started()
     try:
         failed |= subprocess.call([sys.executable, "-m", "scripts.bench.record_view"])
+        failed |= subprocess.call([sys.executable, "-m", "scripts.bench.tracing"])
     finally:
         if started:
             stack.stop()
