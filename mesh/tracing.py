@@ -21,6 +21,7 @@ stories of requests and events, not of housekeeping.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ from mesh.config import ConfigError
 
 TRACER_NAME = "vidmesh"
 SHUTDOWN_FLUSH_MS = 1000  # spans not exported by then are dropped: a stop never waits on Jaeger
+SHUTDOWN_S = 1.5
+EXPORT_TIMEOUT_S = 2.0  # per export: a batch Jaeger does not take in time is dropped, not queued forever
 _propagator = TraceContextTextMapPropagator()
 SAMPLERS: dict[str, Callable[[float], Sampler]] = {
     "always_on": lambda ratio: ALWAYS_ON,
@@ -153,7 +156,7 @@ def _provider(service_name: str, instance_id: str, sampler: Sampler) -> TracerPr
 def _otlp(endpoint: str) -> SpanExporter:
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
 
-    return OTLPSpanExporter(endpoint=endpoint, insecure=endpoint.startswith("http://"))
+    return OTLPSpanExporter(endpoint=endpoint, insecure=endpoint.startswith("http://"), timeout=EXPORT_TIMEOUT_S)
 
 
 def _instrument_psycopg() -> None:
@@ -172,10 +175,19 @@ def tracer() -> trace.Tracer:
 
 
 def shutdown() -> None:
-    """Export what is left (for at most a second) and stop exporting."""
-    if _Tracing.provider is not None:
-        _Tracing.provider.force_flush(SHUTDOWN_FLUSH_MS)
-        _Tracing.provider.shutdown()
+    """Export what is left and stop exporting, in at most SHUTDOWN_S: with Jaeger away the
+    exporter would retry for its whole timeout, and a stop must not wait on it (MESH.md 5)."""
+    provider = _Tracing.provider
+    if provider is None:
+        return
+
+    def close() -> None:
+        provider.force_flush(SHUTDOWN_FLUSH_MS)
+        provider.shutdown()
+
+    closing = threading.Thread(target=close, name="tracing-shutdown", daemon=True)
+    closing.start()
+    closing.join(SHUTDOWN_S)
 
 
 def context_from(traceparent: str | None, tracestate: str = "") -> Context:
