@@ -45,7 +45,7 @@ from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 from mesh import events, tracing
 from mesh.db import uow
 from mesh.kafka import DLQ_PARTITIONS, consumer_config, dlq_topic, ensure_topics, producer_config
-from mesh.progress import ConsumerProgress
+from mesh.progress import ConsumerProgress, measure
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +58,6 @@ DLQ_ERROR, DLQ_ERROR_TYPE, DLQ_ATTEMPTS = "dlq.error", "dlq.error.type", "dlq.at
 DLQ_TOPIC, DLQ_PARTITION, DLQ_OFFSET, DLQ_GROUP = "dlq.topic", "dlq.partition", "dlq.offset", "dlq.group"
 MAX_ERROR_CHARS = 4000
 PROGRESS_EVERY_S = 5.0  # how often the partitions' high watermarks are asked for (the lag metrics)
-KAFKA_QUERY_TIMEOUT_S = 2.0
 
 
 class _Stopping(Exception):
@@ -105,7 +104,7 @@ class IdempotentConsumer:
                 await self._commit(consumer, done)
                 if time.monotonic() - measured >= PROGRESS_EVERY_S:
                     measured = time.monotonic()
-                    await asyncio.to_thread(self._measure, consumer)
+                    await asyncio.to_thread(measure, consumer, self.dlq, self.progress)
         finally:
             await asyncio.to_thread(consumer.close)  # leaves the group now, not after the session timeout
 
@@ -127,22 +126,6 @@ class IdempotentConsumer:
     async def stop(self) -> None:
         """Ask run() to return after the record in hand; unfinished ones are redelivered later."""
         self._stopping.set()
-
-    def _measure(self, consumer: Consumer) -> None:
-        """Kafka's high watermarks and committed offsets of the assigned partitions and the size
-        of the dead-letter topic, for the lag metrics (in a worker thread)."""
-        try:
-            assigned = consumer.assignment()
-            committed = consumer.committed(assigned, timeout=KAFKA_QUERY_TIMEOUT_S) if assigned else []
-            high = {(tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=KAFKA_QUERY_TIMEOUT_S)[1]
-                    for tp in assigned}
-            dlq = [consumer.get_watermark_offsets(TopicPartition(self.dlq, n), timeout=KAFKA_QUERY_TIMEOUT_S)
-                   for n in range(DLQ_PARTITIONS)]
-        except KafkaException as exc:  # Kafka away: the lag stays as last known
-            log.debug("consumer lag not measured", error=str(exc))
-            return
-        self.progress.refreshed(high, {(tp.topic, tp.partition): tp.offset for tp in committed})
-        self.progress.dead_letters = sum(max(0, top - bottom) for bottom, top in dlq)
 
     async def _handle_all(self, records: list[Message], producer: Producer) -> dict[tuple[str, int], int]:
         done: dict[tuple[str, int], int] = {}

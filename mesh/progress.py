@@ -1,7 +1,7 @@
 """How far a consumer is behind: what its partitions hold against what it has applied.
 
 The consumer (mesh/consumer.py) tells it each record it fetched and applied, and every few
-seconds the partitions' high watermarks and committed offsets from Kafka; mesh/metrics.py
+seconds `measure` asks Kafka for the partitions' high watermarks and committed offsets; mesh/metrics.py
 reads it when Prometheus scrapes. Lag counts records fetched but not yet applied too, so a
 consumer stuck retrying one record shows its lag growing although it fetches nothing new.
 """
@@ -12,7 +12,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import structlog
+from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+from mesh.kafka import DLQ_PARTITIONS
+
 Partition = tuple[str, int]
+KAFKA_QUERY_TIMEOUT_S = 2.0
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -56,3 +63,20 @@ class ConsumerProgress:
         if not any(self.lag().values()):
             return 0.0
         return max(0.0, now - (self.last_event_time or self.started_at))
+
+
+def measure(consumer: Consumer, dlq: str, progress: ConsumerProgress) -> None:
+    """Ask Kafka for the high watermarks and committed offsets of the consumer's assigned
+    partitions and the size of its dead-letter topic (blocking: run it in a worker thread)."""
+    try:
+        assigned = consumer.assignment()
+        committed = consumer.committed(assigned, timeout=KAFKA_QUERY_TIMEOUT_S) if assigned else []
+        high = {(tp.topic, tp.partition): consumer.get_watermark_offsets(tp, timeout=KAFKA_QUERY_TIMEOUT_S)[1]
+                for tp in assigned}
+        dead = [consumer.get_watermark_offsets(TopicPartition(dlq, n), timeout=KAFKA_QUERY_TIMEOUT_S)
+                for n in range(DLQ_PARTITIONS)]
+    except KafkaException as exc:  # Kafka away: the lag stays as last known
+        log.debug("consumer lag not measured", error=str(exc))
+        return
+    progress.refreshed(high, {(tp.topic, tp.partition): tp.offset for tp in committed})
+    progress.dead_letters = sum(max(0, top - bottom) for bottom, top in dead)
