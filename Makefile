@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack)
 
-.PHONY: help deps python-env protos unit new-service up start down status logs test bench demo trace lint contracts-check rebuild-read-model reset \
+.PHONY: help deps python-env protos codegen web unit new-service up start down status logs test bench demo trace lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -18,10 +18,12 @@ help:
 	@echo "make unit     the unit tests alone: no stack, no real binary, seconds"
 	@echo "make new-service NAME=widgets   a working service from the template, in the topology"
 	@echo "make protos   Python stubs and descriptor sets from protos/ into gen/ (never committed)"
+	@echo "make codegen  Go stubs and binaries, the OpenAPI document and its TypeScript types, into gen/"
+	@echo "make web      the web app (web/ into web/dist), which the gateway serves at /"
 	@echo "make demo     a guided tour of the six patterns against the running stack (make start first)"
 	@echo "make trace    the demo's publish (or ID=<trace id>) as a waterfall, from Jaeger"
 	@echo "make bench    benchmarks: speed and memory tables next to their targets"
-	@echo "make lint     buf lint (STANDARD), ruff and mypy"
+	@echo "make lint     buf lint (STANDARD), ruff, mypy, tsc (the web app), go vet and staticcheck"
 	@echo "make contracts-check   buf breaking against main"
 	@echo "make compose-up     the same system under Docker Compose (compose-down, ARGS=-v deletes volumes)"
 	@echo "make compose-logs   Compose logs (ARGS=-f follows)"
@@ -40,12 +42,23 @@ python-env:
 protos: python-env
 	@$(PYTHON) scripts/protos.py build
 
-# The stack runs what `make protos` generates (Envoy reads gen/vidmesh.binpb, the services
-# import gen/python): a fresh clone must build it first.
-up: deps protos
+# Code that is not Python, from the same protos and the same protoc: the Go stubs and
+# vidmesh's Go binaries (gen/go, gen/bin), the OpenAPI document and the TypeScript types from
+# it (gen/openapi); each step is its own module and skips itself when its inputs did not change.
+codegen: deps protos
+	@$(PYTHON) -m scripts.codegen
+	@$(PYTHON) -m scripts.openapi build
+
+web: codegen
+	@$(PYTHON) -m scripts.webapp build
+
+# The stack runs what `make protos` and `make codegen` generate (Envoy reads
+# gen/vidmesh.binpb, the services import gen/python, gen/bin holds the Go services) and serves
+# what `make web` builds: a fresh clone must build them first.
+up: deps web
 	@$(STACK) up
 
-start: deps protos
+start: deps web
 	@$(STACK) start
 
 down:
@@ -63,11 +76,14 @@ new-service: python-env
 	@echo "next: make protos unit, then make up (or start) and make conformance SERVICE=$(NAME)"
 
 # The unit tests start nothing (tests/unit/conftest.py refuses the stack).
-unit: protos
+unit: codegen
+	@cd web && npm test --silent
 	@$(PYTHON) -m pytest -q tests/unit
 
-# Starts the stack (or reuses a healthy one), runs every test, stops what it started.
-test: deps protos
+# Starts the stack (or reuses a healthy one), runs every test (vitest, pytest, then go test with
+# the Go integration tests and the Go client), stops what it started.
+test: deps web
+	@cd web && npm test --silent
 	@$(PYTHON) -m scripts.run_tests $(TEST_DIRS)
 
 demo: deps protos
@@ -80,8 +96,10 @@ trace: python-env
 bench: deps protos
 	@$(PYTHON) -m scripts.bench
 
-lint: deps protos
+lint: deps codegen
 	@$(PYTHON) scripts/protos.py lint
+	@cd web && npm run --silent typecheck
+	@$(PYTHON) -m scripts.golang vet
 	@$(PYTHON) -m ruff check .
 	@$(PYTHON) -m mypy mesh services bff scripts tests
 

@@ -22,7 +22,6 @@ log = structlog.get_logger(__name__)
 
 # The event topics and their partition count are the topology's (mesh/topology.py).
 EVENT_TOPICS = dict.fromkeys(topology.EVENT_TOPICS, topology.EVENT_PARTITIONS)
-EVENT_PARTITIONS = topology.EVENT_PARTITIONS  # until video-query is on the runtime
 DLQ_PARTITIONS = 1
 ADMIN_TIMEOUT_S = 15.0
 # After an outage the client reconnects within ~1 s rather than librdkafka's default 10 s.

@@ -45,6 +45,7 @@ from mesh import config as mesh_config
 from mesh import log as mesh_log
 from mesh import migrations, topology, tracing
 from mesh.backoff import Backoff, pause
+from mesh.blocking import in_daemon_thread
 from mesh.consumer import Handler, IdempotentConsumer
 from mesh.db import open_pool
 from mesh.kafka import ensure_topics
@@ -185,16 +186,22 @@ class Runtime:
 
     def _after_topics(self, run: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
         async def when_topics_exist() -> None:
-            await self.topics_ready.wait()
-            await run()
+            if await self._unless_stopping(asyncio.ensure_future(self.topics_ready.wait())):
+                await run()
         return when_topics_exist
 
     async def _ensure_topics(self) -> None:
         topics = {self.topic(name): topology.EVENT_PARTITIONS for name in sorted(self._topics)}
         backoff = Backoff(initial=0.5, maximum=15.0)
         while True:
+            # A daemon thread, raced with the stop: with Kafka away the admin call blocks for
+            # its timeout, which must not hold the process's exit after SIGTERM.
+            attempt = asyncio.ensure_future(in_daemon_thread(ensure_topics, self.config.kafka_bootstrap, topics,
+                                                             name="kafka-topics"))
+            if not await self._unless_stopping(attempt):
+                return
             try:
-                await asyncio.to_thread(ensure_topics, self.config.kafka_bootstrap, topics)
+                attempt.result()
                 self.topics_ready.set()
                 return
             except Exception as error:  # Kafka away: events wait in the outbox, nothing else waits
@@ -203,6 +210,16 @@ class Runtime:
                             error=repr(error))
                 if await pause(self.stopping, delay):
                     return
+
+    async def _unless_stopping(self, work: asyncio.Future[Any]) -> bool:
+        """Wait for `work` or for the stop, whichever comes first; False on the stop."""
+        stop = asyncio.ensure_future(self.stopping.wait())
+        await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if not work.done():
+            work.cancel()
+            return False
+        return True
 
     async def _until_it_works(self, what: str, attempt: Callable[[], Awaitable[T]]) -> T:
         backoff = Backoff(initial=0.5, maximum=10.0)

@@ -178,12 +178,6 @@ class Server:
         await self.grpc.stop(grace)
         _log.info("server stopped")
 
-    async def wait_for_signal(self) -> object:
-        """Block until SIGTERM or SIGINT (for bootstraps not yet on mesh/runtime.py)."""
-        from mesh.runtime import wait_for_signal
-
-        return await wait_for_signal()
-
     async def __aenter__(self) -> Server:
         await self.start()
         return self
@@ -205,13 +199,3 @@ async def first_failure(checks: Sequence[DependencyCheck], timeout: float) -> st
         if result is False:
             return f"{name}: not ready"
     return None
-
-
-async def serve(config: ServiceConfig, services: Sequence[Service], *, checks: Sequence[DependencyCheck] = ()) -> None:
-    """Run the services, registered in Consul, until SIGTERM/SIGINT (for bootstraps not yet on
-    mesh/runtime.py; it goes once every process runs on the runtime)."""
-    from mesh.runtime import wait_for_signal
-
-    host, port = config.consul_host_port
-    async with Server(config, services, checks=checks, registry=ConsulRegistry(host, port)):
-        await wait_for_signal()

@@ -76,7 +76,7 @@ def _db(name: str, role: str, schema: str | None = None) -> Database:
     return Database(name=name, role=role, schema=schema or name)
 
 
-DOMAIN = ("users", "video-command", "video-query", "notification")
+DOMAIN = ("users", "video-command", "video-query", "notification", "recommendations")
 
 SERVICES: tuple[Service, ...] = (
     Service(name="users", command=python("services.users"), database=_db("users", "users"),
@@ -92,6 +92,9 @@ SERVICES: tuple[Service, ...] = (
             consumes=(USERS_EVENTS, NOTIFICATION_EVENTS), sends_mail=True),
     Service(name="web-bff", command=python("bff.web"), calls=DOMAIN, edge=True),
     Service(name="mobile-bff", command=python("bff.mobile"), calls=DOMAIN, edge=True),
+    # Written in Go (services/recommendations, on gomesh/); `make codegen` builds the binary.
+    Service(name="recommendations", command=("gen/bin/recommendations",),
+            database=_db("recommendations", "recommendations"), consumes=(VIDEO_EVENTS, USERS_EVENTS)),
     # `make new-service NAME=...` adds its entries above this line.
 )
 

@@ -1,8 +1,9 @@
 """Render the gateway's Envoy config (gateway/envoy.yaml, a template) for where it runs.
 
     python -m scripts.gateway native PATH    the native stack's config (the dev stack calls render())
-    python -m scripts.gateway compose DIR    DIR/envoy.yaml for Docker Compose, plus the descriptor
-                                             set it reads, copied beside it as DIR/vidmesh.binpb
+    python -m scripts.gateway compose DIR    DIR/envoy.yaml for Docker Compose, plus the files it
+                                             reads, copied beside it: DIR/vidmesh.binpb, and what
+                                             it serves, DIR/openapi.json and DIR/dist/ (the web app)
 
 Both renderings come from one template and the same settings (settings.env with environment
 overrides), so they cannot drift apart. Compose runs the second command at every start, in
@@ -24,6 +25,8 @@ from mesh.settings import ROOT, Settings, SettingsError, load
 
 TEMPLATE = ROOT / "gateway" / "envoy.yaml"
 DESCRIPTOR = ROOT / "gen" / "vidmesh.binpb"
+WEB_ROOT = ROOT / "web" / "dist"  # `make web` builds it (scripts/webapp.py)
+OPENAPI_DOCUMENT = ROOT / "gen" / "openapi" / "openapi.json"  # `make codegen` writes it (scripts/openapi)
 COMPOSE_CONFIG_NAME = "envoy.yaml"
 # Envoy's image runs it as its own `envoy` user, not as the vidmesh user who writes the files.
 WORLD_READABLE = 0o644
@@ -56,10 +59,12 @@ def native_values(s: Settings) -> dict[str, str]:
         "JAEGER_ADDRESS": s.host,
         "JAEGER_OTLP_PORT": str(s.jaeger_otlp_grpc_port),
         "DESCRIPTOR": str(DESCRIPTOR),
+        "WEB_ROOT": str(WEB_ROOT),
+        "OPENAPI_DOCUMENT": str(OPENAPI_DOCUMENT),
     }
 
 
-def compose_values(s: Settings, descriptor: Path) -> dict[str, str]:
+def compose_values(s: Settings, folder: Path) -> dict[str, str]:
     """Container ports and Compose host names; docker-compose.yml publishes them on loopback."""
     return {
         **_policy(s),
@@ -72,7 +77,9 @@ def compose_values(s: Settings, descriptor: Path) -> dict[str, str]:
         "XDS_PORT": "18000",
         "JAEGER_ADDRESS": "jaeger",
         "JAEGER_OTLP_PORT": "4317",
-        "DESCRIPTOR": str(descriptor),
+        "DESCRIPTOR": str(folder / DESCRIPTOR.name),
+        "WEB_ROOT": str(folder / WEB_ROOT.name),
+        "OPENAPI_DOCUMENT": str(folder / OPENAPI_DOCUMENT.name),
     }
 
 
@@ -81,10 +88,10 @@ def render(values: dict[str, str]) -> str:
 
 
 def compose_rendering(s: Settings, folder: Path) -> str:
-    """The Compose config that reads its descriptor set from `folder`."""
+    """The Compose config that reads its descriptor set and serves its files from `folder`."""
     header = (f"# Rendered from gateway/envoy.yaml by `python -m scripts.gateway compose {folder}` "
               "when the stack started; edit the template, not this file.\n")
-    return header + render(compose_values(s, folder / DESCRIPTOR.name))
+    return header + render(compose_values(s, folder))
 
 
 def _replace(path: Path, data: bytes) -> None:
@@ -100,13 +107,26 @@ def _replace(path: Path, data: bytes) -> None:
         raise
 
 
+def _copy_web(folder: Path) -> None:
+    """The web app's files (fixed names, so a copy replaces the last one file by file)."""
+    for source in sorted(p for p in WEB_ROOT.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        target = folder / WEB_ROOT.name / source.relative_to(WEB_ROOT)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _replace(target, source.read_bytes())
+
+
 def write_compose(folder: Path, s: Settings) -> Path:
-    """Write `folder`/envoy.yaml and the descriptor set it names; the config's path."""
+    """Write `folder`/envoy.yaml and every file it names; the config's path."""
     if not folder.is_dir():
         raise GatewayConfigError(f"{folder} is not a folder: docker-compose.yml mounts the gateway volume there")
-    if not DESCRIPTOR.is_file():
-        raise GatewayConfigError(f"no descriptor set at {DESCRIPTOR}: run `make protos` (the image builds it itself)")
+    missing = [f"{path} (run `make {target}`)" for path, target in
+               ((DESCRIPTOR, "protos"), (OPENAPI_DOCUMENT, "codegen"), (WEB_ROOT / "index.html", "web"))
+               if not path.is_file()]
+    if missing:
+        raise GatewayConfigError(f"missing {', '.join(missing)}; the image builds them itself")
     _replace(folder / DESCRIPTOR.name, DESCRIPTOR.read_bytes())
+    _replace(folder / OPENAPI_DOCUMENT.name, OPENAPI_DOCUMENT.read_bytes())
+    _copy_web(folder)
     config = folder / COMPOSE_CONFIG_NAME
     _replace(config, compose_rendering(s, folder).encode())
     return config
@@ -116,7 +136,7 @@ def main(argv: list[str]) -> int:
     try:
         if len(argv) == 2 and argv[0] == "compose":
             config = write_compose(Path(argv[1]), load())
-            print(f"gateway: wrote {config} and {config.parent / DESCRIPTOR.name}", flush=True)
+            print(f"gateway: wrote {config} and the files it reads and serves beside it", flush=True)
             return 0
         if len(argv) == 2 and argv[0] == "native":
             Path(argv[1]).write_text(render(native_values(load())))

@@ -117,8 +117,11 @@ def googleapis_root() -> Path:
     return root
 
 
-def protoc(deps: Path, proto_root: Path, args: list[str], what: str) -> None:
-    """Run grpc_tools' protoc in a child process so its messages can be shown with context."""
+def protoc(deps: Path, proto_root: Path, args: list[str], what: str, quiet: tuple[str, ...] = ()) -> None:
+    """Run grpc_tools' protoc in a child process so its messages can be shown with context.
+
+    Warning lines containing one of `quiet` are dropped (a plugin's known noise).
+    """
     includes = [f"--descriptor_set_in={deps}", f"-I{proto_root}", f"-I{googleapis_root()}"]
     cmd = [sys.executable, "-c", PROTOC, *includes, *args]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -127,7 +130,8 @@ def protoc(deps: Path, proto_root: Path, args: list[str], what: str) -> None:
         failing = sorted({name.removeprefix(f"{ROOT}/") for name in found})
         named = ", ".join(failing) or "(protoc named no file)"
         raise ContractsError(f"protoc failed while {what}; failing proto(s): {named}\n{done.stderr.strip()}")
-    warnings = [line for line in done.stderr.splitlines() if not line.startswith("Writing mypy to")]
+    warnings = [line for line in done.stderr.splitlines()
+                if not line.startswith("Writing mypy to") and not any(noise in line for noise in quiet)]
     if warnings:  # e.g. an unused import; mypy-protobuf's progress lines are dropped
         _say("\n".join(warnings), stream=sys.stderr)
 

@@ -1,4 +1,5 @@
-"""`make test`: start the stack (or reuse a healthy one), run pytest, stop what was started.
+"""`make test`: start the stack (or reuse a healthy one), run pytest, the Go tests (with
+their integration tests against the same stack) and the Go client, stop what was started.
 
 The pytest session itself never stops the stack, so several sessions (or a developer's
 `make start`) can share one; only this wrapper, which knows it started it, stops it.
@@ -9,7 +10,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from mesh.settings import load
+from scripts import golang
 from scripts.devstack.stack import Stack
+from scripts.toolchain import Toolchain
 
 
 def main(pytest_args: list[str]) -> int:
@@ -17,7 +21,12 @@ def main(pytest_args: list[str]) -> int:
     print("test: starting the stack (or reusing a running one) ...", flush=True)
     started = stack.ensure_started()
     try:
-        return subprocess.call([sys.executable, "-m", "pytest", *pytest_args])
+        failed = subprocess.call([sys.executable, "-m", "pytest", *pytest_args])
+        print("test: go test ./... (unit and integration)", flush=True)
+        go_failed = golang.test(Toolchain(load().cache_dir), integration=True)
+        print("test: the Go client (vidmesh-cli check) through the gateway", flush=True)
+        cli_failed = golang.cli()
+        return failed or go_failed or cli_failed
     finally:
         if started:
             print("test: stopping the stack this run started", flush=True)

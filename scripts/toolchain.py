@@ -61,6 +61,15 @@ GO_BINARIES = (
              "github.com/prometheus/prometheus/cmd/promtool"),
     GoBinary("grpcurl", "github.com/fullstorydev/grpcurl", "v1.9.3", "github.com/fullstorydev/grpcurl/cmd/grpcurl"),
     GoBinary("ghz", "github.com/bojand/ghz", "v0.121.0", "github.com/bojand/ghz/cmd/ghz"),
+    # The OpenAPI document of the REST surface (`make codegen`); see scripts/openapi.
+    GoBinary("protoc-gen-openapiv2", "github.com/grpc-ecosystem/grpc-gateway/v2", "v2.33.0",
+             "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2"),
+    # Go stubs for vidmesh's Go code (`make codegen`), run by the same protoc as the Python ones.
+    GoBinary("protoc-gen-go", "google.golang.org/protobuf", "v1.36.12", "google.golang.org/protobuf/cmd/protoc-gen-go"),
+    GoBinary("protoc-gen-go-grpc", "google.golang.org/grpc/cmd/protoc-gen-go-grpc", "v1.6.2",
+             "google.golang.org/grpc/cmd/protoc-gen-go-grpc"),
+    # `make lint` runs it after `go vet`.
+    GoBinary("staticcheck", "honnef.co/go/tools", "v0.8.2", "honnef.co/go/tools/cmd/staticcheck"),
     # A real Compose, so docker-compose.yml is validated here where no Docker engine runs
     # (`docker-compose config` needs none).
     GoBinary("docker-compose", "github.com/docker/compose/v2", "v2.40.3", "github.com/docker/compose/v2/cmd",

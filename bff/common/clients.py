@@ -17,6 +17,8 @@ import grpc.aio
 from google.rpc import status_pb2
 from vidmesh.notification.v1 import notification_service_pb2 as notification
 from vidmesh.notification.v1 import notification_service_pb2_grpc as notification_grpc
+from vidmesh.recommendations.v1 import recommendations_service_pb2 as recommendations
+from vidmesh.recommendations.v1 import recommendations_service_pb2_grpc as recommendations_grpc
 from vidmesh.users.v1 import users_service_pb2 as users
 from vidmesh.users.v1 import users_service_pb2_grpc as users_grpc
 from vidmesh.video.v1 import video_command_service_pb2 as command
@@ -152,3 +154,20 @@ class GrpcNotifications(ports.Notifications):
         self, request: notification.MarkReadRequest, *, timeout: float
     ) -> notification.MarkReadResponse:
         return await call(self._service, self._stub.MarkRead, request, timeout)
+
+
+class GrpcRecommendations(ports.Recommendations):
+    """recommendations over gRPC (a Go server; nothing here knows or cares)."""
+
+    def __init__(self, channel: grpc.aio.Channel, service: str = "recommendations") -> None:
+        self._stub, self._service = recommendations_grpc.RecommendationServiceStub(channel), service
+
+    async def list_related_videos(
+        self, request: recommendations.ListRelatedVideosRequest, *, timeout: float
+    ) -> recommendations.ListRelatedVideosResponse:
+        return await call(self._service, self._stub.ListRelatedVideos, request, timeout)
+
+    async def list_for_user(
+        self, request: recommendations.ListForUserRequest, *, timeout: float
+    ) -> recommendations.ListForUserResponse:
+        return await call(self._service, self._stub.ListForUser, request, timeout)

@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bff.common.clients import GrpcNotifications, GrpcUsers, GrpcVideoCommand, GrpcVideoQuery
+from bff.common.clients import GrpcNotifications, GrpcRecommendations, GrpcUsers, GrpcVideoCommand, GrpcVideoQuery
 from bff.common.config import load_upstreams
 from bff.common.ports import Downstreams
 from mesh.runtime import Runtime
@@ -31,6 +31,7 @@ async def open_downstreams(rt: Runtime) -> AsyncIterator[Downstreams]:
             video_command=GrpcVideoCommand(channels["video-command"]),
             users=GrpcUsers(channels["users"]),
             notifications=GrpcNotifications(channels["notification"]),
+            recommendations=GrpcRecommendations(channels["recommendations"]),
         )
     finally:
         await asyncio.gather(*(open_channel.close() for open_channel in channels.values()))

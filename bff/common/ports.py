@@ -13,6 +13,7 @@ import abc
 from dataclasses import dataclass
 
 from vidmesh.notification.v1 import notification_service_pb2 as notification
+from vidmesh.recommendations.v1 import recommendations_service_pb2 as recommendations
 from vidmesh.users.v1 import users_service_pb2 as users
 from vidmesh.video.v1 import video_command_service_pb2 as command
 from vidmesh.video.v1 import video_query_service_pb2 as query
@@ -110,6 +111,20 @@ class Notifications(abc.ABC):
     ) -> notification.MarkReadResponse: ...
 
 
+class Recommendations(abc.ABC):
+    """recommendations (a Go service): co-liked videos and "for you"."""
+
+    @abc.abstractmethod
+    async def list_related_videos(
+        self, request: recommendations.ListRelatedVideosRequest, *, timeout: float
+    ) -> recommendations.ListRelatedVideosResponse: ...
+
+    @abc.abstractmethod
+    async def list_for_user(
+        self, request: recommendations.ListForUserRequest, *, timeout: float
+    ) -> recommendations.ListForUserResponse: ...
+
+
 @dataclass(frozen=True)
 class Downstreams:
     """The domain services one BFF process calls."""
@@ -118,3 +133,4 @@ class Downstreams:
     video_command: VideoCommand
     users: Users
     notifications: Notifications
+    recommendations: Recommendations

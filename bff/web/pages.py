@@ -16,9 +16,11 @@ from bff.common.failures import Degraded, core, optional
 from bff.common.fanout import fan_out
 from bff.common.ports import Downstreams
 from bff.web import views
+from bff.web.recommended import Recommended
 
 # Part names, as the `degraded` fields of the responses name them.
 FOLLOWING, NOTIFICATIONS, VIDEOS = "following", "notifications", "videos"
+FOR_YOU_SIZE = 8  # one row of tiles: each is a video-query read
 
 
 class ListPages:
@@ -27,23 +29,29 @@ class ListPages:
     def __init__(self, downstreams: Downstreams, deadlines: Deadlines) -> None:
         self._query, self._users = downstreams.video_query, downstreams.users
         self._notifications, self._deadlines = downstreams.notifications, deadlines
+        self._recommended = Recommended(downstreams, deadlines)
 
     async def home(self, viewer: str | None, page_size: int) -> web.GetHomeResponse:
         """Trending videos; for a signed-in viewer also their followed channels' newest
-        videos and their unread count."""
+        videos, their unread count and videos recommended for them."""
         degraded = Degraded()
         async with fan_out() as tasks:
             trending = tasks.create_task(core("trending videos", self._query.trending(
                 query.TrendingRequest(page_size=page_size), timeout=self._deadlines.read())))
             following = tasks.create_task(self._following(viewer, page_size, degraded))
             unread = tasks.create_task(self._unread(viewer, degraded))
+            for_you = tasks.create_task(self._for_you(viewer, degraded))
         return web.GetHomeResponse(
             trending=views.cards(trending.result().videos),
             following=views.cards(following.result()),
             unread_notification_count=unread.result(),
             signed_in=viewer is not None,
             degraded=degraded.names,
+            for_you=views.cards(for_you.result()),
         )
+
+    async def _for_you(self, viewer: str | None, degraded: Degraded) -> list[query.VideoCard]:
+        return await self._recommended.for_user(viewer, FOR_YOU_SIZE, degraded) if viewer else []
 
     async def _following(self, viewer: str | None, page_size: int, degraded: Degraded) -> list[query.VideoCard]:
         if viewer is None:

@@ -45,6 +45,10 @@ class WebBffServicer(web_grpc.WebBffServiceServicer):
     async def GetVideoPage(self, request: web.GetVideoPageRequest, context: Context) -> web.GetVideoPageResponse:
         return await self._video_page.page(_viewer(context), request.video_id, request.min_version)
 
+    async def ListComments(self, request: web.ListCommentsRequest, context: Context) -> web.ListCommentsResponse:
+        _viewer(context)  # a malformed header is refused on every route
+        return await self._video_page.comments(request.video_id, request.page_size, request.page_token)
+
     async def SearchVideos(self, request: web.SearchVideosRequest, context: Context) -> web.SearchVideosResponse:
         _viewer(context)  # a malformed header is refused on every route
         return await self._pages.search(request.q, request.page_size, request.page_token)

@@ -39,6 +39,14 @@ def cards(videos: Iterable[query.VideoCard] | None, *, excluding: str = "",
     return [card(video) for video in kept[:limit]]
 
 
+def unique(videos: Iterable[query.VideoCard]) -> list[query.VideoCard]:
+    """The videos without repeats, each where it first appears."""
+    first: dict[str, query.VideoCard] = {}
+    for video in videos:
+        first.setdefault(video.video_id, video)
+    return list(first.values())
+
+
 def detail(video: query.VideoCard) -> web.VideoDetail:
     """The video shown on its own page."""
     return web.VideoDetail(card=card(video), description=video.description, version=video.version)

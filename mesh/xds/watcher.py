@@ -16,10 +16,7 @@ to `wait` while a blocking query sleeps in Consul.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from functools import partial
 from typing import Any, TypeVar
 
 import consul
@@ -28,6 +25,7 @@ import structlog
 
 from mesh.addresses import Resolver, Unresolvable
 from mesh.backoff import Backoff, pause
+from mesh.blocking import in_daemon_thread
 from mesh.xds.snapshot import Instance, SnapshotStore
 
 log = structlog.get_logger(__name__)
@@ -74,29 +72,6 @@ def next_index(previous: int | None, returned: Any) -> int | None:
     if index < 1 or (previous is not None and index < previous):
         return None
     return index
-
-
-async def in_daemon_thread(function: Callable[..., T], *args: Any) -> T:
-    """Run a blocking call in a daemon thread and await its result (or exception)."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-
-    def settle(outcome: Callable[[], None]) -> None:
-        if not future.done():  # the awaiting task may have been cancelled meanwhile
-            outcome()
-
-    def work() -> None:
-        try:
-            result = function(*args)
-        except BaseException as error:  # handed to the awaiting task, which decides
-            report = partial(settle, partial(future.set_exception, error))
-        else:
-            report = partial(settle, partial(future.set_result, result))
-        with contextlib.suppress(RuntimeError):  # the loop closed while we waited on Consul
-            loop.call_soon_threadsafe(report)
-
-    threading.Thread(target=work, name="consul-watch", daemon=True).start()
-    return await future
 
 
 class ConsulWatcher:

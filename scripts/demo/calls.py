@@ -92,17 +92,28 @@ class Grpcurl:
 
     def call(self, address: str, method: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
         """Print the command, run it, print and return its JSON answer."""
-        through_gateway = address == self.gateway
-        args = [str(self.binary), "-plaintext", "-max-time", str(GRPCURL_TIMEOUT_S)]
-        if through_gateway:
-            args += ["-protoset", str(self.protoset.relative_to(ROOT))]
-        if data is not None:
-            args += ["-d", json.dumps(data)]
-        args += [address, method]
-        show.command(" ".join(shlex.quote(a) for a in args).replace(str(Path.home()), "~"))
-        done = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=GRPCURL_TIMEOUT_S + 5)
+        done = self._run(address, method, data)
         if done.returncode != 0:
             raise StepFailed(f"grpcurl {method} at {address} failed: {done.stderr.strip()[:300]}")
         answer: dict[str, Any] = json.loads(done.stdout or "{}")
         show.json_result(answer)
         return answer
+
+    def refused(self, address: str, method: str, data: dict[str, Any] | None = None) -> str:
+        """Print the command, run it, print and return the error grpcurl reports; a call
+        that succeeds fails the step."""
+        done = self._run(address, method, data)
+        if done.returncode == 0:
+            raise StepFailed(f"grpcurl {method} at {address} answered: {done.stdout.strip()[:300]}")
+        show.result(done.stderr.strip())
+        return done.stderr
+
+    def _run(self, address: str, method: str, data: dict[str, Any] | None) -> subprocess.CompletedProcess[str]:
+        args = [str(self.binary), "-plaintext", "-max-time", str(GRPCURL_TIMEOUT_S)]
+        if address == self.gateway:
+            args += ["-protoset", str(self.protoset.relative_to(ROOT))]
+        if data is not None:
+            args += ["-d", json.dumps(data)]
+        args += [address, method]
+        show.command(" ".join(shlex.quote(a) for a in args).replace(str(Path.home()), "~"))
+        return subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=GRPCURL_TIMEOUT_S + 5)

@@ -26,7 +26,7 @@ def run(demo: Demo) -> str:
     show.heading(3, "CQRS", "a write, then the read model catching up")
     show.explain(WHY)
     _, bob = demo.users
-    address = f"{demo.settings.host}:{demo.settings.instance_ports('video_query')[0]}"
+    address = f"{demo.settings.instance_address('video_query', 0)}:{demo.settings.instance_ports('video_query')[0]}"
     with grpc.insecure_channel(address) as channel:
         reader = query_grpc.VideoQueryServiceStub(channel)
         lags, version = [], 0

@@ -8,9 +8,10 @@ from scripts.demo import show
 from scripts.demo.calls import StepFailed, User, expect
 from scripts.demo.world import LOGIN_WAIT_S, Demo, login
 
-WHY = """Envoy is the only way in. It transcodes REST/JSON to gRPC from the proto descriptors,
-verifies the JWT that users signed (with the keys users publishes as a JWKS) before a request
-reaches any service, and applies rate limits. Errors it makes itself are JSON too, so a client
+WHY = """Envoy is the only way in, and only to the BFFs and to sign-in: the domain services are
+internal. It transcodes REST/JSON to gRPC from the proto descriptors, verifies the JWT that
+users signed (with the keys users publishes as a JWKS) before a request reaches any service,
+and applies rate limits. Every error, Envoy's own too, is a google.rpc.Status, so a client
 handles one error shape."""
 
 
@@ -23,8 +24,17 @@ def run(demo: Demo) -> str:
     keys = demo.rest.ok("GET", "/.well-known/jwks.json")["keys"]
     expect(bool(keys) and all(k["alg"] == "ES256" for k in keys), f"{len(keys)} ES256 key(s) published")
     unauthorized(demo, ada)
+    internal(demo)
     statuses = login_burst(demo, ada)
-    return f"401 without/with a forged token, 200 with Ada's; {len(statuses) - 1} logins, then 429"
+    return (f"401 without/with a forged token, 200 with Ada's; video-query not exposed; "
+            f"{len(statuses) - 1} logins, then 429")
+
+
+def internal(demo: Demo) -> None:
+    show.say("a domain service through the gateway: refused, it is reached only inside the mesh")
+    error = demo.grpcurl.refused(demo.grpcurl.gateway, "vidmesh.video.v1.VideoQueryService/GetVideo",
+                                 {"video_id": demo.video_id})
+    expect("PermissionDenied" in error and "not exposed at the edge" in error, "PERMISSION_DENIED at the edge")
 
 
 def unauthorized(demo: Demo, ada: User) -> None:
@@ -41,7 +51,7 @@ def unauthorized(demo: Demo, ada: User) -> None:
 
 def login_burst(demo: Demo, ada: User) -> list[int]:
     burst = demo.settings.gateway_login_burst
-    show.say(f"logins get a bucket of {burst} per 10 s (a password guesser's route); send more than that")
+    show.say(f"logins get a bucket of {burst} a minute (a password guesser's route); send more than that")
     show.command(f"for i in $(seq {burst + 2}); do "
                  f"{demo.rest.curl('POST', '/api/auth/v1/login', {'email': ada.email, 'password': 'guess-1234'})} "
                  "-o /dev/null -w '%{http_code} '; done")
@@ -54,7 +64,8 @@ def login_burst(demo: Demo, ada: User) -> list[int]:
             break
     show.result(" ".join(map(str, statuses)))
     show.json_result(response.json())
-    expect(statuses[-1] == 429, "429 once the bucket is empty, with a JSON body")
+    expect(statuses[-1] == 429 and response.json()["code"] == 8,
+           "429 once the bucket is empty, with a google.rpc.Status body (8: RESOURCE_EXHAUSTED)")
     show.say(f"putting it back: wait (at most {LOGIN_WAIT_S:.0f} s) until a login succeeds again")
     began = time.monotonic()
     try:

@@ -15,7 +15,7 @@ from scripts.devstack.stack import Stack
 from scripts.toolchain import Toolchain
 
 PASSWORD = "demo password 1"
-LOGIN_WAIT_S = 15.0  # the login bucket refills every 10 s
+LOGIN_WAIT_S = 15.0  # the login bucket gets a token back every 60 s / VIDMESH_GATEWAY_LOGIN_BURST (6 s)
 
 
 @dataclass

@@ -18,8 +18,8 @@ OUT_OF_ROUTING_S = 2.0
 
 
 def reads(world: World, grpc: GatewayGrpc) -> list[tuple[str, Call]]:
-    """REST through the mobile BFF (proxyless gRPC to video-query) and gRPC straight
-    through the gateway to video-query."""
+    """REST and gRPC through the gateway to the mobile BFF, which reads video-query over
+    proxyless gRPC."""
 
     def rest(client: Gateway, _: int) -> str | None:
         answer = ok(client.get(f"/api/mobile/v1/videos/{world.video_id}"))
@@ -29,7 +29,7 @@ def reads(world: World, grpc: GatewayGrpc) -> list[tuple[str, Call]]:
         answer = grpc.get_video(world.video_id)
         return None if answer.video.video_id == world.video_id else f"wrong video {answer}"
 
-    return [("GET /api/mobile/v1/videos/{id}", rest), ("gRPC VideoQueryService/GetVideo", grpc_read)]
+    return [("GET /api/mobile/v1/videos/{id}", rest), ("gRPC MobileBffService/GetVideo", grpc_read)]
 
 
 def test_kill9_of_a_video_query_instance_fails_no_read(gateway: Gateway, world: World, stack: Stack,
@@ -37,7 +37,7 @@ def test_kill9_of_a_video_query_instance_fails_no_read(gateway: Gateway, world: 
     victim, survivor = instances(stack.settings, "video-query")
     assert_in_stack(stack, [victim, survivor])
     for instance in (victim, survivor):
-        wait_routable(consul, envoy, instance.service, instance.host, instance.port)
+        wait_routable(consul, envoy, instance)
     grpc, watcher = GatewayGrpc(stack.settings), Consul(stack.settings)
     load = Load(str(gateway.http.base_url), [reads(world, grpc), reads(world, grpc)])
     try:

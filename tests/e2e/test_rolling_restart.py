@@ -50,7 +50,7 @@ def read_calls(world: World, grpc: GatewayGrpc) -> list[tuple[str, Call]]:
         ("GET /api/web/v1/videos/{id}", lambda c, _: whole(c.get(f"/api/web/v1/videos/{video}", viewer))),
         ("GET /api/web/v1/home", lambda c, _: whole(c.get("/api/web/v1/home", viewer))),
         ("GET /api/mobile/v1/notifications", lambda c, _: answered(c.get("/api/mobile/v1/notifications", viewer))),
-        ("gRPC VideoQueryService/GetVideo", grpc_read),
+        ("gRPC MobileBffService/GetVideo", grpc_read),
     ]
 
 

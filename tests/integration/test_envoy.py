@@ -43,7 +43,8 @@ def test_write_without_token_is_a_json_401(settings: Settings) -> None:
 
 def test_jwks_is_proxied_from_the_users_service(settings: Settings) -> None:
     """GET through the gateway is transcoded to users' GetJwks on an instance found over xDS."""
-    with grpc.insecure_channel(f"{settings.host}:{settings.service_ports['users']}") as channel:
+    users = f"{settings.instance_address('users', 0)}:{settings.instance_ports('users')[0]}"
+    with grpc.insecure_channel(users) as channel:
         direct = users_service_pb2_grpc.UserServiceStub(channel).GetJwks(users_service_pb2.GetJwksRequest(), timeout=5)
     expected = {key["kid"] for key in json.loads(json_format.MessageToJson(direct))["keys"]}
     url = f"http://{settings.host}:{settings.envoy_port}/.well-known/jwks.json"

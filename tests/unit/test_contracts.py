@@ -58,6 +58,7 @@ REST = {
     ("vidmesh.webbff.v1.WebBffService.GetVideoPage", "get", "/api/web/v1/videos/{video_id}", ""),
     ("vidmesh.webbff.v1.WebBffService.SearchVideos", "get", "/api/web/v1/search", ""),
     ("vidmesh.webbff.v1.WebBffService.GetChannel", "get", "/api/web/v1/channels/{user_id}", ""),
+    ("vidmesh.webbff.v1.WebBffService.ListComments", "get", "/api/web/v1/videos/{video_id}/comments", ""),
     ("vidmesh.webbff.v1.WebBffService.CreateVideo", "post", "/api/web/v1/videos", "*"),
     ("vidmesh.webbff.v1.WebBffService.PublishVideo", "post", "/api/web/v1/videos/{video_id}:publish", "*"),
     ("vidmesh.webbff.v1.WebBffService.LikeVideo", "post", "/api/web/v1/videos/{video_id}:like", "*"),
@@ -284,6 +285,15 @@ def test_jwks_transcodes_to_the_standard_json_shape() -> None:
     assert json_format.MessageToDict(users.GetJwksResponse(keys=[key])) == {
         "keys": [{"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256", "n": "0vx7", "e": "AQAB"}]
     }
+
+
+def test_an_ec_key_carries_only_ec_parameters_when_every_field_is_printed() -> None:
+    # The gateway prints fields without presence even when empty (always_print_primitive_fields);
+    # RFC 7518 section 6.2 gives an EC key crv, x and y, and no RSA n or e.
+    users = module("vidmesh/users/v1/users_service.proto")
+    key = users.JsonWebKey(kty="EC", kid="k1", use="sig", alg="ES256", crv="P-256", x="f83O", y="x_FE")
+    printed = json_format.MessageToDict(key, always_print_fields_with_no_presence=True)
+    assert printed == {"kty": "EC", "kid": "k1", "use": "sig", "alg": "ES256", "crv": "P-256", "x": "f83O", "y": "x_FE"}
 
 
 def test_video_events_carry_video_owner_and_version() -> None:

@@ -33,11 +33,11 @@ def test_admin_stays_on_loopback_natively() -> None:
 
 
 def test_no_service_address_is_written_in_the_config() -> None:
-    # Only the control plane, the tracing backend and the gateway itself are static clusters;
-    # services come over ADS.
+    # Only the control plane, the gateway's own file listener, the tracing backend and the
+    # gateway itself are static clusters; services come over ADS.
     config = yaml.safe_load(gateway.render(gateway.native_values(load(environ={}))))
-    assert [c["name"] for c in config["static_resources"]["clusters"]] == ["xds_cluster", "jaeger_otlp",
-                                                                          "gateway_self"]
+    clusters = [c["name"] for c in config["static_resources"]["clusters"]]
+    assert clusters == ["xds_cluster", "static_files", "jaeger_otlp", "gateway_self"]
 
 
 def test_spans_go_to_jaegers_otlp_port_and_are_named_by_route() -> None:

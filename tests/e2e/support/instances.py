@@ -1,7 +1,8 @@
 """The stack's service instances: which there are, how to kill, restart or add one.
 
 An instance is a process-compose process named `<service>-<n>` (users-0, video-query-1)
-listening on the service's port from settings.env plus n.
+listening on its own loopback address and the service's port from settings.env plus n, and
+registered in Consul under that name.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ class Instance:
 
     service: str  # Consul name, kebab-case
     n: int
-    host: str
+    host: str  # the address it binds, as the gateway routes to it
     port: int
+    advertised: str = ""  # the host name it registers with; its process name when empty
 
     @property
     def name(self) -> str:
@@ -50,7 +52,7 @@ class Instance:
     @property
     def service_id(self) -> str:
         """Its Consul service id."""
-        return service_id(self.service, self.host, self.port)
+        return service_id(self.service, self.advertised or self.name, self.port)
 
 
 def instances(settings: Settings, service: str | None = None) -> list[Instance]:
@@ -59,7 +61,8 @@ def instances(settings: Settings, service: str | None = None) -> list[Instance]:
     for setting in SERVICES:
         name = setting.replace("_", "-")
         if service in (None, name):
-            found += [Instance(name, n, settings.host, port) for n, port in enumerate(settings.instance_ports(setting))]
+            found += [Instance(name, n, settings.instance_address(setting, n), port)
+                      for n, port in enumerate(settings.instance_ports(setting))]
     return found
 
 
@@ -80,10 +83,10 @@ def kill9(stack: Stack, instance: Instance) -> None:
 
 
 def bring_back(stack: Stack, instance: Instance, consul: Consul, envoy: EnvoyAdmin) -> None:
-    """Start a stopped instance and wait until the gateway routes to it again."""
-    stack.pc.start_process(instance.name)
-    assert stack.wait_ready(instance.name, READY_TIMEOUT_S), f"{instance.name} not ready again"
-    wait_routable(consul, envoy, instance.service, instance.host, instance.port)
+    """Start a stopped instance (one that died, the stack restarts by itself) and wait until
+    the gateway routes to it again."""
+    assert not restore(stack, [instance]), f"{instance.name} not ready again"
+    wait_routable(consul, envoy, instance)
 
 
 def restart(stack: Stack, instance: Instance, consul: Consul, envoy: EnvoyAdmin) -> None:
@@ -113,7 +116,7 @@ def restore_routable(stack: Stack, wanted: list[Instance], consul: Consul, envoy
     broken = restore(stack, wanted)
     assert not broken, f"could not bring back {', '.join(broken)}"
     for instance in wanted:
-        wait_routable(consul, envoy, instance.service, instance.host, instance.port)
+        wait_routable(consul, envoy, instance)
 
 
 def free_port(host: str) -> int:
@@ -130,7 +133,9 @@ class Surge:
 
     def __init__(self, stack: Stack, instance: Instance, logs: Path) -> None:
         spec = yaml.safe_load(stack.layout.compose_file.read_text())["processes"][instance.name]
-        self.extra = Instance(instance.service, 99, instance.host, free_port(instance.host))
+        # Same address and advertised name as the instance it copies, another port.
+        self.extra = Instance(instance.service, 99, instance.host, free_port(instance.host),
+                              advertised=instance.name)
         env = {**os.environ, **dict(item.split("=", 1) for item in spec.get("environment", [])),
                "VIDMESH_GRPC_PORT": str(self.extra.port)}
         self.log = logs / f"surge-{instance.service}-{self.extra.port}.log"
@@ -142,7 +147,7 @@ class Surge:
         """Wait until Consul passes it and the gateway routes to it."""
         extra = self.extra
         try:
-            wait_routable(consul, envoy, extra.service, extra.host, extra.port, timeout=READY_TIMEOUT_S)
+            wait_routable(consul, envoy, extra, timeout=READY_TIMEOUT_S)
         except AssertionError as error:
             raise AssertionError(f"{error}; the end of {self.log}:\n{self.log.read_text(errors='replace')[-2000:]}"
                                  ) from None

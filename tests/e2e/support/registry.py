@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -14,7 +14,8 @@ BLOCKING_WAIT = "5s"
 
 
 def service_id(service: str, host: str, port: int) -> str:
-    """The Consul service id every vidmesh instance registers with: `{name}-{host}-{port}`."""
+    """The Consul service id every vidmesh instance registers with: `{name}-{host}-{port}`,
+    where host is the name it advertises (natively its process name, e.g. video-query-1)."""
     return f"{service}-{host}-{port}"
 
 
@@ -87,8 +88,18 @@ class EnvoyAdmin:
         return time.monotonic()
 
 
-def wait_routable(consul: Consul, envoy: EnvoyAdmin, service: str, host: str, port: int,
-                  timeout: float = 30.0) -> None:
+class Routable(Protocol):
+    """An instance as the registry and the gateway know it."""
+
+    @property
+    def service(self) -> str: ...
+    @property
+    def service_id(self) -> str: ...
+    @property
+    def address(self) -> str: ...
+
+
+def wait_routable(consul: Consul, envoy: EnvoyAdmin, instance: Routable, timeout: float = 30.0) -> None:
     """Wait until an instance passes its Consul check and the gateway routes to it."""
-    consul.wait_status(service, service_id(service, host, port), {"passing"}, timeout)
-    envoy.wait_listed(service, f"{host}:{port}", listed=True, timeout=timeout)
+    consul.wait_status(instance.service, instance.service_id, {"passing"}, timeout)
+    envoy.wait_listed(instance.service, instance.address, listed=True, timeout=timeout)

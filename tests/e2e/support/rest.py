@@ -15,7 +15,7 @@ import httpx
 from tests.e2e.support.waiting import eventually
 
 PASSWORD = "correct horse battery 9"
-LOGIN_WAIT_S = 15.0  # the login bucket refills every 10 s
+LOGIN_WAIT_S = 15.0  # the login bucket gets a token back every 60 s / VIDMESH_GATEWAY_LOGIN_BURST (6 s)
 
 
 @dataclass(frozen=True)

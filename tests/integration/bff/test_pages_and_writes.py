@@ -78,6 +78,28 @@ async def test_likes_and_comments_are_read_back_by_their_author(bff: Stubs) -> N
     assert (compact.liked, compact.like_count) == (True, 2)
 
 
+async def test_comments_beyond_the_page_are_read_page_by_page(bff: Stubs) -> None:
+    alice = await register(bff, "Alice")
+    video_id, _ = await publish(bff, alice, "Bread")
+    version = 0
+    for number in range(23):  # more than the page's 20
+        added = await bff.web.AddComment(web.AddCommentRequest(video_id=video_id, body=f"Comment {number}"),
+                                         metadata=as_user(alice), timeout=T)
+        version = added.version
+    page = await bff.web.GetVideoPage(web.GetVideoPageRequest(video_id=video_id, min_version=version), timeout=T)
+    assert len(page.comments) == 20 and page.comments_next_page_token
+    rest = await bff.web.ListComments(web.ListCommentsRequest(
+        video_id=video_id, page_size=2, page_token=page.comments_next_page_token), timeout=T)
+    last = await bff.web.ListComments(web.ListCommentsRequest(
+        video_id=video_id, page_token=rest.next_page_token), timeout=T)
+    bodies = [c.body for c in [*page.comments, *rest.comments, *last.comments]]
+    assert bodies == [f"Comment {number}" for number in range(23)]
+    assert last.next_page_token == ""
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await bff.web.ListComments(web.ListCommentsRequest(video_id=video_id, page_token="not-a-token"), timeout=T)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
 async def test_channel_owner_sees_drafts_others_do_not(bff: Stubs) -> None:
     alice, bob = await register(bff, "Alice"), await register(bff, "Bob")
     draft = await bff.web.CreateVideo(web.CreateVideoRequest(title="Draft", duration_seconds=5),

@@ -128,8 +128,10 @@ def test_the_settings_search_finds_the_gateway_settings() -> None:
 
 
 def endpoint_addresses(cluster: dict[str, Any]) -> list[str]:
-    return [lb["endpoint"]["address"]["socket_address"]["address"]
-            for group in cluster.get("load_assignment", {}).get("endpoints", []) for lb in group["lb_endpoints"]]
+    """The socket addresses a cluster dials (an internal listener, like static_files, has none)."""
+    addresses = [lb["endpoint"]["address"]
+                 for group in cluster.get("load_assignment", {}).get("endpoints", []) for lb in group["lb_endpoints"]]
+    return [address["socket_address"]["address"] for address in addresses if "socket_address" in address]
 
 
 def is_ip(address: str) -> bool:

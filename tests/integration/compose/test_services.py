@@ -20,22 +20,35 @@ from mesh import config as mesh_config
 from mesh import dbbootstrap, topology
 from mesh.settings import ROOT, Settings, load, read_env_file
 from scripts import compose_env
+from scripts.codegen import GO_MAINS
 from scripts.devstack.components import Component
 from tests.integration.compose.support import ONE_SHOTS, Service, compose_name
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
-# Every vidmesh process: Compose service -> module (the control plane, and each instance).
-EXPECTED = {"xds": "mesh.xds", **{
-    compose_name(f"{entry.name}-{n}"): entry.command[2]
+# Every vidmesh process: Compose service -> its command (the control plane, and each instance
+# running its topology command: `python -m <module>`, or a Go binary that `make codegen` builds).
+EXPECTED = {"xds": ("python", "-m", "mesh.xds"), **{
+    compose_name(f"{entry.name}-{n}"): entry.command
     for entry in topology.SERVICES for n in range(load(environ={}).instances[entry.key])}}
 ROLES = {entry.name: entry.database.role for entry in topology.SERVICES if entry.database}
+
+
+def module_of(command: tuple[str, ...]) -> str:
+    """The module of `python -m <module>`; "" for a command that is not Python."""
+    return command[2] if command[:2] == ("python", "-m") else ""
 
 
 def python_services(services: dict[str, Service]) -> dict[str, str]:
     """Compose service -> module, for the long-running vidmesh processes."""
     return {name: s["command"][2] for name, s in services.items()
             if s["command"] and s["command"][:2] == ["python", "-m"] and name not in ONE_SHOTS}
+
+
+def vidmesh_services(services: dict[str, Service]) -> dict[str, tuple[str, ...]]:
+    """Compose service -> command, for the long-running processes of the vidmesh image."""
+    return {name: tuple(s["command"]) for name, s in services.items()
+            if s.get("image") == "vidmesh:local" and s["command"] and name not in ONE_SHOTS}
 
 
 def host_port(addr: str) -> tuple[str, int]:
@@ -60,7 +73,7 @@ def test_compose_refuses_what_the_specification_does_not_allow(tmp_path: Path) -
 def test_every_native_process_has_a_compose_service(native: list[Component], services: dict[str, Service]) -> None:
     missing = {c.name for c in native if compose_name(c.name) not in services}
     assert not missing, f"the native stack runs {sorted(missing)}; docker-compose.yml does not"
-    assert EXPECTED.items() <= python_services(services).items()
+    assert EXPECTED.items() <= vidmesh_services(services).items()
 
 
 def test_each_instance_runs_the_native_module(native: list[Component], services: dict[str, Service]) -> None:
@@ -71,15 +84,19 @@ def test_each_instance_runs_the_native_module(native: list[Component], services:
             assert services[compose_name(component.name)]["command"] == ["python", "-m", module], component.name
 
 
-@pytest.mark.parametrize("module", sorted(set(EXPECTED.values())))
-def test_every_module_compose_runs_exists(module: str) -> None:
-    assert importlib.util.find_spec(f"{module}.__main__"), f"python -m {module} has nothing to run"
+@pytest.mark.parametrize("command", sorted(set(EXPECTED.values())))
+def test_every_command_compose_runs_exists(command: tuple[str, ...]) -> None:
+    if module := module_of(command):
+        assert importlib.util.find_spec(f"{module}.__main__"), f"python -m {module} has nothing to run"
+    else:  # a Go service: the image's go-build stage runs `make codegen`'s build into gen/bin
+        assert command[0] in {f"gen/bin/{name}" for name in GO_MAINS}, f"{command[0]} is built by no one"
 
 
 def test_instances_follow_the_settings(settings: Settings, services: dict[str, Service]) -> None:
     modules = python_services(services)
+    commands = vidmesh_services(services)
     for entry in topology.SERVICES:
-        names = [name for name, module in modules.items() if module == entry.command[2]]
+        names = [name for name, command in commands.items() if command == entry.command]
         wanted = [entry.name, *(f"{entry.name}-{n}" for n in range(1, settings.instances[entry.key]))]
         assert sorted(names) == sorted(wanted), entry.name
         ports = [int(services[name]["environment"]["VIDMESH_GRPC_PORT"]) for name in wanted]
@@ -92,8 +109,8 @@ def own_loaders(module: str) -> list[Callable[[Mapping[str, str]], object]]:
     """A service's own settings loaders besides mesh.config (e.g. services/email/config.py)."""
     loaders: list[Callable[[Mapping[str, str]], object]] = []
     if module.startswith("bff."):
-        loaders.append(partial(load_upstreams, next(e for e in topology.SERVICES if e.command[2] == module)))
-    if importlib.util.find_spec(f"{module}.config"):
+        loaders.append(partial(load_upstreams, next(e for e in topology.SERVICES if e.command[-1] == module)))
+    if module and importlib.util.find_spec(f"{module}.config"):
         loaders.append(importlib.import_module(f"{module}.config").load)
     return loaders
 
@@ -101,7 +118,7 @@ def own_loaders(module: str) -> list[Callable[[Mapping[str, str]], object]]:
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_environment_passes_the_service_loaders_and_names_compose_hosts(name: str,
                                                                          services: dict[str, Service]) -> None:
-    service, module = services[name], EXPECTED[name]
+    service, module = services[name], module_of(EXPECTED[name])
     env = service["environment"]
     required = ["VIDMESH_DATABASE_URL"] if name in ROLES else []
     cfg = mesh_config.load(env, service_name=name, required=required)
@@ -122,7 +139,7 @@ def test_every_instance_registers_a_name_that_resolves_to_it_alone(services: dic
     # The mesh resolves VIDMESH_ADVERTISE_HOST to an IP when it registers (Envoy's EDS and
     # proxyless gRPC take IP literals only). Compose's DNS answers a service's name on each of
     # its networks with its containers' addresses: one container per service, so its own.
-    registering = {name for name in python_services(services) if name != "xds"}
+    registering = {name for name in vidmesh_services(services) if name != "xds"}
     assert {"users", "video-query", "video-query-1", "mobile-bff"} <= registering
     for name in sorted(registering):
         service = services[name]

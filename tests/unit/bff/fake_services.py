@@ -1,4 +1,4 @@
-"""The four domain services, faked in memory behind the BFF ports."""
+"""The five domain services, faked in memory behind the BFF ports."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from vidmesh.notification.v1 import notification_pb2
 from vidmesh.notification.v1 import notification_service_pb2 as notification
+from vidmesh.recommendations.v1 import recommendations_service_pb2 as recommendations
 from vidmesh.users.v1 import users_service_pb2 as users
 from vidmesh.video.v1 import video_command_service_pb2 as command
 from vidmesh.video.v1 import video_query_service_pb2 as query
@@ -64,7 +65,10 @@ class FakeVideoQuery(Scripted, ports.VideoQuery):
     async def list_comments(self, request: query.ListCommentsRequest, *, timeout: float) -> query.ListCommentsResponse:
         def respond() -> query.ListCommentsResponse:
             found = self.catalog.comments.get(request.video_id, [])
-            return query.ListCommentsResponse(comments=found[: request.page_size or 20])
+            start = int(request.page_token or 0)  # the fake's token is an offset
+            end = start + (request.page_size or 20)
+            return query.ListCommentsResponse(comments=found[start:end],
+                                              next_page_token=str(end) if end < len(found) else "")
         return await self.answer("ListComments", request, timeout, respond)
 
 
@@ -179,17 +183,47 @@ class FakeNotifications(Scripted, ports.Notifications):
         return await self.answer("MarkRead", request, timeout, respond)
 
 
+class FakeRecommendations(Scripted, ports.Recommendations):
+    """recommendations with lists the test sets: video id -> related ids, user id -> ids."""
+
+    def __init__(self) -> None:
+        super().__init__("recommendations")
+        self.related: dict[str, list[str]] = {}
+        self.for_user: dict[str, list[str]] = {}
+
+    async def list_related_videos(self, request: recommendations.ListRelatedVideosRequest, *, timeout: float
+                                  ) -> recommendations.ListRelatedVideosResponse:
+        def respond() -> recommendations.ListRelatedVideosResponse:
+            listed = self.related.get(request.video_id, [])
+            return recommendations.ListRelatedVideosResponse(videos=_recommended(listed, request.page_size))
+        return await self.answer("ListRelatedVideos", request, timeout, respond)
+
+    async def list_for_user(self, request: recommendations.ListForUserRequest, *, timeout: float
+                            ) -> recommendations.ListForUserResponse:
+        def respond() -> recommendations.ListForUserResponse:
+            listed = self.for_user.get(request.user_id, [])
+            return recommendations.ListForUserResponse(videos=_recommended(listed, request.page_size))
+        return await self.answer("ListForUser", request, timeout, respond)
+
+
+def _recommended(ids: list[str], page_size: int) -> list[recommendations.RecommendedVideo]:
+    return [recommendations.RecommendedVideo(video_id=video_id, reason=recommendations.REASON_CO_LIKED)
+            for video_id in ids[: page_size or 20]]
+
+
 @dataclass
 class Fakes:
-    """The four fakes over one catalog, and the ports bundle the BFFs take."""
+    """The five fakes over one catalog, and the ports bundle the BFFs take."""
 
     catalog: Catalog = field(default_factory=Catalog)
 
     def __post_init__(self) -> None:
         self.video_query, self.video_command = FakeVideoQuery(self.catalog), FakeVideoCommand(self.catalog)
         self.users, self.notifications = FakeUsers(self.catalog), FakeNotifications()
-        self.downstreams = ports.Downstreams(self.video_query, self.video_command, self.users, self.notifications)
+        self.recommendations = FakeRecommendations()
+        self.downstreams = ports.Downstreams(self.video_query, self.video_command, self.users, self.notifications,
+                                             self.recommendations)
 
     def all(self) -> list[Scripted]:
         """Every fake, to look at all calls made."""
-        return [self.video_query, self.video_command, self.users, self.notifications]
+        return [self.video_query, self.video_command, self.users, self.notifications, self.recommendations]

@@ -67,6 +67,27 @@ async def test_home_with_failing_follow_list_degrades_following(fakes: Fakes) ->
     assert list(page.degraded) == ["following", "notifications"]
 
 
+async def test_signed_in_home_has_a_for_you_row_in_the_recommendations_order(fakes: Fakes) -> None:
+    owner, viewer = fakes.catalog.add_user("Ada"), fakes.catalog.add_user("Cy")
+    first, second = fakes.catalog.add_video(owner, "First"), fakes.catalog.add_video(owner, "Second")
+    draft = fakes.catalog.add_video(owner, "Draft", published=False)
+    fakes.recommendations.for_user[viewer] = [second, draft, "0af76519-16cd-43dd-8448-eb211c80319c", first]
+    page = await pages(fakes).home(viewer, 0)
+    # Drafts and videos video-query does not know (deleted meanwhile) are left out.
+    assert [card.video_id for card in page.for_you] == [second, first]
+    assert list(page.degraded) == []
+    assert (await pages(fakes).home(None, 0)).for_you == []
+
+
+async def test_home_without_the_recommendations_service_answers_and_names_it(fakes: Fakes) -> None:
+    viewer = fakes.catalog.add_user()
+    fakes.catalog.add_video(viewer)
+    fakes.recommendations.down = True
+    page = await pages(fakes).home(viewer, 0)
+    assert len(page.trending) == 1 and list(page.for_you) == []
+    assert list(page.degraded) == ["recommendations"]
+
+
 async def test_home_without_video_query_is_unavailable(fakes: Fakes) -> None:
     fakes.video_query.down = True
     with pytest.raises(errors.Unavailable, match="trending videos: unavailable right now"):
@@ -96,7 +117,7 @@ async def test_every_call_gets_its_budget_within_the_callers_deadline(fakes: Fak
     viewer = fakes.catalog.add_user()
     await pages(fakes, read_s=3.0, part_s=0.2).home(viewer, 0)
     budgets = {call.method: call.timeout for fake in fakes.all() for call in fake.calls}
-    assert budgets == {"Trending": 3.0, "ListVideos": 0.2, "UnreadCount": 0.2}
+    assert budgets == {"Trending": 3.0, "ListVideos": 0.2, "UnreadCount": 0.2, "ListForUser": 0.2}
     fakes.video_query.calls.clear()
     fakes.notifications.calls.clear()
     await pages(fakes, time_left=0.5, read_s=3.0, part_s=1.0).home(viewer, 0)

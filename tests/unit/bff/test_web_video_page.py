@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from bff.web.video_page import RELATED_SIZE, VideoPage
+from bff.web.video_page import COMMENTS_PAGE_SIZE, RELATED_SIZE, VideoPage
 from mesh import errors
 from tests.unit.bff.fake_services import Fakes
 from tests.unit.bff.fakes import deadlines
@@ -122,6 +122,27 @@ async def test_failing_comments_and_related_degrade_only_themselves(fakes: Fakes
     assert list(shown.degraded) == ["comments", "related"]
 
 
+def titled(fakes: Fakes, title: str) -> str:
+    return next(video_id for video_id, card in fakes.catalog.videos.items() if card.title == title)
+
+
+async def test_related_lists_co_liked_videos_first_then_the_channels_without_repeats(fakes: Fakes,
+                                                                                    video: str) -> None:
+    fakes.recommendations.related[video] = [titled(fakes, "Not Ada's"), titled(fakes, "Pizza")]
+    shown = await page(fakes).page(None, video, 0)
+    assert [card.title for card in shown.related][:2] == ["Not Ada's", "Pizza"]
+    assert sorted(card.title for card in shown.related) == ["Not Ada's", "Pizza", "Soup"]
+    assert list(shown.degraded) == []
+
+
+async def test_without_the_recommendations_service_related_is_the_channel_and_names_it(fakes: Fakes,
+                                                                                     video: str) -> None:
+    fakes.recommendations.down = True
+    shown = await page(fakes).page(None, video, 0)
+    assert sorted(card.title for card in shown.related) == ["Pizza", "Soup"]
+    assert list(shown.degraded) == ["recommendations"]
+
+
 async def test_related_is_at_most_a_row(fakes: Fakes, video: str) -> None:
     for number in range(RELATED_SIZE + 3):
         fakes.catalog.add_video(owner_of(fakes, video), f"More {number}")
@@ -131,4 +152,26 @@ async def test_related_is_at_most_a_row(fakes: Fakes, video: str) -> None:
 async def test_part_deadlines_never_exceed_the_callers(fakes: Fakes, video: str) -> None:
     await page(fakes, time_left=0.3).page(None, video, 5)
     timeouts = [call.timeout for fake in fakes.all() for call in fake.calls]
-    assert len(timeouts) == 4 and all(0 < timeout <= 0.3 for timeout in timeouts)
+    assert len(timeouts) == 5 and all(0 < timeout <= 0.3 for timeout in timeouts)
+
+
+async def test_comments_after_the_first_page_follow_the_token(fakes: Fakes, video: str) -> None:
+    for number in range(COMMENTS_PAGE_SIZE + 3):  # the fixture added two already
+        fakes.catalog.add_comment(video, owner_of(fakes, video), f"More {number}")
+    first = await page(fakes).page(None, video, 0)
+    assert len(first.comments) == COMMENTS_PAGE_SIZE and first.comments_next_page_token
+    rest = await page(fakes).comments(video, 0, first.comments_next_page_token)
+    assert [c.body for c in rest.comments] == [f"More {number}" for number in range(COMMENTS_PAGE_SIZE - 2, 23)]
+    assert rest.next_page_token == ""
+    assert rest.comments[0].author_display_name == "Ada"
+
+
+async def test_comments_page_size_is_passed_down(fakes: Fakes, video: str) -> None:
+    shown = await page(fakes).comments(video, 1, "")
+    assert [c.body for c in shown.comments] == ["Tasty"] and shown.next_page_token
+
+
+async def test_comments_without_video_query_are_unavailable(fakes: Fakes, video: str) -> None:
+    fakes.video_query.fail["ListComments"] = grpc.StatusCode.UNAVAILABLE
+    with pytest.raises(errors.Unavailable, match="the comments: unavailable right now"):
+        await page(fakes).comments(video, 0, "")

@@ -1,0 +1,83 @@
+//go:build integration
+
+package consumer_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/proto"
+
+	eventsv1 "vidmesh/gen/go/vidmesh/events/v1"
+	videov1 "vidmesh/gen/go/vidmesh/video/v1"
+	"vidmesh/gomesh/consumer"
+	"vidmesh/gomesh/db"
+	"vidmesh/gomesh/events"
+	"vidmesh/gomesh/kafka"
+	"vidmesh/gomesh/meshtest"
+	"vidmesh/gomesh/migrate"
+)
+
+func TestAHandlerThatKeepsFailingIsDeadLetteredAfterItsAttemptsAndOthersGoOn(t *testing.T) {
+	bootstrap := meshtest.Require(t, "VIDMESH_KAFKA_BOOTSTRAP")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pool, err := db.Open(ctx, meshtest.Require(t, "VIDMESH_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := migrate.Apply(ctx, pool); err != nil { // the inbox
+		t.Fatal(err)
+	}
+	tag := meshtest.Tag()
+	topic, group := "it.gomesh."+tag+".events", "it-gomesh-"+tag
+	producer := meshtest.Topics(t, bootstrap, []string{topic}, kafka.DLQTopic(group))
+	failing, fine := meshtest.NewID(), meshtest.NewID()
+	handled := make(chan string, 10)
+	handler := func(_ context.Context, _ pgx.Tx, _ *eventsv1.EventEnvelope, payload proto.Message) error {
+		id := payload.(*videov1.VideoViewed).GetVideoId()
+		if id == failing {
+			return errors.New("this event always breaks the handler")
+		}
+		handled <- id
+		return nil
+	}
+	c, err := consumer.New(consumer.Options{Pool: pool, Bootstrap: bootstrap, Group: group, Topics: []string{topic},
+		Handlers:    map[string]consumer.Handler{events.TypeName(&videov1.VideoViewed{}): handler},
+		MaxAttempts: 3, RetryBackoff: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	for _, video := range []string{failing, fine} { // one key: the fine one waits behind the failing one
+		env := meshtest.Envelope(t, &videov1.VideoViewed{VideoId: video, OwnerId: meshtest.NewID(), Version: 1}, failing, 1)
+		meshtest.Produce(t, producer, meshtest.Record(t, topic, env))
+	}
+	select {
+	case id := <-handled:
+		if id != fine {
+			t.Errorf("handled %s, want the fine event", id)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the event after the failing one was never handled")
+	}
+	dead := meshtest.ReadAll(t, bootstrap, kafka.DLQTopic(group), 1, 20*time.Second)
+	if len(dead) != 1 || meshtest.Header(dead[0], "dlq.attempts") != "3" ||
+		meshtest.Header(dead[0], "dlq.error") != "this event always breaks the handler" {
+		t.Fatalf("dead letters = %v", dead)
+	}
+	if counts := c.Counts(); counts.DeadLettered != 1 || counts.Applied != 1 {
+		t.Errorf("counts = %+v", counts)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+}

@@ -1,0 +1,72 @@
+// Package kafka holds the Kafka conventions every vidmesh consumer shares, as mesh/kafka.py
+// does for Python: topic names, the dead-letter topic of a group, client settings, and
+// explicit creation of the topics a process needs (the broker creates none by itself).
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// The event topics (mesh/kafka.py EVENT_TOPICS), keyed by aggregate id.
+const (
+	UsersEvents        = "users.v1.events"
+	VideoEvents        = "video.v1.events"
+	NotificationEvents = "notification.v1.events"
+)
+
+// DLQPartitions is the partition count of a dead-letter topic.
+const DLQPartitions = 1
+
+// DLQTopic is the dead-letter topic of a consumer group: "<group>.dlq".
+func DLQTopic(group string) string { return group + ".dlq" }
+
+// ConsumerOptions are a group consumer that commits offsets itself, after the effect is
+// committed in Postgres, with mesh/kafka.py's timings: a dead consumer's partitions move
+// within 6 s (the broker's minimum session), an idle fetch waits at most 50 ms.
+func ConsumerOptions(bootstrap, group string, topics ...string) []kgo.Opt {
+	return []kgo.Opt{
+		kgo.SeedBrokers(strings.Split(bootstrap, ",")...),
+		kgo.ConsumerGroup(group),
+		kgo.ConsumeTopics(topics...),
+		kgo.DisableAutoCommit(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.SessionTimeout(6 * time.Second),
+		kgo.HeartbeatInterval(2 * time.Second),
+		kgo.FetchMaxWait(50 * time.Millisecond),
+		// A rebalance waits until the records in hand are applied and committed.
+		kgo.BlockRebalanceOnPoll(),
+		// Reconnect within about a second after an outage, not after minutes.
+		kgo.RetryBackoffFn(func(tries int) time.Duration {
+			return min(100*time.Millisecond*time.Duration(1<<min(tries, 4)), time.Second)
+		}),
+		// The topics may not exist yet on a fresh stack: look again soon.
+		kgo.MetadataMinAge(time.Second),
+		kgo.MetadataMaxAge(10 * time.Second),
+	}
+}
+
+// EnsureTopics creates the topics (name -> partitions) that do not exist yet; an existing
+// one is left as it is. Safe to call from every instance at every start.
+func EnsureTopics(ctx context.Context, client *kgo.Client, topics map[string]int32) error {
+	admin := kadm.NewClient(client)
+	for name, partitions := range topics {
+		results, err := admin.CreateTopics(ctx, partitions, 1, nil, name)
+		if err != nil {
+			return fmt.Errorf("create topic %s: %w", name, err)
+		}
+		for _, result := range results {
+			if result.Err != nil && !errors.Is(result.Err, kerr.TopicAlreadyExists) {
+				return fmt.Errorf("create topic %s: %w", name, result.Err)
+			}
+		}
+	}
+	return nil
+}

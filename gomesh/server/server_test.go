@@ -1,0 +1,321 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"buf.build/go/protovalidate"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	recommendationsv1 "vidmesh/gen/go/vidmesh/recommendations/v1"
+	"vidmesh/gomesh/config"
+	"vidmesh/gomesh/logging"
+	"vidmesh/gomesh/registry"
+	"vidmesh/gomesh/server"
+	"vidmesh/gomesh/supervisor"
+)
+
+const (
+	validID     = "0af76519-16cd-43dd-8448-eb211c80319c"
+	traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+)
+
+// behaviour is a RecommendationService whose ListForUser does what the test asks.
+type behaviour struct {
+	recommendationsv1.UnimplementedRecommendationServiceServer
+	forUser func(ctx context.Context) error
+}
+
+func (b *behaviour) ListForUser(ctx context.Context, _ *recommendationsv1.ListForUserRequest) (
+	*recommendationsv1.ListForUserResponse, error) {
+	return &recommendationsv1.ListForUserResponse{}, b.forUser(ctx)
+}
+
+// fakeRegistry is a Consul agent in memory.
+type fakeRegistry struct {
+	mu           sync.Mutex
+	known        map[string]registry.Registration
+	registers    int
+	deregistered []string
+}
+
+func (f *fakeRegistry) Register(_ context.Context, r registry.Registration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.known[r.ID()] = r
+	f.registers++
+	return nil
+}
+
+func (f *fakeRegistry) Deregister(_ context.Context, r registry.Registration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.known, r.ID())
+	f.deregistered = append(f.deregistered, r.ID())
+	return nil
+}
+
+func (f *fakeRegistry) Registered(_ context.Context, r registry.Registration) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.known[r.ID()]
+	return ok, nil
+}
+
+func (f *fakeRegistry) forget() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.known = map[string]registry.Registration{}
+}
+
+type instance struct {
+	conn     *grpc.ClientConn
+	client   recommendationsv1.RecommendationServiceClient
+	health   healthpb.HealthClient
+	registry *fakeRegistry
+	logs     *syncBuffer
+	stop     context.CancelFunc
+	stopped  chan struct{} // closed when Run has returned
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waiting is a background worker that runs until it is stopped.
+var waiting = supervisor.Worker{Name: "probe", Run: func(ctx context.Context) error { <-ctx.Done(); return nil }}
+
+func start(t *testing.T, impl *behaviour, checks []server.Check, maxRPC time.Duration) *instance {
+	t.Helper()
+	cfg, err := config.Load(config.FromMap(map[string]string{"VIDMESH_DRAIN_SECONDS": "0.2",
+		"VIDMESH_SHUTDOWN_GRACE_SECONDS": "5"}), "gomesh-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxRPC = maxRPC
+	logs := &syncBuffer{}
+	swapLogs(t, logs) // the server and its interceptors log through the default logger
+	validator, err := protovalidate.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports := make(chan int, 1)
+	fake := &fakeRegistry{known: map[string]registry.Registration{}}
+	ctx, stop := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		err := server.Run(ctx, server.Options{
+			Config:   cfg,
+			Services: []server.Service{{Desc: &recommendationsv1.RecommendationService_ServiceDesc, Impl: impl}},
+			Checks:   checks, Registry: fake, Validator: validator, CheckInterval: 50 * time.Millisecond,
+			Workers:     []supervisor.Worker{waiting},
+			OnListening: func(port int) { ports <- port },
+		})
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	port := <-ports
+	conn, err := grpc.NewClient(net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst := &instance{conn, recommendationsv1.NewRecommendationServiceClient(conn), healthpb.NewHealthClient(conn),
+		fake, logs, stop, stopped}
+	t.Cleanup(func() { stop(); _ = conn.Close(); <-stopped })
+	return inst
+}
+
+func swapLogs(t *testing.T, logs *syncBuffer) {
+	t.Helper()
+	logger := logging.New(logs, "gomesh-test", "info")
+	old := slogDefault()
+	setDefault(logger)
+	t.Cleanup(func() { setDefault(old) })
+}
+
+// eventually polls cond every 20 ms until it holds or the bound passes.
+func eventually(t *testing.T, bound time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(bound)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %v: %s", bound, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (i *instance) status(t *testing.T, service string) healthpb.HealthCheckResponse_ServingStatus {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	resp, err := i.health.Check(ctx, &healthpb.HealthCheckRequest{Service: service})
+	if err != nil {
+		return -1
+	}
+	return resp.GetStatus()
+}
+
+func ok(context.Context) error { return nil }
+
+func TestHealthFollowsTheReadinessChecksAndConsulIsToldAgainWhenItForgets(t *testing.T) {
+	var down atomic.Bool
+	down.Store(true)
+	check := server.Check{Name: "postgres", Func: func(context.Context) error {
+		if down.Load() {
+			return status.Error(codes.Unavailable, "connection refused")
+		}
+		return nil
+	}}
+	inst := start(t, &behaviour{forUser: ok}, []server.Check{check}, time.Second)
+	name := "vidmesh.recommendations.v1.RecommendationService"
+	eventually(t, 2*time.Second, "NOT_SERVING while the check fails", func() bool {
+		return inst.status(t, name) == healthpb.HealthCheckResponse_NOT_SERVING
+	})
+	down.Store(false)
+	eventually(t, 2*time.Second, "SERVING once it passes", func() bool {
+		return inst.status(t, name) == healthpb.HealthCheckResponse_SERVING &&
+			inst.status(t, "") == healthpb.HealthCheckResponse_SERVING &&
+			inst.status(t, "vidmesh.worker.probe") == healthpb.HealthCheckResponse_SERVING
+	})
+	inst.registry.mu.Lock()
+	var reg registry.Registration
+	for _, r := range inst.registry.known {
+		reg = r
+	}
+	inst.registry.mu.Unlock()
+	if reg.HealthService != name || reg.ProtoPackage != "vidmesh.recommendations.v1" || reg.Name != "gomesh-test" {
+		t.Errorf("registration = %+v", reg)
+	}
+	inst.registry.forget()
+	eventually(t, 2*time.Second, "registered again", func() bool {
+		known, _ := inst.registry.Registered(context.Background(), reg)
+		return known
+	})
+}
+
+func TestShutdownGoesNotServingDeregistersAndLetsTheInFlightCallFinish(t *testing.T) {
+	release, entered := make(chan struct{}), make(chan struct{})
+	inst := start(t, &behaviour{forUser: func(context.Context) error {
+		close(entered)
+		<-release
+		return nil
+	}}, nil, 10*time.Second)
+	eventually(t, 2*time.Second, "SERVING", func() bool { return inst.status(t, "") == healthpb.HealthCheckResponse_SERVING })
+	called := make(chan error, 1)
+	go func() {
+		_, err := inst.client.ListForUser(context.Background(), &recommendationsv1.ListForUserRequest{UserId: validID})
+		called <- err
+	}()
+	<-entered
+	began := time.Now()
+	inst.stop()
+	eventually(t, time.Second, "NOT_SERVING at once", func() bool {
+		return inst.status(t, "") == healthpb.HealthCheckResponse_NOT_SERVING
+	})
+	inst.registry.mu.Lock()
+	deregistered := len(inst.registry.deregistered)
+	inst.registry.mu.Unlock()
+	if deregistered != 1 {
+		t.Errorf("deregistered %d times before draining, want 1", deregistered)
+	}
+	close(release)
+	if err := <-called; err != nil {
+		t.Errorf("the in-flight call failed: %v", err)
+	}
+	select {
+	case <-inst.stopped:
+	case <-time.After(3 * time.Second):
+		t.Fatal("Run did not return after the drain")
+	}
+	if took := time.Since(began); took < 200*time.Millisecond {
+		t.Errorf("stopped after %v, before the 0.2 s drain", took)
+	}
+}
+
+func TestABrokenRuleIsInvalidArgumentNamingTheField(t *testing.T) {
+	inst := start(t, &behaviour{forUser: ok}, nil, time.Second)
+	_, err := inst.client.ListForUser(context.Background(), &recommendationsv1.ListForUserRequest{UserId: "nope", PageSize: 500})
+	st := status.Convert(err)
+	fields := []string{}
+	for _, detail := range st.Details() {
+		if badRequest, ok := detail.(*errdetails.BadRequest); ok {
+			for _, v := range badRequest.GetFieldViolations() {
+				fields = append(fields, v.GetField())
+			}
+		}
+	}
+	if st.Code() != codes.InvalidArgument || strings.Join(fields, ",") != "user_id,page_size" {
+		t.Errorf("status = %v, fields %v; want INVALID_ARGUMENT naming user_id and page_size", st, fields)
+	}
+}
+
+func TestABugIsInternalWithTheCallersTraceIDAndTheLogLineCarriesIt(t *testing.T) {
+	inst := start(t, &behaviour{forUser: func(context.Context) error { panic("bug") }}, nil, time.Second)
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "traceparent", traceparent)
+	_, err := inst.client.ListForUser(ctx, &recommendationsv1.ListForUserRequest{UserId: validID})
+	st := status.Convert(err)
+	if st.Code() != codes.Internal || st.Message() != "internal error (trace_id 4bf92f3577b34da6a3ce929d0e0e4736)" {
+		t.Errorf("status = %v", st)
+	}
+	eventually(t, time.Second, "the access log line", func() bool {
+		return strings.Contains(inst.logs.String(), `"event":"rpc"`)
+	})
+	for _, line := range strings.Split(strings.TrimSpace(inst.logs.String()), "\n") {
+		if strings.Contains(line, `"event":"rpc"`) &&
+			(!strings.Contains(line, `"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"`) || !strings.Contains(line, `"code":"INTERNAL"`)) {
+			t.Errorf("access log line = %s", line)
+		}
+	}
+}
+
+func TestDeadlinesAreHonouredAndCapped(t *testing.T) {
+	waits := &behaviour{forUser: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }}
+	inst := start(t, waits, nil, 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err := inst.client.ListForUser(ctx, &recommendationsv1.ListForUserRequest{UserId: validID})
+	if took := time.Since(began); status.Code(err) != codes.DeadlineExceeded || took > 250*time.Millisecond {
+		t.Errorf("with a 100 ms deadline: %v after %v", err, took)
+	}
+	// No client deadline: the server's cap ends the call.
+	_, err = inst.client.ListForUser(context.Background(), &recommendationsv1.ListForUserRequest{UserId: validID})
+	if st := status.Convert(err); st.Code() != codes.DeadlineExceeded || !strings.Contains(st.Message(), "no answer within") {
+		t.Errorf("without a deadline: %v", st)
+	}
+	// The client cancels the stream when its deadline passes, which the server may see first.
+	eventually(t, time.Second, "both calls logged as cut short", func() bool {
+		logs := inst.logs.String()
+		return strings.Count(logs, `"code":"DEADLINE_EXCEEDED"`)+strings.Count(logs, `"code":"CANCELLED"`) >= 2
+	})
+}
