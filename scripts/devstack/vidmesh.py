@@ -37,6 +37,9 @@ def common_env(s: Settings, layout: Layout) -> dict[str, str]:
         "VIDMESH_KAFKA_BOOTSTRAP": f"{s.host}:{s.kafka_port}",
         "VIDMESH_XDS_ADDR": f"{s.host}:{s.xds_port}",
         "VIDMESH_SMTP_ADDR": f"{s.host}:{s.smtp_port}",
+        # Spans go to this stack's Jaeger (OpenTelemetry's default, 4317, is another stack's
+        # when the ports are shifted).
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{s.host}:{s.jaeger_otlp_grpc_port}",
         "VIDMESH_DATA_DIR": str(s.data_dir),
         HOSTS_FILE_ENV: str(layout.hosts_file),
         "PYTHONUNBUFFERED": "1",

@@ -73,3 +73,10 @@ def test_each_instance_binds_its_own_address_and_advertises_its_name(document: d
     assert users["VIDMESH_GRPC_HOST"] == "127.0.3.2"
     assert users["VIDMESH_ADVERTISE_HOST"] == "video-query-1"
     assert users["VIDMESH_HOSTS_FILE"].endswith("/run/hosts")
+
+
+def test_every_instance_sends_spans_to_this_stacks_jaeger(tmp_path: Path) -> None:
+    shifted = load(environ={"VIDMESH_DATA_DIR": str(tmp_path), "VIDMESH_JAEGER_OTLP_GRPC_PORT": "14317"})
+    for component in vidmesh_processes(shifted, Layout(shifted), Toolchain(shifted.cache_dir)):
+        if component.name != "db-init":
+            assert component.env["OTEL_EXPORTER_OTLP_ENDPOINT"] == f"http://{shifted.host}:14317", component.name
