@@ -4,9 +4,9 @@
 SHELL := /bin/bash
 PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
-TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack)
+TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack tests/conformance)
 
-.PHONY: help deps python-env protos codegen web unit new-service up start down status logs test bench demo trace lint contracts-check rebuild-read-model reset \
+.PHONY: help deps python-env protos codegen web unit new-service up start down status logs test conformance bench demo trace lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -17,6 +17,7 @@ help:
 	@echo "make test     unit, integration and e2e tests against a real stack"
 	@echo "make unit     the unit tests alone: no stack, no real binary, seconds"
 	@echo "make new-service NAME=widgets   a working service from the template, in the topology"
+	@echo "make conformance SERVICE=name   the MESH.md conformance kit against one service (all without SERVICE)"
 	@echo "make protos   Python stubs and descriptor sets from protos/ into gen/ (never committed)"
 	@echo "make codegen  Go stubs and binaries, the OpenAPI document and its TypeScript types, into gen/"
 	@echo "make web      the web app (web/ into web/dist), which the gateway serves at /"
@@ -85,6 +86,11 @@ unit: codegen
 test: deps web
 	@cd web && npm test --silent
 	@$(PYTHON) -m scripts.run_tests $(TEST_DIRS)
+
+# The conformance kit (tests/conformance) against one service of mesh/topology.py, or every
+# one without SERVICE; the stack is started or reused as for `make test`.
+conformance: deps web
+	@$(PYTHON) -m scripts.run_tests --pytest-only tests/conformance/contract $(if $(SERVICE),--service $(SERVICE))
 
 demo: deps protos
 	@$(PYTHON) -m scripts.demo

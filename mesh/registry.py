@@ -22,7 +22,7 @@ import consul
 from mesh.addresses import Resolver
 
 CHECK_INTERVAL = "1s"  # Consul's minimum; how fast a dead instance drops out
-CHECK_TIMEOUT = "1s"
+CHECK_TIMEOUT = "3s"  # a dead instance fails at once; a loaded one may take over a second to answer
 DEREGISTER_CRITICAL_AFTER = "1m"  # Consul's floor; cleans up after a crash without deregistration
 
 

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from mesh.settings import load
+from scripts.console import say as _say
 from scripts.golang import go_env
 from scripts.protos import GEN, PROTOS, ContractsError, proto_files, protoc
 from scripts.toolchain import Toolchain
@@ -41,7 +42,7 @@ PLUGINS = ("protoc-gen-go", "protoc-gen-go-grpc")
 
 
 def say(message: str) -> None:
-    print(f"codegen: {message}", flush=True)
+    _say(f"codegen: {message}")  # make up runs this: a closed stdout must not fail it
 
 
 def go_package(proto: str) -> str:

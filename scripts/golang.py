@@ -18,6 +18,7 @@ import sys
 
 from mesh.dbbootstrap import service_dsn, superuser_dsn
 from mesh.settings import ROOT, Settings, load
+from scripts.console import say
 from scripts.toolchain import Toolchain
 
 
@@ -49,7 +50,7 @@ def vet(tools: Toolchain) -> int:
     staticcheck = tools.go_binary("staticcheck")
     done = subprocess.call([str(staticcheck), "./..."], cwd=ROOT, env=go_env(tools))
     if done == 0:
-        print("golang: go vet and staticcheck: clean", flush=True)
+        say("golang: go vet and staticcheck: clean")
     return done
 
 

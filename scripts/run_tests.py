@@ -1,5 +1,6 @@
 """`make test`: start the stack (or reuse a healthy one), run pytest, the Go tests (with
 their integration tests against the same stack) and the Go client, stop what was started.
+`--pytest-only` first runs pytest alone (`make conformance`).
 
 The pytest session itself never stops the stack, so several sessions (or a developer's
 `make start`) can share one; only this wrapper, which knows it started it, stops it.
@@ -17,11 +18,15 @@ from scripts.toolchain import Toolchain
 
 
 def main(pytest_args: list[str]) -> int:
+    pytest_only = pytest_args[:1] == ["--pytest-only"]
+    pytest_args = pytest_args[1:] if pytest_only else pytest_args
     stack = Stack()
     print("test: starting the stack (or reusing a running one) ...", flush=True)
     started = stack.ensure_started()
     try:
         failed = subprocess.call([sys.executable, "-m", "pytest", *pytest_args])
+        if pytest_only:
+            return failed
         print("test: go test ./... (unit and integration)", flush=True)
         go_failed = golang.test(Toolchain(load().cache_dir), integration=True)
         print("test: the Go client (vidmesh-cli check) through the gateway", flush=True)

@@ -68,9 +68,13 @@ def next_port() -> int:
 
 
 def entry_text(v: dict[str, str]) -> str:
-    """The service's line in mesh/topology.py."""
+    """The service's entry in mesh/topology.py, with the write the conformance kit replays."""
+    create = f"vidmesh.{v['package']}.v1.{v['Service']}Service/CreateItem"
     return (f'    Service(name="{v["name"]}", command=python("services.{v["package"]}"),\n'
-            f'            database=_db("{v["package"]}", "{v["package"]}"), request_ids=True),\n')
+            f'            database=_db("{v["package"]}", "{v["package"]}"), request_ids=True, samples=Samples(\n'
+            f'                write=Write(method="{create}",\n'
+            f"""                            request='{{"request_id": "$request", "name": "Kit"}}',\n"""
+            f"""                            other_body='{{"request_id": "$request", "name": "Kit again"}}'))),\n""")
 
 
 def create(name: str) -> list[Path]:

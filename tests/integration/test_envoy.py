@@ -32,7 +32,7 @@ def test_unknown_route_is_a_json_404(settings: Settings) -> None:
     response = httpx.get(f"http://{settings.host}:{settings.envoy_port}/api/web/v1/no-such-page", timeout=5)
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
-    assert response.json()["code"] == 404
+    assert response.json()["code"] == 5  # NOT_FOUND: the one error shape, google.rpc.Status
 
 
 def test_write_without_token_is_a_json_401(settings: Settings) -> None:

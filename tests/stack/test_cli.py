@@ -20,6 +20,9 @@ from mesh.settings import ROOT
 from scripts.devstack import private
 from tests.stack.conftest import processes_using
 
+# Longer than pytest's default timeout: each test starts a whole private stack, some twice.
+pytestmark = pytest.mark.timeout(900)
+
 
 @pytest.fixture
 def private_env(scratch: Path) -> Iterator[dict[str, str]]:

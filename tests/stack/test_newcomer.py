@@ -20,6 +20,9 @@ from tests.e2e.support.rest import Gateway
 from tests.e2e.support.waiting import eventually
 from tests.stack.conftest import Newcomer, gateway_url, processes_using, states
 
+# Longer than pytest's default timeout: the first test builds a fresh clone's .venv and gen/, then starts it.
+pytestmark = pytest.mark.timeout(1200)
+
 FIRST_START_S = 900.0  # the clone builds its own .venv and gen/ first; the cache is warm
 HEAL_S = 120.0  # Kafka's restart and a consumer group's rebalance are the slow ones
 # Every kind of part: the infrastructure, the control plane, the gateway, and a service.

@@ -11,6 +11,8 @@ import uuid
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from mesh.settings import Settings, load
 from scripts.devstack.layout import Layout
 from scripts.devstack.manager import ProcessCompose
@@ -19,6 +21,9 @@ from tests.e2e.support.mail import Mailbox
 from tests.e2e.support.rest import Account, Gateway, new_id, ok
 from tests.e2e.support.waiting import eventually
 from tests.stack.conftest import Newcomer, gateway_url, states
+
+# Longer than pytest's default timeout: a minute without Kafka, then the time to converge.
+pytestmark = pytest.mark.timeout(900)
 
 OUTAGE_S = 60.0
 CONVERGE_S = 120.0
