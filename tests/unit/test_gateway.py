@@ -46,7 +46,9 @@ def test_spans_go_to_jaegers_otlp_port_and_are_named_by_route() -> None:
     manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
     tracing = manager["tracing"]
     assert tracing["provider"]["typed_config"]["grpc_service"]["envoy_grpc"]["cluster_name"] == "jaeger_otlp"
-    assert "%PATH(NQ)%" in tracing["operation"]  # the transcoded gRPC method, not "ingress"
+    # The transcoded gRPC method, not "ingress", nor %PATH%, the REST path with its ids.
+    assert tracing["operation"] == "%REQ(:METHOD)% %REQ(:PATH)%"
+    assert tracing["upstream_operation"] == "%UPSTREAM_CLUSTER% %REQ(:PATH)%"
     jaeger = next(c for c in config["static_resources"]["clusters"] if c["name"] == "jaeger_otlp")
     address = jaeger["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]["socket_address"]
     assert (address["address"], address["port_value"]) == (s.host, s.jaeger_otlp_grpc_port)
