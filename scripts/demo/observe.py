@@ -17,12 +17,14 @@ video-command and its outbox write, then, after the answer went back, the relay'
 video-query's projection, notification and, through notification's own outbox, email's SMTP
 send. Prometheus finds every instance through Consul (its metrics port is in the registration)
 and scrapes it; the projection lag and the outbox backlog below are live."""
+UP, FOUND = "instances scraped and up", "instances found in Consul"
 SERVICES = ("envoy", "web-bff", "video-command", "video-query", "notification", "email")
 METRICS = (
     ("video-query's projection lag (s)", 'max(vidmesh_consumer_lag_seconds{service="video-query"})'),
     ("events waiting in outboxes", "sum(vidmesh_outbox_unsent_rows)"),
     ("video-query RPCs per second", 'sum(rate(grpc_server_handled_total{service="video-query"}[1m]))'),
-    ("instances scraped and up", 'sum(up{job="vidmesh"})'),
+    (UP, 'sum(up{job="vidmesh"})'),
+    (FOUND, 'count(up{job="vidmesh"})'),
 )
 TRACE_WAIT_S = 30.0
 
@@ -43,7 +45,7 @@ def run(demo: Demo) -> str:
     values = {label: _query(prometheus, query) for label, query in METRICS}
     show.result("\n".join(f"{label:<36} {_shown(value)}" for label, value in values.items()))
     expect(all(value is not None for value in values.values()), "Prometheus answers every query")
-    return f"{len(spans)} spans in one trace; {_shown(values[METRICS[3][0]])} instances up"
+    return f"{len(spans)} spans in one trace; {_shown(values[UP])} of {_shown(values[FOUND])} instances up"
 
 
 def _query(prometheus: str, query: str) -> float | None:
