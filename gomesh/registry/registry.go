@@ -20,7 +20,7 @@ import (
 
 const (
 	checkInterval           = "1s" // Consul's minimum; how fast a dead instance drops out
-	checkTimeout            = "1s"
+	checkTimeout            = "3s" // a dead instance fails at once; a loaded one may take over a second
 	deregisterCriticalAfter = "1m" // Consul's floor; cleans up after a crash
 	callTimeout             = 2 * time.Second
 )

@@ -155,7 +155,7 @@ def test_registers_serves_reflection_and_drains_on_sigterm(
     assert entry["Service"]["Tags"] == ["vidmesh", "v1"]
     assert entry["Service"]["Meta"] == {"version": "1", "proto_package": "meshtest.v1", "hostname": "127.0.0.1"}
     [check] = [c for c in entry["Checks"] if c["ServiceID"] == instance]
-    assert (check["Type"], check["Interval"], check["Timeout"]) == ("grpc", "1s", "1s")
+    assert (check["Type"], check["Interval"], check["Timeout"]) == ("grpc", "1s", "3s")  # MESH.md §2
 
     grpcurl = Toolchain(settings.cache_dir).go_binary("grpcurl")
     listed = subprocess.run(

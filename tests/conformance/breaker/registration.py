@@ -40,7 +40,7 @@ class Registration:
             "Meta": {"version": VERSION, "hostname": s.advertise,
                      **({} if s.breaking("no-proto-package") else {"proto_package": PACKAGE})},
             "Check": {"GRPC": f"{address}:{self.port}" + (f"/{service}" if service else ""),
-                      "Interval": "10s" if s.breaking("slow-check") else "1s", "Timeout": "1s",
+                      "Interval": "10s" if s.breaking("slow-check") else "1s", "Timeout": "3s",
                       "DeregisterCriticalServiceAfter": "1m"},
         }
 

@@ -1,7 +1,7 @@
 // Sign in, or sign up (register, then sign in). The token is kept for this tab's session.
 import { useState } from "preact/hooks";
 import { api, call, write } from "../api/client";
-import type { ApiError } from "../api/errors";
+import { ApiError } from "../api/errors";
 import { Field } from "../components/Field";
 import { Link } from "../components/Link";
 import { asApiError } from "../components/load";
@@ -19,9 +19,28 @@ async function logIn(email: string, password: string, displayName?: string): Pro
   }
 }
 
+// The login bucket gives a token back every few seconds (60 s / VIDMESH_GATEWAY_LOGIN_BURST).
+const LOGIN_WAIT_MS = 3_000;
+const LOGIN_WAIT_LIMIT_MS = 30_000;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sign in right after a sign-up. The account exists by now, so a rate-limited login is
+ * waited out rather than shown: the form sent again would only say the email is taken. */
+async function logInAfterSignUp(email: string, password: string, displayName: string): Promise<void> {
+  for (let waited = 0; ; waited += LOGIN_WAIT_MS) {
+    try {
+      return await logIn(email, password, displayName);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.kind !== "rate-limited" || waited >= LOGIN_WAIT_LIMIT_MS) throw error;
+      await pause(LOGIN_WAIT_MS);
+    }
+  }
+}
+
 export function SignIn({ mode, next }: { mode: "sign-in" | "sign-up"; next: string }) {
   const [form, setForm] = useState({ email: "", password: "", displayName: "" });
   const [failed, setFailed] = useState<ApiError>();
+  const [signingIn, setSigningIn] = useState(false);
   const signingUp = mode === "sign-up";
   const set = (key: keyof typeof form) => (event: { currentTarget: { value: string } }) =>
     setForm({ ...form, [key]: event.currentTarget.value });
@@ -30,11 +49,16 @@ export function SignIn({ mode, next }: { mode: "sign-in" | "sign-up"; next: stri
     try {
       if (signingUp) {
         await write((requestId) => api.POST("/api/auth/v1/register", { body: { ...form, requestId } }));
+        setSigningIn(true);
+        await logInAfterSignUp(form.email, form.password, form.displayName);
+      } else {
+        await logIn(form.email, form.password);
       }
-      await logIn(form.email, form.password, signingUp ? form.displayName : undefined);
       navigate(next, { replace: true });
     } catch (error) {
       setFailed(asApiError(error));
+    } finally {
+      setSigningIn(false);
     }
   };
   const errors = failed?.fieldErrors() ?? {};
@@ -42,6 +66,7 @@ export function SignIn({ mode, next }: { mode: "sign-in" | "sign-up"; next: stri
   return (
     <>
       <h1>{title}</h1>
+      {signingIn && <p role="status">Your account is ready: signing you in…</p>}
       {failed && failed.kind === "unauthenticated" && <p role="alert">Wrong email or password.</p>}
       {failed && failed.kind === "conflict" && <p role="alert">An account with this email exists: sign in instead.</p>}
       {failed && !["unauthenticated", "conflict", "invalid"].includes(failed.kind) && (
