@@ -4,9 +4,13 @@ Why exactly one email per event, and where "exactly" ends:
 - the consumer queues at most one email per event (unique source_event_id, plus the inbox);
 - the row stays locked while it is being sent, so two dispatchers (two instances) never send
   the same email at the same time (`FOR UPDATE SKIP LOCKED`);
-- it is marked sent in the same transaction, committed right after the server accepted it.
-The one window left is a crash (or lost connection) after the server accepted the mail and
-before that commit: the row is still queued and the mail goes out again. We chose that
+- it is marked sent in the same transaction, committed right after the server accepted it;
+- if Postgres is lost between the server's acceptance and that commit (the chaos campaign
+  found this: a killed Postgres made a second copy of the mail), the dispatcher remembers
+  the email and marks it sent first thing once Postgres is back, before it sends anything.
+The one window left is a crash of this process after the server accepted the mail and
+before that commit (or, with several instances, another one taking the row first once
+Postgres is back): the row is still queued and the mail goes out again. We chose that
 (at least once) over marking before sending (at most once: a crash would lose the mail
 silently). Both copies carry the same Message-ID (derived from the event id), so the
 duplicate is detectable and mail clients and servers that dedupe by Message-ID drop it.
@@ -37,6 +41,7 @@ class Dispatcher:
         self._backoff = Backoff(initial=0.25, maximum=max_backoff)
         self._stopping = asyncio.Event()
         self.sent = self.failed = 0
+        self._unmarked: list[str] = []  # accepted by the mail server; Postgres was lost before they were marked
 
     async def run(self) -> None:
         """Send what is due; wait for a wakeup (or poll_interval); back off while SMTP or Postgres fail."""
@@ -61,6 +66,7 @@ class Dispatcher:
 
     async def send_next(self) -> bool:
         """Send the oldest due email; False when none is due."""
+        await self._mark_unmarked()
         async with self._uows() as uow:
             email = await uow.store.next_due()
             if email is None:
@@ -73,8 +79,21 @@ class Dispatcher:
                 self.failed += 1
                 log.error("email refused", email_id=email.email_id, error=str(error))
                 return True
+            self._unmarked.append(email.email_id)  # it is out: from here on it must not go again
             await uow.store.mark_sent(email.email_id)
             await uow.commit()
+            self._unmarked.remove(email.email_id)
         self.sent += 1
         log.info("email sent", email_id=email.email_id, kind=email.kind.value, message_id=email.message_id)
         return True
+
+    async def _mark_unmarked(self) -> None:
+        """Mark sent what the server accepted while the commit could not happen."""
+        if not self._unmarked:
+            return
+        async with self._uows() as uow:
+            for email_id in self._unmarked:
+                await uow.store.mark_sent(email_id)
+            await uow.commit()
+        log.info("emails accepted while Postgres was away are marked sent, not sent again", email_ids=self._unmarked)
+        self._unmarked.clear()

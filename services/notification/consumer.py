@@ -9,6 +9,7 @@ its NotificationCreated event and the inbox row commit together or not at all.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -27,7 +28,8 @@ EventHandler = Callable[[Store, Publisher, Cause, Any], Awaitable[None]]
 
 def _bind(handler: EventHandler) -> Handler:
     async def apply(conn: AsyncConnection[Any], envelope: EventEnvelope, event: Any) -> None:
-        await handler(PostgresStore(conn), OutboxPublisher(conn), Cause(envelope.id, envelope.traceparent), event)
+        cause = Cause(envelope.id, envelope.traceparent, envelope.time.ToDatetime(tzinfo=UTC))
+        await handler(PostgresStore(conn), OutboxPublisher(conn), cause, event)
     return apply
 
 

@@ -57,6 +57,18 @@ class Notification:
     create_time: datetime
 
 
+@dataclass(frozen=True, kw_only=True)
+class Publication:
+    """A video a channel published, kept so that a follow which reaches this service after
+    the publication it preceded still tells the follower (the two travel on different topics)."""
+
+    video_id: str
+    owner_id: str
+    title: str
+    event_id: str  # the VideoPublished event: its notifications' ids derive from it
+    published_at: datetime
+
+
 @dataclass(frozen=True)
 class MarkRead:
     """Mark some (`notification_ids`) or all (`all`) of a user's notifications read, once per request_id."""

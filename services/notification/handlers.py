@@ -15,7 +15,7 @@ from vidmesh.video.v1.events_pb2 import CommentAdded, VideoLiked, VideoPublished
 from mesh import paging
 from mesh.idempotency import fingerprint_of, once
 from services.notification import domain
-from services.notification.domain import MarkRead, NewNotification, Notification
+from services.notification.domain import MarkRead, NewNotification, Notification, Publication
 from services.notification.ports import Cause, Publisher, Store, UnitOfWorkFactory
 
 # --- events -------------------------------------------------------------------------------
@@ -27,13 +27,16 @@ async def on_user_registered(store: Store, publisher: Publisher, cause: Cause, e
 
 
 async def on_user_followed(store: Store, publisher: Publisher, cause: Cause, event: UserFollowed) -> None:
-    """Keep the follow for later fan-outs and tell the channel's owner."""
-    await store.follow(event.follower_id, event.channel_id)
+    """Keep the follow for later fan-outs, tell the channel's owner, and tell the follower of
+    what the channel published after the follow but this service heard of first."""
+    await store.follow(event.follower_id, event.channel_id, since=cause.time)
     if event.follower_display_name:
         await store.remember_name(event.follower_id, event.follower_display_name)
     name = event.follower_display_name or await store.name_of(event.follower_id)
     await _notify(store, publisher, cause, domain.new_follower(
         cause.event_id, channel_id=event.channel_id, follower_id=event.follower_id, follower_name=name))
+    for publication in await store.publications_of(event.channel_id, after=cause.time):
+        await _tell_of(store, publisher, cause, publication, [event.follower_id])
 
 
 async def on_user_unfollowed(store: Store, publisher: Publisher, cause: Cause, event: UserUnfollowed) -> None:
@@ -42,10 +45,22 @@ async def on_user_unfollowed(store: Store, publisher: Publisher, cause: Cause, e
 
 
 async def on_video_published(store: Store, publisher: Publisher, cause: Cause, event: VideoPublished) -> None:
-    """Tell every follower of the uploader."""
+    """Tell every follower of the uploader who followed before the publication.
+
+    Follows (users.v1) and publications (video.v1) travel on different topics, so either may
+    arrive first; the publication is kept and each side looks for the other by the events'
+    times, so a follower is told exactly when the follow came first, in any arrival order."""
+    publication = Publication(video_id=event.video_id, owner_id=event.owner_id, title=event.title,
+                              event_id=cause.event_id, published_at=cause.time)
+    await store.remember_publication(publication)
+    await _tell_of(store, publisher, cause, publication, await store.followers_of(event.owner_id, before=cause.time))
+
+
+async def _tell_of(store: Store, publisher: Publisher, cause: Cause, publication: Publication,
+                   followers: list[str]) -> None:
     await _notify(store, publisher, cause, domain.video_published(
-        cause.event_id, video_id=event.video_id, owner_id=event.owner_id, title=event.title,
-        owner_name=await store.name_of(event.owner_id), followers=await store.followers_of(event.owner_id)))
+        publication.event_id, video_id=publication.video_id, owner_id=publication.owner_id, title=publication.title,
+        owner_name=await store.name_of(publication.owner_id), followers=followers))
 
 
 async def on_comment_added(store: Store, publisher: Publisher, cause: Cause, event: CommentAdded) -> None:

@@ -4,37 +4,52 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Self
 
 from mesh.idempotency import RequestLog
 from mesh.paging import Cursor
-from services.notification.domain import NewNotification, Notification
+from services.notification.domain import NewNotification, Notification, Publication
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
 class Cause:
-    """The event being applied: its id, and the trace to continue in the events it causes."""
+    """The event being applied: its id, the trace to continue in the events it causes, and
+    when it happened (its envelope's time), which orders follows and publications."""
 
     event_id: str
     traceparent: str = ""
+    time: datetime = field(default_factory=_now)
 
 
 class Store(abc.ABC):
     """The service's own data: its copy of who follows whom and of names, and the inboxes."""
 
     @abc.abstractmethod
-    async def follow(self, follower_id: str, channel_id: str) -> None:
-        """Record that follower_id follows channel_id (idempotent)."""
+    async def follow(self, follower_id: str, channel_id: str, since: datetime) -> None:
+        """Record that follower_id follows channel_id from `since` on (idempotent)."""
 
     @abc.abstractmethod
     async def unfollow(self, follower_id: str, channel_id: str) -> None:
         """Forget that follower_id follows channel_id (idempotent)."""
 
     @abc.abstractmethod
-    async def followers_of(self, channel_id: str) -> list[str]:
-        """The ids of the channel's followers."""
+    async def followers_of(self, channel_id: str, before: datetime) -> list[str]:
+        """The ids of the channel's followers who followed it before `before`."""
+
+    @abc.abstractmethod
+    async def remember_publication(self, publication: Publication) -> None:
+        """Keep a publication (idempotent)."""
+
+    @abc.abstractmethod
+    async def publications_of(self, channel_id: str, after: datetime) -> list[Publication]:
+        """The channel's publications later than `after`, oldest first."""
 
     @abc.abstractmethod
     async def remember_name(self, user_id: str, display_name: str) -> None:

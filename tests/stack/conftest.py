@@ -25,6 +25,7 @@ from scripts.devstack import private
 from scripts.devstack.layout import Layout
 from scripts.devstack.manager import ProcessCompose, ProcessState
 from scripts.toolchain import Toolchain
+from tests.e2e.support.waiting import eventually
 
 
 @pytest.fixture
@@ -73,6 +74,15 @@ def states(env: dict[str, str]) -> dict[str, ProcessState]:
     return {state.name: state for state in manager.processes() or []}
 
 
+FIRST_START_S = 900.0  # a fresh clone builds its own .venv and gen/ first; the cache is warm
+
+
+def all_healthy(env: dict[str, str]) -> bool:
+    """Whether every process of the private stack that `env` describes is ready (or done)."""
+    found = states(env)
+    return bool(found) and all(state.done for state in found.values())
+
+
 def gateway_url(env: dict[str, str]) -> str:
     """The REST front door of the private stack that `env` describes."""
     settings: Settings = load(environ=env)
@@ -91,6 +101,12 @@ class Newcomer:
     def settings(self) -> Settings:
         """The private stack's settings (its ports and folders)."""
         return load(environ=self.env)
+
+    def wait_healthy(self, timeout: float = FIRST_START_S) -> None:
+        """Wait until every part is ready: a test may run first, or right after a kill."""
+        eventually(lambda: self.up.poll() is not None or all_healthy(self.env),
+                   "the fresh clone's stack all healthy", timeout=timeout, interval=1.0)
+        assert self.up.poll() is None, f"make up exited: {self.up.communicate()[0][-3000:]}"
 
 
 @pytest.fixture(scope="session")

@@ -23,21 +23,13 @@ from tests.stack.conftest import Newcomer, gateway_url, processes_using, states
 # Longer than pytest's default timeout: the first test builds a fresh clone's .venv and gen/, then starts it.
 pytestmark = pytest.mark.timeout(1200)
 
-FIRST_START_S = 900.0  # the clone builds its own .venv and gen/ first; the cache is warm
 HEAL_S = 120.0  # Kafka's restart and a consumer group's rebalance are the slow ones
 # Every kind of part: the infrastructure, the control plane, the gateway, and a service.
 KILLED = ("postgres", "kafka", "consul", "envoy", "xds", "video-command-0")
 
 
-def _all_healthy(env: dict[str, str]) -> bool:
-    found = states(env)
-    return bool(found) and all(state.done for state in found.values())
-
-
 def test_a_fresh_clone_comes_up_healthy_with_make_up(newcomer: Newcomer) -> None:
-    eventually(lambda: newcomer.up.poll() is not None or _all_healthy(newcomer.env),
-               "the fresh clone's stack all healthy", timeout=FIRST_START_S, interval=1.0)
-    assert newcomer.up.poll() is None, f"make up exited: {newcomer.up.communicate()[0][-3000:]}"
+    newcomer.wait_healthy()
     status = subprocess.run(["make", "status"], cwd=newcomer.clone, env=newcomer.env, capture_output=True,
                             text=True, timeout=60)
     assert status.returncode == 0, status.stdout + status.stderr

@@ -54,12 +54,22 @@ def _one_round(gateway: Gateway, owner: Account, fan: Account, titles: dict[str,
     ok(gateway.get("/api/web/v1/home", fan))
 
 
+def _differs(what: str, seen: Counter[str], titles: dict[str, str]) -> str:
+    """Which videos are missing or doubled, short enough to read in a failure."""
+    missing = sorted(set(titles) - set(seen))
+    doubled = {video: n for video, n in seen.items() if n > 1}
+    strangers = sorted(set(seen) - set(titles))
+    return (f"{what} for {len(titles)} videos: {len(missing)} missing {missing[:3]}, "
+            f"{len(doubled)} doubled {list(doubled.items())[:3]}, {len(strangers)} unknown")
+
+
 def _notified(gateway: Gateway, fan: Account) -> Counter[str]:
     inbox = ok(gateway.get("/api/web/v1/notifications", fan, pageSize=100))
     return Counter(n["videoId"] for n in inbox["notifications"] if n["kind"] == "NOTIFICATION_KIND_VIDEO_PUBLISHED")
 
 
 def test_a_minute_without_kafka_loses_nothing_and_doubles_nothing(newcomer: Newcomer) -> None:
+    newcomer.wait_healthy()
     settings = load(environ=newcomer.env)
     gateway = Gateway(gateway_url(newcomer.env))
     try:
@@ -83,10 +93,10 @@ def test_a_minute_without_kafka_loses_nothing_and_doubles_nothing(newcomer: Newc
 
         def converged() -> dict[str, Any]:
             notified = _notified(gateway, fan)
-            assert notified == Counter(titles), f"notifications {notified} for {len(titles)} videos"
+            assert notified == Counter(titles), _differs("notifications", notified, titles)
             mails = Counter(video for video, title in titles.items()
                             for _ in mailbox.matching(fan.email, f"Owner published a new video: {title}"))
-            assert mails == Counter(titles), f"mails {mails} for {len(titles)} videos"
+            assert mails == Counter(titles), _differs("mails", mails, titles)
             card: dict[str, Any] = ok(gateway.get(f"/api/web/v1/videos/{first}", fan))["video"]["card"]
             assert int(card["viewCount"]) == views[first], card
             return card

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -12,7 +13,7 @@ from psycopg_pool import AsyncConnectionPool
 from mesh import db
 from mesh.idempotency import PostgresRequestLog
 from mesh.paging import Cursor
-from services.notification.domain import Kind, NewNotification, Notification
+from services.notification.domain import Kind, NewNotification, Notification, Publication
 from services.notification.ports import Store, UnitOfWork
 
 Pool = AsyncConnectionPool[AsyncConnection[Any]]
@@ -30,6 +31,11 @@ SELECT notification_id::text, recipient_id::text, kind, coalesce(video_id::text,
    AND (%(after_time)s::timestamptz IS NULL OR (create_time, notification_id) < (%(after_time)s, %(after_id)s::uuid))
  ORDER BY create_time DESC, notification_id DESC
  LIMIT %(limit)s"""
+INSERT_PUBLICATION = ("INSERT INTO publications (video_id, owner_id, title, source_event_id, published_at) "
+                      "VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING")
+SELECT_PUBLICATIONS = """
+SELECT video_id::text, owner_id::text, title, source_event_id::text AS event_id, published_at
+  FROM publications WHERE owner_id = %s AND published_at > %s ORDER BY published_at, video_id"""
 MARK_SOME = ("UPDATE notifications SET read = true "
              "WHERE recipient_id = %s AND notification_id = ANY(%s::uuid[]) AND NOT read")
 MARK_ALL = "UPDATE notifications SET read = true WHERE recipient_id = %s AND NOT read"
@@ -41,19 +47,28 @@ class PostgresStore(Store):
     def __init__(self, conn: AsyncConnection[Any]) -> None:
         self._conn = conn
 
-    async def follow(self, follower_id: str, channel_id: str) -> None:
-        await self._conn.execute("INSERT INTO follows (channel_id, follower_id) VALUES (%s, %s) "
-                                 "ON CONFLICT DO NOTHING", (channel_id, follower_id))
+    async def follow(self, follower_id: str, channel_id: str, since: datetime) -> None:
+        await self._conn.execute("INSERT INTO follows (channel_id, follower_id, followed_at) VALUES (%s, %s, %s) "
+                                 "ON CONFLICT DO NOTHING", (channel_id, follower_id, since))
 
     async def unfollow(self, follower_id: str, channel_id: str) -> None:
         await self._conn.execute("DELETE FROM follows WHERE channel_id = %s AND follower_id = %s",
                                  (channel_id, follower_id))
 
-    async def followers_of(self, channel_id: str) -> list[str]:
+    async def followers_of(self, channel_id: str, before: datetime) -> list[str]:
         cursor = await self._conn.execute(
-            "SELECT follower_id::text FROM follows WHERE channel_id = %s ORDER BY followed_at, follower_id",
-            (channel_id,))
+            "SELECT follower_id::text FROM follows WHERE channel_id = %s AND followed_at < %s "
+            "ORDER BY followed_at, follower_id", (channel_id, before))
         return [row[0] for row in await cursor.fetchall()]
+
+    async def remember_publication(self, publication: Publication) -> None:
+        p = publication
+        await self._conn.execute(INSERT_PUBLICATION, (p.video_id, p.owner_id, p.title, p.event_id, p.published_at))
+
+    async def publications_of(self, channel_id: str, after: datetime) -> list[Publication]:
+        async with self._conn.cursor(row_factory=dict_row) as cursor:
+            await cursor.execute(SELECT_PUBLICATIONS, (channel_id, after))
+            return [Publication(**row) for row in await cursor.fetchall()]
 
     async def remember_name(self, user_id: str, display_name: str) -> None:
         await self._conn.execute("INSERT INTO people (user_id, display_name) VALUES (%s, %s) "

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from typing import Self
 
+import psycopg
 import pytest
 from vidmesh.notification.v1.events_pb2 import NotificationCreated
 from vidmesh.notification.v1.notification_pb2 import (
@@ -136,3 +138,34 @@ async def test_sent_emails_page_newest_first_per_recipient(store: FakeStore) -> 
     assert [e.send_time for e in emails] == sorted((e.send_time for e in emails), reverse=True)
     with pytest.raises(InvalidArgument):
         await handlers.list_sent_emails(uows, handlers.ListQuery(2, first.next_page_token, users[1]))
+
+
+
+class LostCommitUnitOfWork(FakeUnitOfWork):
+    """Postgres lost at the next `outage[0]` commits: what the transaction did is rolled back."""
+
+    def __init__(self, store: FakeStore, outage: list[int]) -> None:
+        super().__init__(store)
+        self._fake, self._outage = store, outage
+
+    async def __aenter__(self) -> Self:
+        self._before = dict(self._fake.status), dict(self._fake.sent)
+        return self
+
+    async def commit(self) -> None:
+        if self._outage[0]:
+            self._outage[0] -= 1
+            self._fake.status, self._fake.sent = self._before
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+
+async def test_postgres_lost_after_the_server_accepted_a_mail_does_not_send_it_twice(store: FakeStore) -> None:
+    transport, outage = FakeTransport(), [1]
+    await register(store, new_id())
+    sender = Dispatcher(lambda: LostCommitUnitOfWork(store, outage), transport, NoWakeup())
+    with pytest.raises(psycopg.OperationalError):
+        await sender.send_next()  # the server has the mail; marking it sent was rolled back
+    assert list(store.status.values()) == ["queued"]
+    while await sender.send_next():
+        pass
+    assert len(transport.delivered) == 1 and list(store.status.values()) == ["sent"]

@@ -10,7 +10,7 @@ from typing import Self
 
 from mesh.idempotency import Recorded
 from mesh.paging import Cursor
-from services.notification.domain import NewNotification, Notification
+from services.notification.domain import NewNotification, Notification, Publication
 from services.notification.ports import Cause, Publisher, Store, UnitOfWork
 from tests.unit.fake_requests import FakeRequestLog
 
@@ -19,20 +19,28 @@ EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
 
 @dataclass
 class FakeStore(Store):
-    follows: set[tuple[str, str]] = field(default_factory=set)  # (follower, channel)
+    follows: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (follower, channel) -> since
+    publications: dict[str, Publication] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
     rows: dict[str, Notification] = field(default_factory=dict)
     keys: set[tuple[str, str]] = field(default_factory=set)  # the unique (event, recipient) key
     requests: dict[str, Recorded] = field(default_factory=dict)  # mesh.idempotency's log
 
-    async def follow(self, follower_id: str, channel_id: str) -> None:
-        self.follows.add((follower_id, channel_id))
+    async def follow(self, follower_id: str, channel_id: str, since: datetime) -> None:
+        self.follows.setdefault((follower_id, channel_id), since)
 
     async def unfollow(self, follower_id: str, channel_id: str) -> None:
-        self.follows.discard((follower_id, channel_id))
+        self.follows.pop((follower_id, channel_id), None)
 
-    async def followers_of(self, channel_id: str) -> list[str]:
-        return sorted(f for f, c in self.follows if c == channel_id)
+    async def followers_of(self, channel_id: str, before: datetime) -> list[str]:
+        return sorted(f for (f, c), since in self.follows.items() if c == channel_id and since < before)
+
+    async def remember_publication(self, publication: Publication) -> None:
+        self.publications.setdefault(publication.video_id, publication)
+
+    async def publications_of(self, channel_id: str, after: datetime) -> list[Publication]:
+        return sorted((p for p in self.publications.values() if p.owner_id == channel_id and p.published_at > after),
+                      key=lambda p: (p.published_at, p.video_id))
 
     async def remember_name(self, user_id: str, display_name: str) -> None:
         self.names[user_id] = display_name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from vidmesh.users.v1.events_pb2 import UserFollowed, UserRegistered, UserUnfollowed
@@ -13,7 +14,7 @@ from services.notification import handlers
 from services.notification.domain import Kind, MarkRead
 from services.notification.handlers import Marked
 from services.notification.ports import Cause, UnitOfWorkFactory
-from tests.unit.notification.fakes import FakePublisher, FakeStore, FakeUnitOfWork
+from tests.unit.notification.fakes import EPOCH, FakePublisher, FakeStore, FakeUnitOfWork
 
 
 def new_id() -> str:
@@ -164,3 +165,35 @@ async def test_another_users_reuse_of_a_request_id_is_refused(store: FakeStore, 
         await handlers.mark_read(uows(store), MarkRead(request_id, owner, all=True))
     assert [v.field for v in raised.value.violations] == ["request_id"]
     assert await handlers.unread_count(uows(store), owner) == 1  # the owner's new-follower notification
+
+
+async def test_a_follow_that_arrives_after_the_publication_it_preceded_still_tells_the_follower(
+        store: FakeStore, publisher: FakePublisher) -> None:
+    owner, fan = new_id(), new_id()
+    followed, published = Cause(new_id(), time=EPOCH), Cause(new_id(), time=EPOCH + timedelta(seconds=1))
+    video = VideoPublished(video_id=new_id(), owner_id=owner, version=2, title="Cats")
+    await handlers.on_video_published(store, publisher, published, video)  # Kafka delivered it first
+    await handlers.on_user_followed(store, publisher, followed, UserFollowed(
+        follower_id=fan, channel_id=owner, follower_display_name="Fan", follower_count=1))
+    told = [n for n in store.rows.values() if n.recipient_id == fan]
+    assert [(n.kind, n.video_id) for n in told] == [(Kind.VIDEO_PUBLISHED, video.video_id)]
+    in_order = FakeStore()  # the same events in the order they happened name the same notification
+    await handlers.on_user_followed(in_order, FakePublisher(), followed, UserFollowed(
+        follower_id=fan, channel_id=owner, follower_display_name="Fan", follower_count=1))
+    await handlers.on_video_published(in_order, FakePublisher(), published, video)
+    assert [n.notification_id for n in in_order.rows.values() if n.recipient_id == fan] == [told[0].notification_id]
+
+
+async def test_a_follow_after_the_publication_is_told_nothing_in_either_order(
+        store: FakeStore, publisher: FakePublisher) -> None:
+    owner, fan = new_id(), new_id()
+    published, followed = Cause(new_id(), time=EPOCH), Cause(new_id(), time=EPOCH + timedelta(seconds=1))
+    video = VideoPublished(video_id=new_id(), owner_id=owner, version=2, title="Cats")
+    follow_event = UserFollowed(follower_id=fan, channel_id=owner, follower_display_name="Fan", follower_count=1)
+    await handlers.on_user_followed(store, publisher, followed, follow_event)  # arrived first, happened later
+    await handlers.on_video_published(store, publisher, published, video)
+    other = FakeStore()
+    await handlers.on_video_published(other, FakePublisher(), published, video)
+    await handlers.on_user_followed(other, FakePublisher(), followed, follow_event)
+    for inbox in (store, other):
+        assert [n for n in inbox.rows.values() if n.recipient_id == fan] == []
