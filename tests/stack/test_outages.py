@@ -93,10 +93,10 @@ def test_a_minute_without_kafka_loses_nothing_and_doubles_nothing(newcomer: Newc
 
         def converged() -> dict[str, Any]:
             notified = _notified(gateway, fan)
-            assert notified == Counter(titles), _differs("notifications", notified, titles)
+            assert notified == Counter(titles.keys()), _differs("notifications", notified, titles)
             mails = Counter(video for video, title in titles.items()
                             for _ in mailbox.matching(fan.email, f"Owner published a new video: {title}"))
-            assert mails == Counter(titles), _differs("mails", mails, titles)
+            assert mails == Counter(titles.keys()), _differs("mails", mails, titles)
             card: dict[str, Any] = ok(gateway.get(f"/api/web/v1/videos/{first}", fan))["video"]["card"]
             assert int(card["viewCount"]) == views[first], card
             return card
