@@ -107,6 +107,8 @@ COPY services/ services/
 COPY bff/ bff/
 # The gateway's one template and its renderer, run by Compose's gateway-config at every start.
 COPY gateway/envoy.yaml gateway/envoy.yaml
+# The gateway's route table, which the control plane serves to Envoy over RDS.
+COPY gateway/routes.yaml gateway/routes.yaml
 COPY scripts/__init__.py scripts/gateway.py scripts/
 # Jaeger's and Prometheus's templates, the alert rules and their renderer (Compose's telemetry-config).
 COPY telemetry/ telemetry/

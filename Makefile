@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack tests/conformance)
 
-.PHONY: help deps python-env protos codegen web unit new-service up start down status logs test conformance bench demo trace lint contracts-check rebuild-read-model reset \
+.PHONY: help deps python-env protos codegen web unit new-service up start down status logs canary canary-rollback fault test conformance bench demo trace lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -14,6 +14,9 @@ help:
 	@echo "make start    start it in the background and return once healthy; make down stops it"
 	@echo "make status   pid, address, health and memory of every process"
 	@echo "make logs     the last lines of every log (make logs ARGS=-f to follow)"
+	@echo "make canary SERVICE=video-query VERSION=v2 WEIGHT=10   send 10% of a service's calls to v2"
+	@echo "make canary-rollback SERVICE=video-query   every call to v1 again"
+	@echo "make fault SERVICE=notification FAULT='{\"abort\": {\"code\": \"UNAVAILABLE\", \"percent\": 100}}'   (FAULT= removes it)"
 	@echo "make test     unit, integration and e2e tests against a real stack"
 	@echo "make unit     the unit tests alone: no stack, no real binary, seconds"
 	@echo "make new-service NAME=widgets   a working service from the template, in the topology"
@@ -70,6 +73,19 @@ status:
 
 logs:
 	@$(STACK) logs $(ARGS)
+
+# Traffic policy, written to the running stack's Consul (mesh/traffic): effective in Envoy and
+# in the BFFs' proxyless clients within a second, with no restart.
+TRAFFIC := PYTHONPATH=.:gen/python $(PYTHON) -m mesh.traffic
+
+canary:
+	@$(TRAFFIC) canary $(SERVICE) $(VERSION) $(WEIGHT)
+
+canary-rollback:
+	@$(TRAFFIC) rollback $(SERVICE)
+
+fault:
+	@$(TRAFFIC) fault $(SERVICE) $(if $(FAULT),'$(FAULT)')
 
 # A new service from the template: contract, package, unit tests, topology entry, settings.
 new-service: python-env

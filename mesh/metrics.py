@@ -1,4 +1,4 @@
-"""Prometheus metrics of one process, served over HTTP at /metrics (MESH.md section 12).
+"""Prometheus metrics of one process, served over HTTP at /metrics (MESH.md section 13).
 
     metrics = Metrics()
     port = metrics.serve("127.0.0.1", 0)      # 0 = any free port; registered in Consul as `metrics_port`

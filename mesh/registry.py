@@ -51,7 +51,7 @@ class Registration:
     @property
     def meta(self) -> dict[str, str]:
         """Service metadata: version, the proto package it serves, the advertised host and the
-        port of its /metrics, which Prometheus scrapes (MESH.md section 12)."""
+        port of its /metrics, which Prometheus scrapes (MESH.md section 13)."""
         meta = {"version": self.version, "proto_package": self.proto_package, "hostname": self.host}
         if self.metrics_port:
             meta["metrics_port"] = str(self.metrics_port)

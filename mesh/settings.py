@@ -8,7 +8,7 @@ the same name wins over the file. This module uses only the standard library bec
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from mesh import topology
@@ -36,6 +36,16 @@ def read_env_file(path: Path) -> dict[str, str]:
             raise SettingsError(f"{path.name}:{number}: expected KEY=VALUE, got {raw!r}")
         values[key.strip()] = value.strip().strip("'\"")
     return values
+
+
+@dataclass(frozen=True)
+class Canary:
+    """Extra instances of a service at another version (VIDMESH_<KEY>_CANARY_VERSION and
+    _CANARY_INSTANCES), started after its stable ones; they take calls only as the traffic
+    policy says (`make canary`)."""
+
+    version: str
+    instances: int
 
 
 @dataclass(frozen=True)
@@ -73,6 +83,7 @@ class Settings:
     cache_dir: Path
     instances: dict[str, int]
     service_ports: dict[str, int]
+    canaries: dict[str, Canary] = field(default_factory=dict)
 
     @property
     def run_dir(self) -> Path:
@@ -96,10 +107,21 @@ class Settings:
                     for service in SERVICES for n, port in enumerate(self.instance_ports(service))]
         return [*infra, ("xds", "VIDMESH_XDS_PORT", self.host, self.xds_port), *services]
 
+    def instance_count(self, service: str) -> int:
+        """How many instances of a service (snake_case name) the stacks start, canaries included."""
+        canary = self.canaries.get(service)
+        return self.instances[service] + (canary.instances if canary else 0)
+
+    def instance_version(self, service: str, n: int) -> str | None:
+        """The version instance `n` registers: a canary's, or None (the service's default)."""
+        canary = self.canaries.get(service)
+        return canary.version if canary and n >= self.instances[service] else None
+
     def instance_ports(self, service: str) -> list[int]:
-        """The gRPC port of each instance of a service (snake_case name): PORT, PORT+1, ..."""
+        """The gRPC port of each instance of a service (snake_case name): PORT, PORT+1, ...
+        (the canaries after the stable instances)."""
         base = self.service_ports[service]
-        return [base + n for n in range(self.instances[service])]
+        return [base + n for n in range(self.instance_count(service))]
 
     def instance_address(self, service: str, n: int) -> str:
         """The loopback address instance `n` of a service binds natively: its own, as a
@@ -110,7 +132,7 @@ class Settings:
     def instance_names(self) -> dict[str, str]:
         """Host name -> address of every service instance: the stack's own hosts map."""
         return {instance_name(service, n): self.instance_address(service, n)
-                for service in SERVICES for n in range(self.instances[service])}
+                for service in SERVICES for n in range(self.instance_count(service))}
 
 
 def instance_name(service: str, n: int) -> str:
@@ -147,12 +169,20 @@ def load(environ: dict[str, str] | None = None, path: Path = SETTINGS_FILE) -> S
             raise SettingsError(f"VIDMESH_{key.upper()}={raw!r} is not a whole number")
         return int(raw)
 
+    def canary(service: str) -> Canary | None:
+        version = values.get(f"VIDMESH_{service.upper()}_CANARY_VERSION", "").strip().removeprefix("v")
+        if not version:
+            return None
+        if not version.replace(".", "").isalnum():
+            raise SettingsError(f"VIDMESH_{service.upper()}_CANARY_VERSION={version!r} is not a version such as 2")
+        return Canary(version=version, instances=count(f"{service}_canary_instances"))
+
     kwargs: dict[str, object] = {}
-    for field in fields(Settings):
-        if field.name.endswith("_port"):
-            kwargs[field.name] = port(field.name)
-        elif field.name.endswith("_dir"):
-            kwargs[field.name] = _path(get(field.name))
+    for each in fields(Settings):
+        if each.name.endswith("_port"):
+            kwargs[each.name] = port(each.name)
+        elif each.name.endswith("_dir"):
+            kwargs[each.name] = _path(get(each.name))
     return Settings(
         host=get("host"),
         instance_network=get("instance_network"),
@@ -164,5 +194,6 @@ def load(environ: dict[str, str] | None = None, path: Path = SETTINGS_FILE) -> S
         gateway_max_body_bytes=count("gateway_max_body_bytes"),
         instances={service: count(f"{service}_instances") for service in SERVICES},
         service_ports={service: port(f"{service}_port") for service in SERVICES},
+        canaries={service: found for service in SERVICES if (found := canary(service)) is not None},
         **kwargs,  # type: ignore[arg-type]
     )

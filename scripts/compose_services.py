@@ -25,6 +25,9 @@ XDS = """\
     environment:
       <<: *mesh-env
       VIDMESH_XDS_ADDR: 0.0.0.0:18000  # where it listens; everyone else dials xds:18000
+      # The gateway's routes (gateway/routes.yaml) are served from here, over RDS.
+      VIDMESH_WEB_ORIGIN: ${VIDMESH_WEB_ORIGIN}
+      VIDMESH_GATEWAY_LOGIN_BURST: ${VIDMESH_GATEWAY_LOGIN_BURST}
     ports: ["${VIDMESH_HOST}:${VIDMESH_XDS_PORT}:18000"]
     depends_on: { consul: { condition: service_healthy } }
     healthcheck:
@@ -47,6 +50,18 @@ DB_INIT = """\
       VIDMESH_POSTGRES_PASSWORD: ${VIDMESH_POSTGRES_PASSWORD}
 """
 
+TRAFFIC_INIT = """\
+  # Before a canary registers: a resolver whose default is the stable version, so a canary
+  # takes no call until `make canary` says so (python -m mesh.traffic, as natively).
+  traffic-init:
+    <<: *vidmesh-image
+    command: ["python", "-m", "mesh.traffic", "keep-dark"]
+    environment:
+      <<: *mesh-env
+    depends_on: { consul: { condition: service_healthy } }
+    restart: "no"
+"""
+
 INFRASTRUCTURE_VOLUMES = ("postgres-data", "kafka-data", "gateway-config", "telemetry-config")
 
 
@@ -60,8 +75,10 @@ def port_variable(service: topology.Service, n: int) -> str:
     return service.port_setting if n == 0 else service.port_setting.replace("_PORT", f"_{n}_PORT")
 
 
-def _depends_on(service: topology.Service) -> list[str]:
+def _depends_on(service: topology.Service, canary: bool = False) -> list[str]:
     needs = [("consul", "service_healthy")]
+    if canary:
+        needs.append(("traffic-init", "service_completed_successfully"))
     if service.database:
         needs.insert(0, ("db-init", "service_completed_successfully"))
     if service.produces or service.consumes:
@@ -73,10 +90,12 @@ def _depends_on(service: topology.Service) -> list[str]:
     return [f"      {name}: {{ condition: {condition} }}" for name, condition in needs]
 
 
-def instance(service: topology.Service, n: int) -> str:
-    """The Compose service of instance `n` of `service`."""
+def instance(service: topology.Service, n: int, version: str | None = None) -> str:
+    """The Compose service of instance `n` of `service` (a canary when `version` is given)."""
     port = "${" + port_variable(service, n) + "}"
     env = [f"      VIDMESH_GRPC_PORT: {port}", f"      VIDMESH_ADVERTISE_HOST: {compose_name(service, n)}"]
+    if version:
+        env.append(f'      VIDMESH_SERVICE_VERSION: "{version}"')
     if service.database:
         role, name = service.database.role, service.database.name
         secret = "${" + password_variable(role) + "}"
@@ -92,7 +111,7 @@ def instance(service: topology.Service, n: int) -> str:
         f'    volumes: ["{service.name}-data:/var/lib/vidmesh"]',
         f'    ports: ["${{VIDMESH_HOST}}:{port}:{port}"]',
         "    depends_on:",
-        *_depends_on(service),
+        *_depends_on(service, canary=version is not None),
         "    healthcheck:",
         f'      test: ["CMD", "python", "-m", "mesh.health_probe", "127.0.0.1:{port}"]',
         "      <<: *grpc-health",
@@ -114,9 +133,10 @@ def password_variable(role: str) -> str:
 def render(settings: Settings) -> str:
     """Everything below the marker: the database bootstrap, the control plane, every instance
     and the volumes."""
-    blocks = [db_init(), XDS]
+    blocks = [db_init(), XDS, *([TRAFFIC_INIT] if settings.canaries else [])]
     for service in topology.SERVICES:
-        blocks += [instance(service, n) for n in range(settings.instances[service.key])]
+        blocks += [instance(service, n, settings.instance_version(service.key, n))
+                   for n in range(settings.instance_count(service.key))]
     volumes = [*INFRASTRUCTURE_VOLUMES, *(f"{service.name}-data" for service in topology.SERVICES)]
     return MARKER + "\n".join(blocks) + "\nvolumes:\n" + "".join(f"  {v}:\n" for v in volumes)
 

@@ -78,6 +78,7 @@ class VideoPage:
             ),
             stale=found.stale,
             degraded=degraded.names,
+            video_query_version=found.served_by_version,
         )
         if uploader is not None:
             page.uploader.CopyFrom(views.channel(uploader.user))

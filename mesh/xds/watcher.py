@@ -40,7 +40,8 @@ MAX_BACKOFF_S = 10.0
 
 
 def healthy_instances(entries: Iterable[Mapping[str, Any]], resolver: Resolver | None = None) -> list[Instance]:
-    """Instances from `/v1/health/service/<name>?passing=true` entries (service address first).
+    """Instances from `/v1/health/service/<name>?passing=true` entries (service address first),
+    with their metadata and tags (what subsets pick by).
 
     Envoy and proxyless gRPC take only IP endpoints: a host name is resolved here, and an
     instance whose name resolves nowhere is left out with a log line saying so (vidmesh's own
@@ -51,7 +52,9 @@ def healthy_instances(entries: Iterable[Mapping[str, Any]], resolver: Resolver |
         service = entry["Service"]
         host = service.get("Address") or entry["Node"]["Address"]
         try:
-            instances.append(Instance(resolver.resolve(host), int(service["Port"])))
+            instances.append(Instance(resolver.resolve(host), int(service["Port"]),
+                                      meta=tuple(sorted((service.get("Meta") or {}).items())),
+                                      tags=tuple(sorted(service.get("Tags") or ()))))
         except Unresolvable as error:
             log.error("instance refused: its address is not an IP and does not resolve",
                       service_id=service.get("ID"), address=host, error=str(error))
@@ -152,22 +155,27 @@ class ConsulWatcher:
                 log.info("healthy set changed", cluster=name, instances=len(self._store.current.services[name]))
             self._first[name].set()
 
-    async def _results(self, query: Query[T]) -> AsyncIterator[T]:
-        """Every answer of a blocking query until stop(); while Consul fails, back off and
-        keep the last good state."""
-        client = self._connect()
-        index: int | None = None
-        backoff = Backoff(initial=self._backoff_s, maximum=MAX_BACKOFF_S)
-        while not self._stopping.is_set():
-            try:
-                returned, result = await in_daemon_thread(query, client, index)
-            except (consul.ConsulException, requests.RequestException, ValueError) as error:
-                delay = backoff.next()
-                log.warning("consul query failed; serving the last good state", retry_in_s=delay, error=str(error))
-                await pause(self._stopping, delay)
-                continue
-            backoff.reset()
-            previous, index = index, next_index(index, returned)
-            if previous is not None and index is None:
-                await pause(self._stopping, 0.1)  # Consul's index went back: start over, but not in a tight loop
-            yield result
+    def _results(self, query: Query[T]) -> AsyncIterator[T]:
+        return results(self._connect, query, self._stopping, self._backoff_s)
+
+
+async def results(connect: Callable[[], consul.Consul], query: Query[T], stopping: asyncio.Event,
+                  backoff_s: float = 0.25) -> AsyncIterator[T]:
+    """Every answer of a blocking query until `stopping` is set; while Consul fails, back off
+    and keep the last good state (the caller's)."""
+    client = connect()
+    index: int | None = None
+    backoff = Backoff(initial=backoff_s, maximum=MAX_BACKOFF_S)
+    while not stopping.is_set():
+        try:
+            returned, result = await in_daemon_thread(query, client, index)
+        except (consul.ConsulException, requests.RequestException, ValueError) as error:
+            delay = backoff.next()
+            log.warning("consul query failed; serving the last good state", retry_in_s=delay, error=str(error))
+            await pause(stopping, delay)
+            continue
+        backoff.reset()
+        previous, index = index, next_index(index, returned)
+        if previous is not None and index is None:
+            await pause(stopping, 0.1)  # Consul's index went back: start over, but not in a tight loop
+        yield result

@@ -7,7 +7,12 @@ import subprocess
 import sys
 import time
 
+import consul
+import requests
+
 from mesh import settings as settings_module
+from mesh.traffic.__main__ import status
+from mesh.traffic.canary import Canaries
 from scripts.console import ignore_stop_signals, say, stop_on_signals
 from scripts.devstack.components import Component
 from scripts.devstack.manager import stop_leftovers, wait_gone
@@ -82,13 +87,25 @@ def main() -> int:
         if args.command == "down":
             return cmd_down(stack)
         if args.command == "status":
-            return 0 if stack.print_status(stack.components()) else 1
+            healthy = stack.print_status(stack.components())
+            if healthy:
+                print_traffic(stack.settings)
+            return 0 if healthy else 1
         return cmd_logs(stack, args.follow)
     except (settings_module.SettingsError, PortTaken, PrepareError, StartFailed) as error:
         say(f"error: {error}", stream=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def print_traffic(settings: settings_module.Settings) -> None:
+    """The splits and faults in force (mesh/traffic), under the processes."""
+    client = consul.Consul(host=settings.host, port=settings.consul_http_port, connections_timeout=5)
+    try:
+        say(status(Canaries(client)))
+    except (consul.ConsulException, requests.RequestException) as error:
+        say(f"traffic: Consul did not answer ({error})")
 
 
 if __name__ == "__main__":

@@ -60,6 +60,12 @@ def vidmesh_processes(s: Settings, layout: Layout, tools: Toolchain) -> list[Com
         Component("xds", [sys.executable, "-m", "mesh.xds"], xds, checked(s, "xds"), check=("grpc", xds),
                   depends_on=("consul",), env={**env, "VIDMESH_GRPC_HOST": s.host}),
     ]
+    if s.canaries:
+        # Before any canary registers: a resolver whose default is the stable version, so a
+        # canary takes no call until `make canary` (python -m mesh.traffic).
+        components.append(Component("traffic-init", [sys.executable, "-m", "mesh.traffic", "keep-dark"],
+                                    f"{s.host}:{s.consul_http_port}", probe={}, depends_on=("consul",),
+                                    one_shot=True, env=env))
     for service in topology.SERVICES:
         for n, port in enumerate(s.instance_ports(service.key)):
             host = s.instance_address(service.key, n)
@@ -68,7 +74,11 @@ def vidmesh_processes(s: Settings, layout: Layout, tools: Toolchain) -> list[Com
                             "VIDMESH_ADVERTISE_HOST": instance_name(service.key, n)}
             if service.database:
                 instance_env["VIDMESH_DATABASE_URL"] = dsn(service.database.role, s)
+            version = s.instance_version(service.key, n)
+            if version:
+                instance_env["VIDMESH_SERVICE_VERSION"] = version
             name = instance_name(service.key, n)
             components.append(Component(name, command(service), address, checked(s, name), check=("grpc", address),
-                                        depends_on=needs(service), env=instance_env))
+                                        depends_on=(*needs(service), *(("traffic-init",) if version else ())),
+                                        env=instance_env))
     return components

@@ -54,7 +54,7 @@ async def bootstrap(rt: Runtime) -> Parts:
     rt.worker("version-listener", listener.run, listener.stop)
     queries = VideoQueries(PostgresViews(pool), PageTokens(settings.page_token_key), waiter,
                            max_wait_s=settings.max_wait_s, time_left=interceptors.time_left)
-    rt.serve(service(queries))
+    rt.serve(service(queries, version=rt.config.version))
     return Parts(pool=pool, projector=projector, waiter=waiter)
 
 

@@ -51,13 +51,13 @@ def comment(card: CommentCard) -> pb.Comment:
 class VideoQueryServicer(pb_grpc.VideoQueryServiceServicer):
     """Thin translation to VideoQueries."""
 
-    def __init__(self, queries: VideoQueries) -> None:
-        self._queries = queries
+    def __init__(self, queries: VideoQueries, version: str = "") -> None:
+        self._queries, self._version = queries, version
 
     async def GetVideo(self, request: pb.GetVideoRequest, context: Context) -> pb.GetVideoResponse:
         answer = await self._queries.get_video(request.video_id, request.min_version, request.viewer_id)
         return pb.GetVideoResponse(video=video_card(answer.card), viewer_liked=answer.viewer_liked,
-                                   stale=answer.stale)
+                                   stale=answer.stale, served_by_version=self._version)
 
     async def ListVideos(self, request: pb.ListVideosRequest, context: Context) -> pb.ListVideosResponse:
         page = await self._queries.list_videos(request.followed_by_user_id, request.page_size, request.page_token)
@@ -84,7 +84,7 @@ class VideoQueryServicer(pb_grpc.VideoQueryServiceServicer):
                                        next_page_token=answer.listing.next_page_token, stale=answer.stale)
 
 
-def service(queries: VideoQueries) -> Service:
-    """VideoQueryService, ready for the runtime."""
-    return Service(pb.DESCRIPTOR.services_by_name["VideoQueryService"], VideoQueryServicer(queries),
+def service(queries: VideoQueries, version: str = "") -> Service:
+    """VideoQueryService, ready for the runtime; `version` is the instance's registered version."""
+    return Service(pb.DESCRIPTOR.services_by_name["VideoQueryService"], VideoQueryServicer(queries, version),
                    pb_grpc.add_VideoQueryServiceServicer_to_server)

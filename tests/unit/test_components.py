@@ -14,6 +14,9 @@ from scripts.devstack.layout import Layout
 from scripts.devstack.vidmesh import vidmesh_processes
 from scripts.toolchain import Toolchain
 
+# The database bootstrap, and the policy that keeps a canary dark until `make canary`.
+ONE_SHOTS = ("db-init", "traffic-init")
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
@@ -33,7 +36,7 @@ def test_every_long_running_process_waits_on_a_readiness_probe(document: dict[st
     assert {"postgres", "kafka", "consul", "smtp-sink", "envoy", "xds", "jaeger", "prometheus"} <= set(
         document["processes"])
     for name, process in document["processes"].items():
-        if name == "db-init":  # a one-shot: done when it exits 0
+        if name in ONE_SHOTS:  # done when they exit 0
             assert "readiness_probe" not in process
             continue
         probe = process["readiness_probe"]
@@ -53,6 +56,16 @@ def test_services_wait_for_the_database_bootstrap_to_finish(document: dict[str, 
             assert process["depends_on"]["db-init"] == {"condition": "process_completed_successfully"}, name
 
 
+def test_a_canary_starts_once_the_traffic_policy_keeps_it_dark(document: dict[str, Any], settings: Settings) -> None:
+    # settings.env starts video-query v2 next to v1: it must not take calls before `make canary`.
+    processes = document["processes"]
+    assert processes["traffic-init"]["depends_on"] == {"consul": {"condition": "process_healthy"}}
+    canary = f"video-query-{settings.instances['video_query']}"  # after the stable instances
+    assert processes[canary]["depends_on"]["traffic-init"] == {"condition": "process_completed_successfully"}
+    assert "VIDMESH_SERVICE_VERSION=2" in processes[canary]["environment"]
+    assert "traffic-init" not in processes["video-query-0"]["depends_on"]
+
+
 def test_postgres_gets_fast_shutdown(document: dict[str, Any]) -> None:
     assert document["processes"]["postgres"]["shutdown"]["signal"] == signal.SIGINT
 
@@ -60,7 +73,7 @@ def test_postgres_gets_fast_shutdown(document: dict[str, Any]) -> None:
 def test_every_long_running_process_comes_back_and_a_one_shot_does_not(document: dict[str, Any]) -> None:
     for name, process in document["processes"].items():
         availability = process["availability"]
-        if name == "db-init":
+        if name in ONE_SHOTS:
             assert availability["restart"] == "no"
             continue
         # "always": a process that exits 0 on a stray SIGTERM must come back too.

@@ -79,8 +79,25 @@ def test_dockerignore_keeps_local_state_out_of_the_build() -> None:
 
 
 def test_compose_runs_one_service_per_instance_of_every_topology_entry() -> None:
-    text = compose_services.render(load(environ={"VIDMESH_VIDEO_QUERY_INSTANCES": "3"}))
+    text = compose_services.render(load(environ={"VIDMESH_VIDEO_QUERY_INSTANCES": "3",
+                                                 "VIDMESH_VIDEO_QUERY_CANARY_INSTANCES": "0"}))
     for entry in topology.SERVICES:
         assert f"\n  {entry.name}:\n" in text, entry.name
     assert "\n  video-query-2:\n" in text and "${VIDMESH_VIDEO_QUERY_2_PORT}" in text
     assert "\n  video-query-3:\n" not in text
+
+
+def test_compose_starts_a_canary_after_the_stable_instances_with_its_version() -> None:
+    text = compose_services.render(load(environ={"VIDMESH_VIDEO_QUERY_INSTANCES": "2",
+                                                 "VIDMESH_VIDEO_QUERY_CANARY_VERSION": "v3",
+                                                 "VIDMESH_VIDEO_QUERY_CANARY_INSTANCES": "1"}))
+
+    def block(name: str) -> str:
+        """The lines of one Compose service, up to the next top-level key."""
+        return re.split(r"\n  \S", text.split(f"\n  {name}:\n", 1)[1], maxsplit=1)[0]
+
+    canary, stable = block("video-query-2"), block("video-query-1")
+    assert 'VIDMESH_SERVICE_VERSION: "3"' in canary
+    assert "traffic-init: { condition: service_completed_successfully }" in canary
+    assert "VIDMESH_SERVICE_VERSION" not in stable
+    assert "\n  traffic-init:\n" in text and "\n  video-query-3:\n" not in text

@@ -64,19 +64,20 @@ def test_a_service_without_healthy_instances_keeps_an_empty_assignment() -> None
     assert [len(locality.lb_endpoints) for locality in assignment.endpoints] == [0]
 
 
-def test_listener_is_an_api_listener_asking_rds_for_the_service_route() -> None:
+def test_listener_is_an_api_listener_asking_rds_for_the_service_route_with_faults_before_the_router() -> None:
     listener = resources.api_listener("video-query")
     assert listener.name == "video-query"
     manager = hcm_pb2.HttpConnectionManager()
     assert listener.api_listener.api_listener.Unpack(manager)
     assert manager.rds.config_source.HasField("ads")
     assert manager.rds.route_config_name == "video-query"
-    [router] = manager.http_filters
+    fault, router = manager.http_filters
+    assert fault.name == "envoy.filters.http.fault"
     assert router.typed_config.Is(router_pb2.Router.DESCRIPTOR)
 
 
 def test_route_sends_every_call_to_the_service_cluster() -> None:
-    route_config = resources.route_config("video-query")
+    route_config = resources.route_config(SNAPSHOT, "video-query")
     assert route_config.name == "video-query"
     [host] = route_config.virtual_hosts
     assert list(host.domains) == ["*"]

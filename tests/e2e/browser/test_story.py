@@ -52,12 +52,14 @@ def test_two_people_go_through_the_whole_story(people: People) -> None:
     unread_badge(bob, 1)
     bob.get_by_role("link", name="vidmesh").click()
     following = bob.get_by_role("region", name="From channels you follow")
-    for _ in range(30):  # the home page is read when opened: open it again until the read model has it
-        if following.get_by_role("link", name=title).count():
+    for_you = bob.get_by_role("region", name="For you")  # recommendations: new from followed channels
+    for _ in range(30):  # the home page is read when opened: open it again until both read models have it
+        if following.get_by_role("link", name=title).count() and for_you.get_by_role("link", name=title).count():
             break
         bob.wait_for_timeout(500)
         bob.reload()
     expect(following.get_by_role("link", name=title)).to_be_visible()
+    expect(for_you.get_by_role("link", name=title)).to_be_visible()
     people.screenshot(bob, "home-with-followed-video")
 
     following.get_by_role("link", name=title).click()

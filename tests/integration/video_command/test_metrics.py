@@ -1,4 +1,4 @@
-"""MESH.md section 12 on a real instance: video-command registers the port of its /metrics in
+"""MESH.md section 13 on a real instance: video-command registers the port of its /metrics in
 Consul, and what is served there counts its RPCs, its pool and its workers."""
 
 from __future__ import annotations

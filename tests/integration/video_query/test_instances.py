@@ -39,7 +39,9 @@ def _members(kafka: str, group: str) -> int:
 
 async def test_two_instances_split_the_partitions_and_answer_alike(
         database: str, kafka: str, feed: Feed, publisher: Publisher) -> None:
-    async with running(database, kafka, feed) as one, running(database, kafka, feed) as two:
+    # The second is a canary: it answers alike, saying it is version 2.
+    async with running(database, kafka, feed) as one, \
+            running(database, kafka, feed, VIDMESH_SERVICE_VERSION="2") as two:
         await eventually(lambda: asyncio.to_thread(_members, kafka, feed.group),
                          lambda members: members == 2, timeout=30)
         owner, videos = new_id(), [new_id() for _ in range(12)]
@@ -48,7 +50,8 @@ async def test_two_instances_split_the_partitions_and_answer_alike(
                            aggregate_id=video_id)
         for n, video_id in enumerate(videos):  # read-your-writes on either instance
             stub = (one, two)[n % 2].stub
-            await stub.GetVideo(pb.GetVideoRequest(video_id=video_id, min_version=2), timeout=5)
+            found = await stub.GetVideo(pb.GetVideoRequest(video_id=video_id, min_version=2), timeout=5)
+            assert found.served_by_version == ("1", "2")[n % 2]
         assert one.parts.projector.counts["applied"] > 0 and two.parts.projector.counts["applied"] > 0
         request = pb.ListChannelVideosRequest(channel_id=owner, page_size=5)
         first = await one.stub.ListChannelVideos(request, timeout=5)

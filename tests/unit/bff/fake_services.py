@@ -28,7 +28,7 @@ class FakeVideoQuery(Scripted, ports.VideoQuery):
             video = self.catalog.videos.get(request.video_id)
             if video is None or (video.state != query.VIDEO_STATE_PUBLISHED and video.owner_id != request.viewer_id):
                 raise not_found(self.service, "video")
-            return query.GetVideoResponse(video=video, stale=video.version < request.min_version,
+            return query.GetVideoResponse(video=video, stale=video.version < request.min_version, served_by_version="1",
                                           viewer_liked=(video.video_id, request.viewer_id) in self.catalog.likes)
         return await self.answer("GetVideo", request, timeout, respond)
 

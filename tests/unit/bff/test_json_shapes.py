@@ -69,7 +69,7 @@ async def test_web_video_page_json_shape() -> None:
     web_json, _ = await both(typical)
     page = json.loads(web_json)
     assert set(page) == {"video", "uploader", "comments", "commentsNextPageToken", "related", "viewer", "stale",
-                         "degraded"}
+                         "degraded", "videoQueryVersion"}
     assert set(page["video"]) == {"card", "description", "version"}
     assert set(page["video"]["card"]) == {
         "videoId", "title", "ownerId", "ownerDisplayName", "durationSeconds", "mediaUrl", "tags", "published",
@@ -78,6 +78,7 @@ async def test_web_video_page_json_shape() -> None:
     assert page["viewer"] == {"signedIn": True, "liked": True, "following": False, "owner": False}
     assert page["video"]["version"] == "2"  # int64 as a JSON string, as proto3 JSON and Envoy print it
     assert page["degraded"] == []
+    assert page["videoQueryVersion"] == "1"  # who answered the video: a canary shows as "2"
 
 
 async def test_mobile_video_json_shape() -> None:

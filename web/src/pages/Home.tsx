@@ -7,7 +7,7 @@ export function Home() {
   const home = useLoad(() => call(api.GET("/api/web/v1/home")), []);
   if (home.error) return <ErrorNotice error={home.error} what="The home page" retry={home.reload} />;
   if (!home.data) return <Loading />;
-  const { trending, following, signedIn, degraded } = home.data;
+  const { trending, following, forYou, signedIn, degraded } = home.data;
   return (
     <>
       <h1>Home</h1>
@@ -17,6 +17,14 @@ export function Home() {
           {degraded.includes("following")
             ? <Unavailable what="Videos from the channels you follow are" />
             : <VideoList videos={following} empty="Nothing new from the channels you follow." />}
+        </section>
+      )}
+      {signedIn && (
+        <section aria-labelledby="for-you-heading">
+          <h2 id="for-you-heading">For you</h2>
+          {degraded.includes("recommendations")
+            ? <Unavailable what="Recommendations are" />
+            : <VideoList videos={forYou} empty="Like a few videos and recommendations show up here." />}
         </section>
       )}
       <section aria-labelledby="trending-heading">

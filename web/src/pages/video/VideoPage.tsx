@@ -19,7 +19,7 @@ export function VideoPage({ videoId, minVersion }: { videoId: string; minVersion
   const [failed, setFailed] = useState<ApiError>();
   if (page.error) return <ErrorNotice error={page.error} what="This video" retry={page.reload} />;
   if (!page.data?.video?.card) return <Loading />;
-  const { video, uploader, comments, commentsNextPageToken, related, viewer, stale, degraded } = page.data;
+  const { video, uploader, comments, commentsNextPageToken, related, viewer, stale, degraded, videoQueryVersion } = page.data;
   const card = video.card!;
   // Show the version this write produced: the page is read again through minVersion.
   const reread = (version: string) => navigate(`/videos/${videoId}?minVersion=${version}`, { replace: true });
@@ -63,6 +63,8 @@ export function VideoPage({ videoId, minVersion }: { videoId: string; minVersion
         {degraded.includes("related") ? <Unavailable what="More videos of this channel are" />
           : <VideoList videos={related} empty="Nothing else yet." />}
       </section>
+      {/* Which video-query version answered: a canary release shows here (make canary). */}
+      {videoQueryVersion && <p class="served-by">Served by video-query v{videoQueryVersion}</p>}
     </article>
   );
 }
