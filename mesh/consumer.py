@@ -99,7 +99,7 @@ class IdempotentConsumer:
         measured = 0.0
         try:
             while not self._stopping.is_set():
-                records = await asyncio.to_thread(consumer.consume, self._batch_size, self._poll_timeout)
+                records = await asyncio.to_thread(_take, consumer, self._batch_size, self._poll_timeout)
                 done = await self._handle_all(records, producer)
                 await self._commit(consumer, done)
                 if time.monotonic() - measured >= PROGRESS_EVERY_S:
@@ -255,6 +255,20 @@ class IdempotentConsumer:
         except TimeoutError:
             return
         raise _Stopping
+
+
+def _take(consumer: Consumer, batch_size: int, timeout: float) -> list[Message]:
+    """The records that are here, up to `batch_size`, waiting up to `timeout` for the first.
+
+    `consume(batch_size, timeout)` alone returns early only when the batch is full, so on a
+    quiet topic every event waited out the whole timeout before it was applied: that wait
+    was the projection's lag. Here the first record returns at once, and the rest of the
+    batch is what had arrived with it; the timeout only bounds how soon stop() is seen.
+    """
+    first: list[Message] = consumer.consume(1, timeout)
+    if not first or batch_size <= 1:
+        return first
+    return first + consumer.consume(batch_size - 1, 0)
 
 
 def _append(reports: list[KafkaError | None], error: KafkaError | None, _record: Message) -> None:

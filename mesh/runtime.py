@@ -99,6 +99,15 @@ class Runtime:
         self.worker("retention", retention.run, retention.stop)
         return pool
 
+    async def read_pool(self, *, max_size: int = 10) -> Pool:
+        """A second pool on the service's database, of autocommit connections, for reads of
+        one statement each (one round trip, no BEGIN/COMMIT); call after `database()`."""
+        dsn, name = self.config.require_database_url(), f"{self.config.service_name}-reads"
+        pool = await self._until_it_works("postgres", lambda: open_pool(dsn, name=name, max_size=max_size,
+                                                                         autocommit=True))
+        self.stack.push_async_callback(pool.close)
+        return pool
+
     def topic(self, name: str) -> str:
         """A topic's name for this process (VIDMESH_TOPIC_PREFIX first, so tests keep apart)."""
         return self.config.topic_prefix + name

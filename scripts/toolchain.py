@@ -61,6 +61,9 @@ GO_BINARIES = (
              "github.com/prometheus/prometheus/cmd/promtool"),
     GoBinary("grpcurl", "github.com/fullstorydev/grpcurl", "v1.9.3", "github.com/fullstorydev/grpcurl/cmd/grpcurl"),
     GoBinary("ghz", "github.com/bojand/ghz", "v0.121.0", "github.com/bojand/ghz/cmd/ghz"),
+    # Open-loop HTTP load for `make bench` (a fixed request rate, so latency is not
+    # coordinate-omitted); ghz drives the gRPC rows.
+    GoBinary("vegeta", "github.com/tsenart/vegeta/v12", "v12.13.0", "github.com/tsenart/vegeta/v12", wrapper=True),
     # The OpenAPI document of the REST surface (`make codegen`); see scripts/openapi.
     GoBinary("protoc-gen-openapiv2", "github.com/grpc-ecosystem/grpc-gateway/v2", "v2.33.0",
              "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2"),

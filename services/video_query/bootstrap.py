@@ -22,7 +22,7 @@ from mesh.runtime import Pool, Runtime
 from services.video_query import config
 from services.video_query.adapters.notify import VersionListener
 from services.video_query.adapters.views import PostgresViews
-from services.video_query.consumer import POLL_TIMEOUT_S, handlers
+from services.video_query.consumer import handlers
 from services.video_query.paging import PageTokens
 from services.video_query.queries import VideoQueries
 from services.video_query.server import service
@@ -47,12 +47,13 @@ async def bootstrap(rt: Runtime) -> Parts:
     settings = config.load(rt.environ)
     if settings.dev_key:
         log.warning("page tokens are signed with the development key; set VIDMESH_PAGE_TOKEN_KEY")
-    pool = await rt.database(MIGRATIONS)
-    projector = rt.consumer(handlers(), pool, name="projector", poll_timeout=POLL_TIMEOUT_S)
+    pool = await rt.database(MIGRATIONS)  # the projector's transactions
+    reads = await rt.read_pool()  # the queries: one statement each, autocommit
+    projector = rt.consumer(handlers(), pool, name="projector")
     waiter = VersionWaiter()
     listener = VersionListener(rt.config.require_database_url(), waiter, name=f"{rt.config.service_name}-listen")
     rt.worker("version-listener", listener.run, listener.stop)
-    queries = VideoQueries(PostgresViews(pool), PageTokens(settings.page_token_key), waiter,
+    queries = VideoQueries(PostgresViews(reads), PageTokens(settings.page_token_key), waiter,
                            max_wait_s=settings.max_wait_s, time_left=interceptors.time_left)
     rt.serve(service(queries, version=rt.config.version))
     return Parts(pool=pool, projector=projector, waiter=waiter)

@@ -20,11 +20,6 @@ from mesh.consumer import IdempotentConsumer
 from services.video_query.adapters.read_model import PostgresReadModel
 from services.video_query.handlers import HANDLERS, Handler
 
-# consume(batch, timeout) returns early only when the batch is full, so on a quiet topic the
-# poll timeout is the projection's lag: mesh's 0.5 s default would make every read-your-
-# writes wait about half a second; 0.1 s costs ten idle polls a second.
-POLL_TIMEOUT_S = 0.1
-
 
 def handlers() -> dict[type[Any], mesh_consumer.Handler]:
     """The projection, as mesh.consumer handlers on the inbox transaction's connection."""
@@ -34,8 +29,7 @@ def handlers() -> dict[type[Any], mesh_consumer.Handler]:
 def projector(pool: AsyncConnectionPool[AsyncConnection[Any]], bootstrap: str, group: str,
               topics: Sequence[str], **consumer_overrides: Any) -> IdempotentConsumer:
     """A consumer of the projection outside the runtime (the rebuild's replay)."""
-    return IdempotentConsumer(pool, bootstrap, group, topics, handlers(), poll_timeout=POLL_TIMEOUT_S,
-                              consumer_overrides=consumer_overrides)
+    return IdempotentConsumer(pool, bootstrap, group, topics, handlers(), consumer_overrides=consumer_overrides)
 
 
 def _on_connection(handler: Handler) -> mesh_consumer.Handler:

@@ -54,7 +54,9 @@ class VideoQueries:
 
     async def get_video(self, video_id: str, min_version: int, viewer_id: str) -> VideoAnswer:
         """One video as the viewer may see it; see the proto for NOT_FOUND and UNAVAILABLE."""
-        version = await self._reach(video_id, min_version)
+        # Without min_version there is nothing to wait for, and the card carries its version:
+        # one query (the hottest read of the mesh), not a version check and then the card.
+        version = await self._reach(video_id, min_version) if min_version > 0 else None
         card = await self._views.card(video_id)
         if card is None or not visible_to(card.published, card.owner_id, viewer_id):
             raise self._missing(video_id, min_version, version)

@@ -71,6 +71,13 @@ def queries(views: FakeViews, waiter: VersionWaiter | None = None, max_wait_s: f
                         time_left=lambda: time_left)
 
 
+async def test_a_read_without_min_version_is_one_read_of_the_card() -> None:
+    video = card(new_id())
+    views = FakeViews(video)
+    assert (await queries(views).get_video(video.video_id, 0, "")).card == video
+    assert not views.version_read.is_set()
+
+
 async def test_a_draft_is_visible_to_its_owner_only() -> None:
     draft = card(new_id(), published=False)
     q = queries(FakeViews(draft))

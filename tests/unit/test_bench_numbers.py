@@ -1,0 +1,56 @@
+"""How the price list turns the load generators' reports into numbers (scripts/bench): what
+counts as a success, a failure or a call cut off at the end, and which sample a percentile is."""
+
+from __future__ import annotations
+
+import math
+
+from scripts.bench.load import _from_ghz, _from_vegeta_csv
+from scripts.bench.report import Row, markdown
+from scripts.bench.stats import percentile
+
+
+def test_a_percentile_is_a_sample_that_happened() -> None:
+    samples = [5.0, 1.0, 4.0, 2.0, 3.0]
+    assert percentile(samples, 50) == 3.0
+    assert percentile(samples, 99) == 5.0
+    assert percentile(samples, 1) == 1.0
+    assert math.isnan(percentile([], 50))
+
+
+def test_ghz_calls_cut_off_at_the_end_are_neither_successes_nor_failures() -> None:
+    report = {"total": 2_000_000_000, "details": [
+        {"status": "OK", "latency": 3_000_000},
+        {"status": "OK", "latency": 5_000_000},
+        {"status": "Unavailable", "error": "rpc error: code = Unavailable desc = no healthy upstream"},
+        {"status": "Canceled", "error": "rpc error: code = Canceled desc = grpc: the client connection is closing"
+                                        " context canceled"},
+    ]}
+    run = _from_ghz(report)
+    assert (run.ok, run.failed, run.seconds) == (2, 1, 2.0)
+    assert run.latencies_ms == [3.0, 5.0]
+    assert run.rps == 1.0
+    assert list(run.errors) == ["rpc error: code = Unavailable desc = no healthy upstream"]
+
+
+def test_vegeta_counts_non_200_as_failed_and_times_the_whole_run() -> None:
+    # timestamp (ns), code, latency (ns), bytes out, bytes in, error, body, attack, seq, method, url, headers
+    csv_text = "\n".join([
+        "1000000000,200,2000000,0,10,,,,0,GET,http://127.0.0.1/x,",
+        "1500000000,503,1000000,0,10,503 Service Unavailable,,,1,GET,http://127.0.0.1/x,",
+        "2000000000,200,1000000000,0,10,,,,2,GET,http://127.0.0.1/x,",
+    ])
+    run = _from_vegeta_csv(csv_text)
+    assert (run.ok, run.failed) == (2, 1)
+    assert run.seconds == 2.0  # from the first start to the last answer
+    assert run.latencies_ms == [2.0, 1000.0]
+
+
+def test_the_table_marks_each_target_and_heads_each_section_once() -> None:
+    rows = [Row("a", "one", "1", target="<= 1", met=True), Row("a", "two", "2", target="<= 1", met=False),
+            Row("b", "three", "3")]
+    table = markdown(rows, "heading").splitlines()
+    assert table.count("| **a** | | | |") == 1
+    assert "| one | 1 |  | <= 1 ✓ |" in table
+    assert "| two | 2 |  | <= 1 ✗ |" in table
+    assert "| three | 3 |  |  |" in table
