@@ -73,7 +73,7 @@ def test_prometheus_scrapes_every_instance_it_finds_in_consul(settings: Settings
                   for instance in consul.passing(entry.name)}
     assert all(instance["Meta"].get("metrics_port") for entry in ON_THE_RUNTIME
                for instance in consul.passing(entry.name))
-    assert len(registered) == sum(settings.instances[entry.key] for entry in ON_THE_RUNTIME)
+    assert len(registered) == sum(settings.instance_count(entry.key) for entry in ON_THE_RUNTIME)  # canaries too
 
     def up() -> set[tuple[str, str]] | None:
         targets = prometheus(settings, "/api/v1/targets", state="active")["activeTargets"]
