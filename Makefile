@@ -4,9 +4,9 @@
 SHELL := /bin/bash
 PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
-TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/stack tests/conformance)
+TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/fuzz tests/stack tests/conformance)
 
-.PHONY: help deps python-env protos codegen web unit new-service up start down status logs canary canary-rollback fault test conformance bench demo trace lint contracts-check rebuild-read-model reset \
+.PHONY: help deps python-env protos codegen web unit new-service up start down status logs canary canary-rollback fault test conformance bench chaos soak demo trace lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -27,6 +27,8 @@ help:
 	@echo "make demo     a guided tour of the six patterns against the running stack (make start first)"
 	@echo "make trace    the demo's publish (or ID=<trace id>) as a waterfall, from Jaeger"
 	@echo "make bench    benchmarks: speed and memory tables next to their targets"
+	@echo "make chaos    a fault campaign with an exactly-once checker, on a stack of its own (CYCLES=100 SEED=... NETWORK=1)"
+	@echo "make soak     steady load on a stack of its own: memory flat, mesh tables bounded, no error (MINUTES=30)"
 	@echo "make lint     buf lint (STANDARD), ruff, mypy, tsc (the web app), go vet and staticcheck"
 	@echo "make contracts-check   buf breaking against main"
 	@echo "make compose-up     the same system under Docker Compose (compose-down, ARGS=-v deletes volumes)"
@@ -117,6 +119,17 @@ trace: python-env
 
 bench: deps protos
 	@$(PYTHON) -m scripts.bench
+
+# Faults (kill -9, SIGSTOP, a relay killed mid-publish, a rolling restart) under a workload,
+# then every read model checked against the history; a private stack, so a running one is left alone.
+CYCLES ?= 100
+chaos: deps web
+	@$(PYTHON) -m scripts.chaos --cycles $(CYCLES) $(if $(SEED),--seed $(SEED)) $(if $(NETWORK),--network)
+
+# Steady load for MINUTES on a private stack with retention lowered to a minute.
+MINUTES ?= 30
+soak: deps web
+	@$(PYTHON) -m scripts.soak --minutes $(MINUTES)
 
 lint: deps codegen
 	@$(PYTHON) scripts/protos.py lint

@@ -8,9 +8,9 @@
 Both renderings come from one template and the same settings (settings.env with environment
 overrides), so they cannot drift apart. Compose runs the second command at every start, in
 a one-shot container of the vidmesh image with the gateway settings in its environment
-(docker-compose.yml, service `gateway-config`): `VIDMESH_GATEWAY_LOGIN_BURST=3 docker compose
-up` changes the Compose gateway exactly as `VIDMESH_GATEWAY_LOGIN_BURST=3 make up` changes
-the native one.
+(docker-compose.yml, service `gateway-config`): `VIDMESH_GATEWAY_RATE_PER_SECOND=3 docker
+compose up` changes the Compose gateway exactly as `VIDMESH_GATEWAY_RATE_PER_SECOND=3 make up`
+changes the native one. The routes' settings reach the control plane the same way.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ class GatewayConfigError(RuntimeError):
 
 
 def _policy(s: Settings) -> dict[str, str]:
+    # The route table's settings (the CORS origin, the login bucket) are the control plane's:
+    # gateway/routes.yaml, served over RDS (mesh/xds/gateway_routes.py).
     return {
-        "WEB_ORIGIN": s.web_origin,
         "RATE_BURST": str(s.gateway_rate_per_second),
-        "LOGIN_BURST": str(s.gateway_login_burst),
         "MAX_BODY_BYTES": str(s.gateway_max_body_bytes),
     }
 

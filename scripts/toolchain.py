@@ -64,6 +64,8 @@ GO_BINARIES = (
     # Open-loop HTTP load for `make bench` (a fixed request rate, so latency is not
     # coordinate-omitted); ghz drives the gRPC rows.
     GoBinary("vegeta", "github.com/tsenart/vegeta/v12", "v12.13.0", "github.com/tsenart/vegeta/v12", wrapper=True),
+    # Network faults for `make chaos` (scripts/chaos/network.py).
+    GoBinary("toxiproxy", "github.com/Shopify/toxiproxy/v2", "v2.5.0", "github.com/Shopify/toxiproxy/v2/cmd/server"),
     # The OpenAPI document of the REST surface (`make codegen`); see scripts/openapi.
     GoBinary("protoc-gen-openapiv2", "github.com/grpc-ecosystem/grpc-gateway/v2", "v2.33.0",
              "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2"),

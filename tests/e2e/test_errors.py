@@ -96,6 +96,14 @@ def test_unknown_query_parameter_is_400_naming_it(gateway: Gateway) -> None:
     assert "viewerId" in answer["message"], answer
 
 
+def test_a_header_name_grpc_cannot_carry_is_400_naming_it(gateway: Gateway) -> None:
+    # HTTP allows `^` and `#` in a header name, gRPC metadata does not: once a 500 from the BFF.
+    answer = error(gateway.http.get("/api/mobile/v1/feed", headers={"x^fuzz": "1"}), 400, Code.INVALID_ARGUMENT)
+    assert "x^fuzz" in answer["message"], answer
+    assert "x#fuzz" in refused(grpc_web_call(gateway.http, GET_FEED, mobile.GetFeedRequest(), [("x#fuzz", "1")]),
+                               Code.INVALID_ARGUMENT)
+
+
 def test_unknown_route_is_404(gateway: Gateway) -> None:
     answer = error(gateway.get("/api/web/v1/no-such-page"), 404, Code.NOT_FOUND)
     assert "/api/web/v1/no-such-page" in answer["message"], answer

@@ -15,7 +15,8 @@ from scripts.toolchain import Toolchain
 from tests.dockerfile import stages
 
 Service = dict[str, Any]
-ONE_SHOTS = {"db-init", "gateway-config", "telemetry-config"}  # run to completion; the others keep running, healthy
+# Run to completion; the others keep running, healthy.
+ONE_SHOTS = {"db-init", "gateway-config", "traffic-init", "telemetry-config"}
 NATIVE_NAMES = {"smtp-sink": "mailpit"}  # native process -> Compose service, where they differ
 # The native stack's own readiness prober: Compose has healthchecks instead.
 NATIVE_ONLY = {"prober"}

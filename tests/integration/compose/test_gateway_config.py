@@ -17,6 +17,8 @@ import pytest
 import yaml
 
 from mesh.settings import SETTINGS_FILE, Settings, load, read_env_file
+from mesh.topology import CONTROL_PLANE
+from mesh.xds import gateway_routes
 from scripts import gateway
 from scripts.toolchain import Toolchain
 from tests.dockerfile import stages
@@ -42,12 +44,23 @@ def perturbed(value: str) -> str:
     return str(int(value) + 1) if value.isdigit() else f"{value}-changed"
 
 
-def settings_that_shape_the_compose_gateway() -> list[str]:
-    """Every settings.env key whose change changes Compose's Envoy config (found by changing each)."""
-    folder = Path("/gateway")
-    default = gateway.compose_rendering(load(environ={}), folder)
-    return [key for key, value in read_env_file(SETTINGS_FILE).items()
-            if gateway.compose_rendering(load(environ={key: perturbed(value)}), folder) != default]
+def rendering(service: str, settings: Settings) -> str:
+    """What the Compose service makes of the gateway's settings: gateway-config Envoy's
+    config, the control plane the route table it serves over RDS."""
+    if service == RENDERER:
+        return gateway.compose_rendering(settings, Path("/gateway"))
+    return str(gateway_routes.load(gateway_routes.ROUTES_FILE, gateway_routes.values(settings)))
+
+
+def settings_that_shape_the_compose_gateway() -> list[tuple[str, str]]:
+    """Every settings.env key whose change changes what Compose's gateway gets, with the
+    service that renders it (found by changing each)."""
+    found = []
+    for service in (RENDERER, CONTROL_PLANE):
+        default = rendering(service, load(environ={}))
+        found += [(key, service) for key, value in read_env_file(SETTINGS_FILE).items()
+                  if rendering(service, load(environ={key: perturbed(value)})) != default]
+    return found
 
 
 def run_renderer(renderer: Service, root: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
@@ -104,28 +117,28 @@ def test_the_rendering_in_the_image_passes_envoy_validate(services: dict[str, Se
 
 def test_a_broken_setting_stops_the_rendering_with_its_name(services: dict[str, Service], tmp_path: Path) -> None:
     renderer = services[RENDERER]
-    broken = {**renderer, "environment": {**renderer["environment"], "VIDMESH_GATEWAY_LOGIN_BURST": "ten"}}
+    broken = {**renderer, "environment": {**renderer["environment"], "VIDMESH_GATEWAY_RATE_PER_SECOND": "ten"}}
     done, volume = run_renderer(broken, tmp_path)
     # Envoy's dependency fails, and `docker compose up` shows this line of gateway-config's log.
-    assert done.returncode == 1 and "VIDMESH_GATEWAY_LOGIN_BURST='ten'" in done.stderr, done.stderr
+    assert done.returncode == 1 and "VIDMESH_GATEWAY_RATE_PER_SECOND='ten'" in done.stderr, done.stderr
     assert not any(volume.iterdir()), "nothing half-written for Envoy to read"
 
 
-@pytest.mark.parametrize("key", settings_that_shape_the_compose_gateway())
-def test_a_shell_override_reaches_the_compose_gateway(key: str, settings: Settings) -> None:
+@pytest.mark.parametrize(("key", "service"), settings_that_shape_the_compose_gateway())
+def test_a_shell_override_reaches_the_compose_gateway(key: str, service: str, settings: Settings) -> None:
     value = perturbed(read_env_file(SETTINGS_FILE)[key])
-    env = compose_services({key: value})[RENDERER]["environment"]
-    assert env[key] == value, f"docker-compose.yml does not pass {key} to {RENDERER}"
-    folder = Path("/gateway")
-    assert gateway.compose_rendering(load(environ=env), folder) == gateway.compose_rendering(
-        load(environ={key: value}), folder) != gateway.compose_rendering(settings, folder)
+    env = compose_services({key: value})[service]["environment"]
+    assert env[key] == value, f"docker-compose.yml does not pass {key} to {service}"
+    assert rendering(service, load(environ=env)) == rendering(
+        service, load(environ={key: value})) != rendering(service, settings)
 
 
 def test_the_settings_search_finds_the_gateway_settings() -> None:
     # Were it to find none, the parametrized test above would run no case and pass.
     found = settings_that_shape_the_compose_gateway()
-    assert {"VIDMESH_GATEWAY_LOGIN_BURST", "VIDMESH_WEB_ORIGIN"} <= set(found), found
-    assert not [key for key in found if key.endswith("_PORT")], "container ports are fixed in Compose"
+    assert {("VIDMESH_GATEWAY_RATE_PER_SECOND", RENDERER), ("VIDMESH_GATEWAY_MAX_BODY_BYTES", RENDERER),
+            ("VIDMESH_GATEWAY_LOGIN_BURST", CONTROL_PLANE), ("VIDMESH_WEB_ORIGIN", CONTROL_PLANE)} <= set(found), found
+    assert not [key for key, _ in found if key.endswith("_PORT")], "container ports are fixed in Compose"
 
 
 def endpoint_addresses(cluster: dict[str, Any]) -> list[str]:
