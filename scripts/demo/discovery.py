@@ -118,6 +118,8 @@ def restart(demo: Demo, registry: Registry, victim: str, consul_id: str) -> None
     if not demo.stack.wait_ready(victim, 60):
         raise StepFailed(f"{victim} did not come back; see `make status`")
     registry.wait_status(SERVICE, consul_id, "passing", 30)
-    # Its projector rejoins the consumer group; the rebalance pauses both instances' projection.
-    wait_group_stable(f"{demo.settings.host}:{demo.settings.kafka_port}", SERVICE, 2, 30)
+    # Its projector rejoins the consumer group; the rebalance pauses every instance's projection
+    # (a canary's too: it is dark to callers, not to Kafka).
+    wait_group_stable(f"{demo.settings.host}:{demo.settings.kafka_port}", SERVICE,
+                      demo.settings.instance_count("video_query"), 30)
     show_table(registry.instances(SERVICE))
