@@ -87,11 +87,13 @@ RUN --mount=type=cache,target=/root/.cache/vidmesh/go \
 
 FROM base AS runtime
 # A service user, and the folders it writes (named volumes mounted there start with its owner):
-# its data, the JWT signing keys, the gateway config that scripts/gateway.py renders, and the
-# gateway's identity that `python -m mesh.certs keep` renews (Envoy runs as this uid to read it).
+# its data, the JWT signing keys, the configs that scripts/gateway.py and
+# scripts/telemetry_config.py render, and the gateway's identity that `python -m mesh.certs keep`
+# renews (Envoy runs as this uid to read it).
 RUN groupadd --system --gid 10001 vidmesh \
     && useradd --system --uid 10001 --gid vidmesh --home-dir /app --no-create-home vidmesh \
-    && install -d -o vidmesh -g vidmesh /var/lib/vidmesh /var/lib/vidmesh/jwt /etc/vidmesh-gateway /etc/vidmesh-certs
+    && install -d -o vidmesh -g vidmesh /var/lib/vidmesh /var/lib/vidmesh/jwt /etc/vidmesh-gateway \
+        /etc/vidmesh-telemetry /etc/vidmesh-certs
 WORKDIR /app
 COPY --from=deps /opt/venv /opt/venv
 COPY --from=codegen /src/gen/python gen/python
@@ -109,6 +111,9 @@ COPY gateway/envoy.yaml gateway/envoy.yaml
 # The gateway's route table, which the control plane serves to Envoy over RDS.
 COPY gateway/routes.yaml gateway/routes.yaml
 COPY scripts/__init__.py scripts/gateway.py scripts/
+# Jaeger's and Prometheus's templates, the alert rules and their renderer (Compose's telemetry-config).
+COPY telemetry/ telemetry/
+COPY scripts/telemetry_config.py scripts/
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app:/app/gen/python \
     VIDMESH_DATA_DIR=/var/lib/vidmesh

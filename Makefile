@@ -6,7 +6,7 @@ PYTHON := .venv/bin/python
 STACK := $(PYTHON) -m scripts.devstack
 TEST_DIRS := $(wildcard tests/unit tests/integration tests/e2e tests/fuzz tests/stack tests/conformance)
 
-.PHONY: help deps python-env protos codegen web unit new-service up start down status logs certs canary canary-rollback fault test conformance bench chaos soak demo lint contracts-check rebuild-read-model reset \
+.PHONY: help deps python-env protos codegen web unit new-service up start down status logs certs canary canary-rollback fault test conformance bench chaos soak demo trace lint contracts-check rebuild-read-model reset \
 	compose-env compose-check compose-up compose-down compose-logs
 
 help:
@@ -26,6 +26,7 @@ help:
 	@echo "make codegen  Go stubs and binaries, the OpenAPI document and its TypeScript types, into gen/"
 	@echo "make web      the web app (web/ into web/dist), which the gateway serves at /"
 	@echo "make demo     a guided tour of the six patterns against the running stack (make start first)"
+	@echo "make trace    the demo's publish (or ID=<trace id>) as a waterfall, from Jaeger"
 	@echo "make bench    benchmarks: speed and memory tables next to their targets"
 	@echo "make chaos    a fault campaign with an exactly-once checker, on a stack of its own (CYCLES=100 SEED=... NETWORK=1)"
 	@echo "make soak     steady load on a stack of its own: memory flat, mesh tables bounded, no error (MINUTES=30)"
@@ -118,6 +119,10 @@ conformance: deps web
 
 demo: deps protos
 	@$(PYTHON) -m scripts.demo
+
+# One trace from the stack's Jaeger as a waterfall: the last demo's publish, or ID=<trace id>.
+trace: python-env
+	@$(PYTHON) -m scripts.trace $(ID)
 
 bench: deps protos
 	@$(PYTHON) -m scripts.bench

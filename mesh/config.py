@@ -44,6 +44,7 @@ class ServiceConfig:
     health_port: int = 0  # grpc.health.v1 in plaintext, on the listen host (0 = any free port)
     certs_dir: str = ""  # where the process writes its identity's files (a folder of its own inside)
     xds_mtls_addr: str = "127.0.0.1:18443"  # the control plane's ADS over mutual TLS (Envoy)
+    metrics_port: int = 0  # where /metrics listens on grpc_host (0 = any free port; Consul says which)
 
     @property
     def consul_host_port(self) -> tuple[str, int]:
@@ -104,6 +105,7 @@ def load(
         health_port=_port(get("VIDMESH_HEALTH_PORT", "0"), "VIDMESH_HEALTH_PORT"),
         certs_dir=get("VIDMESH_CERTS_DIR", os.path.join(tempfile.gettempdir(), "vidmesh-certs")),
         xds_mtls_addr=get("VIDMESH_XDS_MTLS_ADDR", "127.0.0.1:18443"),
+        metrics_port=_port(get("VIDMESH_METRICS_PORT", "0"), "VIDMESH_METRICS_PORT"),
     )
 
 

@@ -17,26 +17,35 @@ exponential backoff), or a record that cannot be parsed, goes to `{group}.dlq` w
 error and where it came from in its headers, and the consumer moves on. Postgres being
 unreachable is not the record's fault: that is retried without limit and never dead-lettered.
 Event types without a handler are skipped (a topic carries more types than a consumer needs).
+
+Each record is processed in a CONSUMER span that is a child of the span that wrote the event
+(its envelope's `traceparent`, MESH.md section 11), so a user's action and everything it set
+off are one trace; the consumer's lag is kept in `progress` (mesh/progress.py) for /metrics.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from functools import partial
 from typing import Any
 
 import psycopg
 import structlog
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from opentelemetry import trace
+from opentelemetry.trace import Span, Status, StatusCode
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 
-from mesh import events
+from mesh import events, tracing
 from mesh.db import uow
 from mesh.kafka import DLQ_PARTITIONS, consumer_config, dlq_topic, ensure_topics, producer_config
+from mesh.progress import ConsumerProgress, measure
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +57,7 @@ INSERT_INBOX = ("INSERT INTO inbox (consumer_group, event_id, event_type, topic,
 DLQ_ERROR, DLQ_ERROR_TYPE, DLQ_ATTEMPTS = "dlq.error", "dlq.error.type", "dlq.attempts"
 DLQ_TOPIC, DLQ_PARTITION, DLQ_OFFSET, DLQ_GROUP = "dlq.topic", "dlq.partition", "dlq.offset", "dlq.group"
 MAX_ERROR_CHARS = 4000
+PROGRESS_EVERY_S = 5.0  # how often the partitions' high watermarks are asked for (the lag metrics)
 
 
 class _Stopping(Exception):
@@ -72,6 +82,7 @@ class IdempotentConsumer:
         self._config = consumer_config(bootstrap, group, **(consumer_overrides or {}))
         self._stopping = asyncio.Event()
         self.counts = {"applied": 0, "duplicate": 0, "skipped": 0, "dead_lettered": 0}
+        self.progress = ConsumerProgress()
 
     @property
     def dlq(self) -> str:
@@ -85,11 +96,15 @@ class IdempotentConsumer:
         consumer, producer = Consumer(self._config), Producer(producer_config(self._bootstrap))
         consumer.subscribe(self._topics)
         log.info("consumer started", group=self.group, topics=self._topics)
+        measured = 0.0
         try:
             while not self._stopping.is_set():
                 records = await asyncio.to_thread(_take, consumer, self._batch_size, self._poll_timeout)
                 done = await self._handle_all(records, producer)
                 await self._commit(consumer, done)
+                if time.monotonic() - measured >= PROGRESS_EVERY_S:
+                    measured = time.monotonic()
+                    await asyncio.to_thread(measure, consumer, self.dlq, self.progress)
         finally:
             await asyncio.to_thread(consumer.close)  # leaves the group now, not after the session timeout
 
@@ -115,30 +130,46 @@ class IdempotentConsumer:
     async def _handle_all(self, records: list[Message], producer: Producer) -> dict[tuple[str, int], int]:
         done: dict[tuple[str, int], int] = {}
         for record in records:
+            if not record.error():
+                self.progress.fetched((str(record.topic()), int(record.partition() or 0)), int(record.offset() or 0))
+        for record in records:
             if record.error():
                 log.warning("kafka consumer error", error=str(record.error()))
                 continue
+            partition, offset = (str(record.topic()), int(record.partition() or 0)), int(record.offset() or 0)
             try:
-                await self._handle(record, producer)
+                event_time = await self._handle(record, producer)
             except _Stopping:
                 break
-            done[(str(record.topic()), int(record.partition() or 0))] = int(record.offset() or 0) + 1
+            done[partition] = offset + 1
+            self.progress.done(partition, offset, event_time)
         return done
 
-    async def _handle(self, record: Message, producer: Producer) -> None:
+    async def _handle(self, record: Message, producer: Producer) -> float | None:
+        """Apply one record (or skip or dead-letter it); returns when its event happened."""
         try:
             envelope = events.parse(record.value())
-            handler = self._handlers.get(envelope.type)
-            if handler is None:
-                self.counts["skipped"] += 1
-                return
-            payload = events.payload(envelope)
         except events.EventError as exc:
-            await self._dead_letter(record, exc, 0, producer)
-            return
-        with structlog.contextvars.bound_contextvars(event_id=envelope.id, event_type=envelope.type,
-                                                     traceparent=envelope.traceparent or None):
-            await self._apply_with_retries(record, envelope, payload, handler, producer)
+            with self._span(record, None):
+                await self._dead_letter(record, exc, 0, producer)
+            return None
+        handler = self._handlers.get(envelope.type)
+        if handler is None:
+            self.counts["skipped"] += 1
+            return envelope.time.ToNanoseconds() / 1e9
+        with (self._span(record, envelope),
+              structlog.contextvars.bound_contextvars(event_id=envelope.id, event_type=envelope.type)):
+            try:
+                payload = events.payload(envelope)
+            except events.EventError as exc:
+                await self._dead_letter(record, exc, 0, producer)
+            else:
+                await self._apply_with_retries(record, envelope, payload, handler, producer)
+        return envelope.time.ToNanoseconds() / 1e9
+
+    def _span(self, record: Message, envelope: EventEnvelope | None) -> AbstractContextManager[Span]:
+        return tracing.processing(envelope, topic=str(record.topic()), partition=int(record.partition() or 0),
+                                  offset=int(record.offset() or 0), group=self.group)
 
     async def _apply_with_retries(self, record: Message, envelope: EventEnvelope, payload: Any,
                                   handler: Handler, producer: Producer) -> None:
@@ -147,6 +178,7 @@ class IdempotentConsumer:
             try:
                 applied = await self._apply(record, envelope, payload, handler)
                 self.counts["applied" if applied else "duplicate"] += 1
+                trace.get_current_span().set_attribute("vidmesh.outcome", "applied" if applied else "duplicate")
                 return
             except _Unavailable as exc:
                 outages += 1
@@ -154,6 +186,7 @@ class IdempotentConsumer:
                 await self._pause(outages)
             except Exception as exc:
                 attempts += 1
+                trace.get_current_span().record_exception(exc, attributes={"vidmesh.attempt": attempts})
                 log.warning("event handler failed", attempt=attempts, error=repr(exc))
                 if attempts >= self._max_attempts:
                     await self._dead_letter(record, exc, attempts, producer)
@@ -200,6 +233,8 @@ class IdempotentConsumer:
             log.warning("dead-letter publish failed", error=str(result[0] if result else "no report"))
             await self._pause(failures)
         self.counts["dead_lettered"] += 1
+        trace.get_current_span().set_attribute("vidmesh.outcome", "dead_lettered")
+        trace.get_current_span().set_status(Status(StatusCode.ERROR, f"dead-lettered to {self.dlq}: {str(exc)[:200]}"))
         log.error("event dead-lettered", dlq=self.dlq, topic=record.topic(), partition=record.partition(),
                   offset=record.offset(), attempts=attempts, error=str(exc)[:200])
 

@@ -1,13 +1,17 @@
 """Server interceptors every vidmesh service runs, outermost first:
 
-1. AccessLogInterceptor: binds the call's trace (W3C `traceparent`), logs one line per call
-   with method, code, duration_ms, peer and caller (its SPIFFE id, under mutual TLS).
-   (mesh/authz.py's AuthorizationInterceptor comes next when the server runs mutual TLS.)
-2. ErrorInterceptor: domain errors become their status (mesh.errors, the one table); any
+1. TracingInterceptor: a SERVER span per call, continuing the caller's W3C `traceparent` (or
+   starting a trace); what the handler logs and calls happens inside it (mesh/tracing.py).
+2. AccessLogInterceptor: logs one line per call with method, code, duration_ms, peer and
+   caller (its SPIFFE id, under mutual TLS), and counts it in the process's metrics
+   (mesh/metrics.py).
+   (mesh/authz.py's AuthorizationInterceptor comes next when the server runs mutual TLS, so a
+   refusal is traced, logged and counted like any call.)
+3. ErrorInterceptor: domain errors become their status (mesh.errors, the one table); any
    other exception is a bug: INTERNAL with a generic message, the details only in the log.
-3. DeadlineInterceptor: refuses a call whose deadline has already passed and bounds every
+4. DeadlineInterceptor: refuses a call whose deadline has already passed and bounds every
    unary call by a server-side cap, so a handler without a client deadline cannot hang.
-4. ValidationInterceptor: checks the request against its protovalidate rules and the rules
+5. ValidationInterceptor: checks the request against its protovalidate rules and the rules
    every string obeys (no NUL, valid UTF-8: an undecodable request is INVALID_ARGUMENT too).
 
 Health and reflection calls pass untouched: Consul probes every second and would drown the log.
@@ -27,16 +31,24 @@ import grpc
 import grpc.aio
 import structlog
 from google.protobuf.message import Message
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from mesh import log, validation
-from mesh.authz import peer_spiffe_id
+from mesh import log, tracing, validation
+from mesh.authz import AuthorizationInterceptor, Authorizer, peer_spiffe_id
 from mesh.errors import DomainError, internal_status, to_grpc_status
+from mesh.metrics import Metrics
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
 Behavior: TypeAlias = "Callable[[Any, Context], Awaitable[Any]]"
 _Continuation: TypeAlias = "Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]]"
 
 UNWRAPPED_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+# The codes that mean the server failed (OpenTelemetry's rule for server spans); the others are
+# the caller's (a bad request, a missing resource) and leave the span's status unset.
+SERVER_FAILURES = frozenset({grpc.StatusCode.UNKNOWN, grpc.StatusCode.DEADLINE_EXCEEDED,
+                             grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.INTERNAL,
+                             grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DATA_LOSS})
 _deadline: ContextVar[float | None] = ContextVar("vidmesh_deadline", default=None)
 _log = structlog.get_logger(__name__)
 
@@ -120,28 +132,64 @@ def _writing(inner: Callable[..., Any]) -> Behavior:
     return call
 
 
-class AccessLogInterceptor(WrappingInterceptor):
-    """One log line per call, inside the call's trace."""
+def _outcome(context: Context, raised: BaseException | None) -> grpc.StatusCode:
+    """The status a call ended with, as the client sees it."""
+    if isinstance(raised, asyncio.CancelledError):
+        return grpc.StatusCode.CANCELLED
+    return context.code() or (grpc.StatusCode.UNKNOWN if raised else grpc.StatusCode.OK)
+
+
+class TracingInterceptor(WrappingInterceptor):
+    """A SERVER span per call, in the caller's trace."""
 
     async def around(self, info: CallInfo, call: Behavior, request: Any, context: Context) -> Any:
-        """Bind the trace from `traceparent` metadata, run the call, log its outcome."""
-        incoming = dict(context.invocation_metadata() or ()).get("traceparent")
-        token = log.bind_traceparent(incoming if isinstance(incoming, str) else None)
+        """Continue the trace of the `traceparent` metadata, run the call in its span, record its code."""
+        parent = tracing.incoming({key: value for key, value in context.invocation_metadata() or ()
+                                   if isinstance(value, str)})
+        service, _, method = info.method.lstrip("/").rpartition("/")
+        attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": method}
+        with tracing.tracer().start_as_current_span(info.method.lstrip("/"), context=parent, kind=SpanKind.SERVER,
+                                                    attributes=attributes, record_exception=False,
+                                                    set_status_on_exception=False) as span:
+            raised: BaseException | None = None
+            try:
+                return await call(request, context)
+            except BaseException as error:
+                raised = error
+                raise
+            finally:
+                code = _outcome(context, raised)
+                span.set_attribute("rpc.grpc.status_code", code.value[0])
+                if code in SERVER_FAILURES:
+                    span.set_status(Status(StatusCode.ERROR, code.name))
+
+
+class AccessLogInterceptor(WrappingInterceptor):
+    """One log line per call, inside the call's span, and the call counted in the metrics."""
+
+    def __init__(self, metrics: Metrics | None = None) -> None:
+        self.metrics = metrics
+
+    async def around(self, info: CallInfo, call: Behavior, request: Any, context: Context) -> Any:
+        """Run the call, then log and count its outcome."""
         started = time.perf_counter()
-        code = grpc.StatusCode.UNKNOWN
+        raised: BaseException | None = None
         try:
-            result = await call(request, context)
-            code = context.code() or grpc.StatusCode.OK
-            return result
-        except asyncio.CancelledError:
-            code = grpc.StatusCode.CANCELLED
-            raise
-        except BaseException:
-            code = context.code() or grpc.StatusCode.UNKNOWN
+            return await call(request, context)
+        except BaseException as error:
+            raised = error
             raise
         finally:
-            _log_call(info, code, (time.perf_counter() - started) * 1000, context)
-            log.reset_traceparent(token)
+            code, seconds = _outcome(context, raised), time.perf_counter() - started
+            _log_call(info, code, seconds * 1000, context)
+            if self.metrics is not None:
+                self.metrics.observe_rpc(info.method, info.streaming, _pascal(code), seconds)
+
+
+def _pascal(code: grpc.StatusCode) -> str:
+    """`NOT_FOUND` -> `NotFound`: the code's name in grpc-go, which the Prometheus middleware uses."""
+    go_names = {grpc.StatusCode.OK: "OK", grpc.StatusCode.CANCELLED: "Canceled"}
+    return go_names.get(code) or "".join(word.capitalize() for word in code.name.split("_"))
 
 
 def _log_call(info: CallInfo, code: grpc.StatusCode, duration_ms: float, context: Context) -> None:
@@ -163,7 +211,8 @@ class ErrorInterceptor(WrappingInterceptor):
         except DomainError as error:
             status = to_grpc_status(error)
             await context.abort(status.code, status.details, status.trailing_metadata)
-        except Exception:
+        except Exception as error:
+            trace.get_current_span().record_exception(error)
             _log.exception("unhandled error", method=info.method)
             status = internal_status(log.current_trace_id())
             await context.abort(status.code, status.details, status.trailing_metadata)
@@ -205,10 +254,15 @@ class ValidationInterceptor(WrappingInterceptor):
         return await call(request, context)
 
 
-def default_interceptors(max_rpc_seconds: float = 30.0) -> list[WrappingInterceptor]:
-    """The chain every service runs, in order (the first wraps all the others)."""
+def default_interceptors(max_rpc_seconds: float = 30.0, metrics: Metrics | None = None,
+                         authorizer: Authorizer | None = None) -> list[grpc.aio.ServerInterceptor]:
+    """The chain every service runs, in order (the first wraps all the others); with an
+    `authorizer` (mutual TLS), every call is admitted by it right inside the access log."""
+    authorization = [AuthorizationInterceptor(authorizer)] if authorizer is not None else []
     return [
-        AccessLogInterceptor(),
+        TracingInterceptor(),
+        AccessLogInterceptor(metrics),
+        *authorization,
         ErrorInterceptor(),
         DeadlineInterceptor(max_rpc_seconds),
         ValidationInterceptor(),

@@ -1,69 +1,44 @@
 """JSON-lines logging on stdout, with the service name and trace id on every line.
 
-The trace id comes from the W3C `traceparent` of the request being served: the server
-interceptor calls `bind_traceparent()` for each call (a new trace when the caller sent
-none), and the processor below adds it to every line logged while serving that call.
-Other modules simply use `structlog.get_logger(__name__)`.
+The trace and span ids are those of the current OpenTelemetry span (mesh/tracing.py): the
+server interceptor opens a span per call, continuing the caller's W3C `traceparent` or
+starting a trace, and a consumer one per event, so a log line names the very span it was
+written in and Jaeger finds it by that id. Other modules simply use
+`structlog.get_logger(__name__)`.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-import secrets
 import sys
-from contextvars import ContextVar, Token
 from typing import Any
 
 import structlog
 from structlog.tracebacks import ExceptionDictTransformer
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
-_traceparent: ContextVar[str | None] = ContextVar("vidmesh_traceparent", default=None)
+from mesh import tracing
+
 _service = {"name": "unknown"}
-
-
-def new_traceparent(trace_id: str | None = None) -> str:
-    """A fresh W3C traceparent (sampled), continuing `trace_id` when given."""
-    return f"00-{trace_id or secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
-
-
-def parse_trace_id(traceparent: str | None) -> str | None:
-    """The trace id of a well-formed traceparent header, else None (all-zero ids are invalid)."""
-    match = _TRACEPARENT.match((traceparent or "").strip().lower())
-    if not match or match.group(1) == "ff" or set(match.group(2)) == {"0"} or set(match.group(3)) == {"0"}:
-        return None
-    return match.group(2)
-
-
-def bind_traceparent(incoming: str | None) -> Token[str | None]:
-    """Make this call's trace current: continue the caller's trace or start a new one.
-
-    Our own span id replaces the caller's, so the traceparent we send downstream names us
-    as the parent. Returns the token for `reset_traceparent`.
-    """
-    return _traceparent.set(new_traceparent(parse_trace_id(incoming)))
-
-
-def reset_traceparent(token: Token[str | None]) -> None:
-    """Restore the trace that was current before `bind_traceparent`."""
-    _traceparent.reset(token)
 
 
 def current_traceparent() -> str | None:
     """The traceparent to send on outgoing calls and events, or None outside a request."""
-    return _traceparent.get()
+    return tracing.current_traceparent()
 
 
 def current_trace_id() -> str | None:
     """The trace id of the request being served, or None outside a request."""
-    return parse_trace_id(_traceparent.get())
+    ids = tracing.current_ids()
+    return ids[0] if ids else None
 
 
 def _add_service_and_trace(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     event_dict.setdefault("service", _service["name"])
-    event_dict.setdefault("trace_id", current_trace_id())
+    ids = tracing.current_ids()
+    event_dict.setdefault("trace_id", ids[0] if ids else None)
+    if ids:
+        event_dict.setdefault("span_id", ids[1])
     return event_dict
 
 

@@ -17,22 +17,32 @@ aggregate serialise on it (they update its row first), so each key's events are 
 in order. While Kafka is down rows stay unsent and are published when it returns. The edge:
 a relay that dies after Kafka acknowledged a batch but before marking it sent publishes it
 again after restart: delivery is at-least-once, and consumers dedupe by event id (inbox).
+
+Trace context. The write is a span ("outbox <topic>") in the writer's trace, and the row's
+envelope carries that span's `traceparent`: the one source of truth of where the event came
+from. The relay publishes each row in a span that is a child of it, and sends the same
+traceparent as a W3C `traceparent` Kafka header, copied from the envelope, for tools that read
+headers; every consumer's span is a child of it too (MESH.md section 11).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import psycopg
 import structlog
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from google.protobuf.message import DecodeError
+from opentelemetry.trace import Span, Status, StatusCode
 from psycopg import AsyncConnection
 from psycopg.rows import namedtuple_row
 from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 
+from mesh import tracing
 from mesh.backoff import Backoff, pause
 from mesh.db import pool_kwargs
 from mesh.events import CONTENT_TYPE
@@ -52,6 +62,16 @@ MARK_SENT = "UPDATE outbox SET published_at = now() WHERE id = ANY(%s)"
 # Advisory locks are per database; keying on the schema too lets video_write and video_read
 # (one database) each have their own relay.
 TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext('vidmesh.outbox.relay'), hashtext(current_schema()))"
+# The backlog, for /metrics; on the lock's connection, which doubles as the check that the lock lives.
+MEASURE_BACKLOG = "SELECT count(*), extract(epoch FROM min(created_at))::float8 FROM outbox WHERE published_at IS NULL"
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What waits in the outbox: how many rows, and since when the oldest (epoch seconds)."""
+
+    rows: int
+    oldest_at: float | None
 
 
 async def add(conn: AsyncConnection[Any], envelope: EventEnvelope, topic: str, key: str | None = None) -> None:
@@ -59,12 +79,18 @@ async def add(conn: AsyncConnection[Any], envelope: EventEnvelope, topic: str, k
 
     `key` (the Kafka record key) defaults to the envelope's aggregate id, which keeps one
     aggregate's events in one partition, in order. NOTIFY is transactional: the relay hears
-    nothing if the transaction rolls back.
+    nothing if the transaction rolls back. The stored envelope carries the trace context of
+    this write's span.
     """
-    await conn.execute(
-        "INSERT INTO outbox (event_id, event_type, topic, key, payload) VALUES (%s, %s, %s, %s, %s)",
-        (envelope.id, envelope.type, topic, key or envelope.aggregate_id, envelope.SerializeToString()))
-    await conn.execute(f"NOTIFY {CHANNEL}")
+    with tracing.writing(envelope, topic):
+        stamped = EventEnvelope()
+        stamped.CopyFrom(envelope)
+        carried = tracing.headers()  # the write's own span: always there, recorded or not
+        stamped.traceparent, stamped.tracestate = carried["traceparent"], carried.get("tracestate", "")
+        await conn.execute(
+            "INSERT INTO outbox (event_id, event_type, topic, key, payload) VALUES (%s, %s, %s, %s, %s)",
+            (envelope.id, envelope.type, topic, key or envelope.aggregate_id, stamped.SerializeToString()))
+        await conn.execute(f"NOTIFY {CHANNEL}")
 
 
 class _Stopping(Exception):
@@ -84,6 +110,7 @@ class OutboxRelay:
         self._backoff = Backoff(initial=0.5, maximum=MAX_BACKOFF_S)
         self.active = False
         self.published = 0
+        self.backlog: Backlog | None = None  # measured while active (None on standby)
 
     async def run(self) -> None:
         """Relay until stop(); reconnects after Postgres or Kafka errors, with a growing pause.
@@ -119,7 +146,7 @@ class OutboxRelay:
                 try:
                     await self._serve(lock_conn, work, producer)
                 finally:
-                    self.active = False
+                    self.active, self.backlog = False, None
 
     async def _serve(self, lock_conn: AsyncConnection[Any], work: AsyncConnection[Any], producer: Producer) -> None:
         while not self._stopping.is_set():
@@ -127,6 +154,7 @@ class OutboxRelay:
                 while await self._publish_batch(lock_conn, work, producer) == self._batch_size:
                     pass  # a full batch: more may be waiting
                 self._backoff.reset()
+                await self._measure(lock_conn)
             except KafkaException as exc:  # some rows were refused; they stay unsent
                 delay = self._backoff.next()
                 log.error("outbox publish failed", error=str(exc), retry_in=delay)
@@ -143,7 +171,8 @@ class OutboxRelay:
         if not rows:
             return 0
         errors: dict[int, KafkaError | None] = {}
-        refused = self._produce(producer, rows, errors)
+        spans: dict[int, Span] = {}
+        refused = self._produce(producer, rows, errors, spans)
         try:
             await self._await_deliveries(lock_conn, producer)
         except BaseException:
@@ -152,6 +181,9 @@ class OutboxRelay:
             producer.purge(in_queue=True, in_flight=True, blocking=False)
             producer.poll(0)
             raise
+        finally:
+            for span in list(spans.values()):
+                _end(span, "not delivered: the batch was given up")
         sent = [row.id for row in rows if row.id in errors and errors[row.id] is None]
         if sent:
             await work.execute(MARK_SENT, (sent,))
@@ -161,18 +193,30 @@ class OutboxRelay:
             raise KafkaException(refused or KafkaError(KafkaError._FAIL, "no delivery report"))
         return len(rows)
 
-    def _produce(self, producer: Producer, rows: list[Any], errors: dict[int, KafkaError | None]) -> KafkaError | None:
-        """Queue rows in id order; stop at the first one refused locally, so no later row overtakes it."""
+    def _produce(self, producer: Producer, rows: list[Any], errors: dict[int, KafkaError | None],
+                 spans: dict[int, Span]) -> KafkaError | None:
+        """Queue rows in id order; stop at the first one refused locally, so no later row overtakes it.
+        Each row is published in a span of the trace that wrote it."""
         for row in rows:
-            headers = [("ce_id", str(row.event_id)), ("ce_type", row.event_type), ("content-type", CONTENT_TYPE)]
+            envelope = _envelope(row.payload)
+            topic = self._topic_prefix + row.topic
+            spans[row.id] = tracing.publishing(envelope, topic)
+            headers = [("ce_id", str(row.event_id)), ("ce_type", row.event_type), ("content-type", CONTENT_TYPE),
+                       *_trace_headers(envelope)]
             try:
-                producer.produce(self._topic_prefix + row.topic, key=row.key, value=row.payload, headers=headers,
-                                 on_delivery=partial(_record, errors, row.id))
+                producer.produce(topic, key=row.key, value=row.payload, headers=headers,
+                                 on_delivery=partial(_record, errors, spans, row.id))
             except KafkaException as exc:  # e.g. a topic Kafka does not know (yet)
+                _end(spans.pop(row.id), str(exc))
                 return exc.args[0] if exc.args and isinstance(exc.args[0], KafkaError) else None
             except BufferError:  # the local queue is full: send what is queued first
+                _end(spans.pop(row.id), "local producer queue full")
                 return KafkaError(KafkaError._QUEUE_FULL, "local producer queue full")
         return None
+
+    async def _measure(self, lock_conn: AsyncConnection[Any]) -> None:
+        row = await (await lock_conn.execute(MEASURE_BACKLOG)).fetchone()
+        self.backlog = Backlog(rows=int(row[0]), oldest_at=row[1]) if row else None
 
     async def _await_deliveries(self, lock_conn: AsyncConnection[Any], producer: Producer) -> None:
         """Wait for every delivery report, in slices; raise on stop() or if the lock is lost."""
@@ -182,13 +226,37 @@ class OutboxRelay:
             if self._stopping.is_set():
                 raise _Stopping
             # The advisory lock lives as long as this session: if it is gone, another relay
-            # may already be publishing these rows.
-            await lock_conn.execute("SELECT 1")
+            # may already be publishing these rows. (The query measures the backlog meanwhile.)
+            await self._measure(lock_conn)
             if time.monotonic() >= next_log:
                 next_log += 10
                 log.warning("outbox relay waiting for Kafka", pending=len(producer),
                             waited_s=round(time.monotonic() - began))
 
 
-def _record(errors: dict[int, KafkaError | None], row_id: int, error: KafkaError | None, _message: Message) -> None:
+def _envelope(payload: bytes) -> EventEnvelope:
+    """The row's envelope, for its trace context; an unreadable one is published all the same."""
+    try:
+        return EventEnvelope.FromString(payload)
+    except DecodeError:
+        return EventEnvelope()
+
+
+def _trace_headers(envelope: EventEnvelope) -> list[tuple[str, str]]:
+    """The envelope's trace context as W3C headers: derived from it, never another source."""
+    carried = [("traceparent", envelope.traceparent), ("tracestate", envelope.tracestate)]
+    return [(name, value) for name, value in carried if value]
+
+
+def _end(span: Span, error: str | None = None) -> None:
+    if error is not None:
+        span.set_status(Status(StatusCode.ERROR, error))
+    span.end()
+
+
+def _record(errors: dict[int, KafkaError | None], spans: dict[int, Span], row_id: int, error: KafkaError | None,
+            _message: Message) -> None:
     errors[row_id] = error
+    span = spans.pop(row_id, None)
+    if span is not None:
+        _end(span, str(error) if error is not None else None)

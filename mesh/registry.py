@@ -38,6 +38,7 @@ class Registration:
     health_service: str = ""  # the grpc.health.v1 service Consul's check asks about ("" = the server)
     health_port: int = 0  # where health is served in plaintext (0: on `port`, the API's own)
     identity: str = ""  # the service its certificate names (the SPIFFE id's last part), if it has one
+    metrics_port: int = 0  # where it serves /metrics on its address (0 = it serves none)
 
     @property
     def service_id(self) -> str:
@@ -51,10 +52,15 @@ class Registration:
 
     @property
     def meta(self) -> dict[str, str]:
-        """Service metadata: version, the proto package it serves, the advertised host and the
-        identity a client must find in its certificate."""
+        """Service metadata: version, the proto package it serves, the advertised host, the
+        identity a client must find in its certificate, and the port of its /metrics, which
+        Prometheus scrapes (MESH.md section 14)."""
         meta = {"version": self.version, "proto_package": self.proto_package, "hostname": self.host}
-        return {**meta, "identity": self.identity} if self.identity else meta
+        if self.identity:
+            meta["identity"] = self.identity
+        if self.metrics_port:
+            meta["metrics_port"] = str(self.metrics_port)
+        return meta
 
     def check(self, address: str) -> dict[str, Any]:
         """The gRPC health check Consul runs at `address` (on the plaintext health port: Consul

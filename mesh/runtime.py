@@ -9,12 +9,15 @@
         runtime.main(topology.service("video-command"), bootstrap)
 
 Life of a process, as MESH.md states it for every language:
-1. the configuration is read once and logs are configured; a bad setting exits naming it;
+1. the configuration is read once, logs and tracing are configured (mesh/tracing.py); a bad
+   setting exits naming it;
 2. its identity comes from Consul's CA and the intentions that say who may call it are read
    (mesh/mtls.py); then the bootstrap runs: migrations, pools, servicers; it declares
    workers and checks;
-3. the gRPC server binds with mutual TLS, serves health (NOT_SERVING) and reflection, and
-   health alone in plaintext on its health port, and registers in Consul;
+3. /metrics listens in plaintext (mesh/metrics.py: RPCs, pools, outbox, consumers, workers),
+   the gRPC server binds with mutual TLS, serves health (NOT_SERVING) and reflection, and
+   health alone in plaintext on its health port, and registers in Consul with the metrics
+   port in its metadata;
    the workers start under supervision (mesh/supervisor.py), the topics the process writes
    and reads are ensured in the background (Kafka down delays events; it does not stop a
    start), and the retention loop keeps the mesh tables bounded;
@@ -43,12 +46,13 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from mesh import config as mesh_config
 from mesh import log as mesh_log
-from mesh import migrations, mtls, topology
+from mesh import migrations, mtls, topology, tracing
 from mesh.backoff import Backoff, pause
 from mesh.blocking import in_daemon_thread
 from mesh.consumer import Handler, IdempotentConsumer
 from mesh.db import open_pool
 from mesh.kafka import ensure_topics
+from mesh.metrics import Metrics
 from mesh.outbox import OutboxRelay
 from mesh.registry import ConsulRegistry
 from mesh.retention import Retention
@@ -74,6 +78,8 @@ class Runtime:
         self.topics_ready = asyncio.Event()
         self.stopping = asyncio.Event()
         self.supervisor = Supervisor(self._report_worker)
+        self.metrics = Metrics()
+        self.metrics.watch_workers(self.supervisor)
         self.server: Server | None = None
         self.security: Security | None = None  # set by mesh.mtls.secure() before the bootstrap runs
         self._services: list[Service] = []
@@ -91,6 +97,7 @@ class Runtime:
         pool = await self._until_it_works("postgres", lambda: open_pool(dsn, name=self.config.service_name,
                                                                          max_size=max_size))
         self.stack.push_async_callback(pool.close)
+        self.metrics.watch_pool(self.config.service_name, pool)
         self.check(_postgres_check(pool))
         retention = Retention(pool, self.config.retention_s)
         self.worker("retention", retention.run, retention.stop)
@@ -115,6 +122,7 @@ class Runtime:
         relay = OutboxRelay(self.config.require_database_url(), self.config.kafka_bootstrap,
                             topic_prefix=self.config.topic_prefix, **options)
         self.worker("outbox-relay", self._after_topics(relay.run), relay.stop)
+        self.metrics.watch_outbox(relay)
         return relay
 
     def consumer(self, handlers: Mapping[type[Any], Handler], pool: Pool, *,
@@ -125,6 +133,7 @@ class Runtime:
         consumer = IdempotentConsumer(pool, self.config.kafka_bootstrap, self.config.service_name,
                                       [self.topic(t) for t in wanted], handlers, **options)
         self.worker(name, self._after_topics(consumer.run), consumer.stop)
+        self.metrics.watch_consumer(consumer)
         return consumer
 
     def worker(self, name: str, run: Callable[[], Awaitable[None]], stop: Callable[[], Awaitable[None]] | None = None,
@@ -160,7 +169,9 @@ class Runtime:
         """Serve, register and start the workers; returns the port."""
         registry = ConsulRegistry(*self.config.consul_host_port) if self.config.register else None
         checks = [*self._checks, self._critical_workers_run]
-        self.server = Server(self.config, self._services, checks=checks, registry=registry, security=self.security)
+        self.metrics.serve(self.config.grpc_host, self.config.metrics_port)
+        self.server = Server(self.config, self._services, checks=checks, registry=registry, security=self.security,
+                             metrics=self.metrics)
         port = await self.server.start()
         if self._topics:
             self.supervisor.start(Worker(name="kafka-topics", run=self._ensure_topics, once=True))
@@ -179,6 +190,7 @@ class Runtime:
         else:
             await self.supervisor.stop(self.config.shutdown_grace_s)
         await self.stack.aclose()
+        await self.metrics.stop()
         log.info("stopped")
 
     async def _critical_workers_run(self) -> bool:
@@ -309,6 +321,7 @@ def main(entry: topology.Service, bootstrap: Bootstrap[Any], *,
         config = mesh_config.load(service_name=entry.name,
                                   required=["VIDMESH_DATABASE_URL"] if entry.database else [])
         config = configure(config) if configure else config
+        tracing.configure(config.service_name, config.advertise_host)
     except mesh_config.ConfigError as error:
         sys.exit(f"{entry.name}: {error}")
     mesh_log.configure(config.service_name, config.log_level)
@@ -322,3 +335,5 @@ def main(entry: topology.Service, bootstrap: Bootstrap[Any], *,
         asyncio.run(serve())
     except mesh_config.ConfigError as error:  # a service's own settings, read by its bootstrap
         sys.exit(f"{entry.name}: {error}")
+    finally:
+        tracing.shutdown()

@@ -7,7 +7,7 @@ Life of an instance:
    from the CA and an intention that allows its identity, mesh/authz.py), serve
    grpc.health.v1 (NOT_SERVING) and server reflection there, and health alone in plaintext
    on VIDMESH_HEALTH_PORT of the same host, for Consul's check and the stack's prober, which
-   have no certificate; register in Consul;
+   have no certificate; register in Consul (with the metrics port of `metrics`, if given);
 2. while all dependency checks pass, health says SERVING and Consul's check passes; a failing
    check flips it back to NOT_SERVING (checked every `check_interval` seconds);
 3. on SIGTERM/SIGINT: NOT_SERVING everywhere, deregister, wait `drain_s` so routers catch up,
@@ -30,10 +30,11 @@ from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from mesh.authz import AuthorizationInterceptor, Authorizer
+from mesh.authz import Authorizer
 from mesh.config import ServiceConfig
 from mesh.identity import Identity
 from mesh.interceptors import default_interceptors
+from mesh.metrics import Metrics
 from mesh.registry import ConsulRegistry, Registration
 
 DependencyCheck = Callable[[], Awaitable[object]]
@@ -80,16 +81,17 @@ class Server:
         registry: ConsulRegistry | None = None,
         check_interval: float = 2.0,
         security: Security | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         if not services:
             raise ValueError("a server needs at least one service")
         self.config, self.services, self.checks = config, list(services), list(checks)
-        self.registry, self.check_interval, self.security = registry, check_interval, security
+        self.registry, self.check_interval = registry, check_interval
+        self.security, self.metrics = security, metrics
         self.port = self.health_port = 0
         self.health = health.aio.HealthServicer()
-        interceptors: list[grpc.aio.ServerInterceptor] = [*default_interceptors(config.max_rpc_s)]
-        if security is not None:  # right inside the access log, so a refusal is logged as a call
-            interceptors.insert(1, AuthorizationInterceptor(security.authorizer))
+        interceptors = default_interceptors(config.max_rpc_s, metrics,
+                                            authorizer=security.authorizer if security is not None else None)
         # so_reuseport 0: without it, a second process on a fixed port would share it silently.
         self.grpc = grpc.aio.server(interceptors=interceptors, options=[("grpc.so_reuseport", 0)])
         self.health_grpc = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
@@ -101,7 +103,8 @@ class Server:
         config, package = self.config, self.services[0].descriptor.file.package
         return Registration(config.service_name, config.advertise_host, self.port, config.version, package,
                             health_service=self.services[0].name, health_port=self.health_port,
-                            identity=self.security.identity.service if self.security else "")
+                            identity=self.security.identity.service if self.security else "",
+                            metrics_port=self.metrics.port if self.metrics else 0)
 
     async def start(self) -> int:
         """Bind, start serving (NOT_SERVING until the checks pass) and register; returns the port."""

@@ -67,6 +67,13 @@ class Settings:
     instance_health_port: int
     smtp_port: int
     stack_probe_port: int
+    jaeger_otlp_grpc_port: int
+    jaeger_otlp_http_port: int
+    jaeger_query_port: int
+    jaeger_query_grpc_port: int
+    jaeger_health_port: int
+    jaeger_metrics_port: int
+    prometheus_port: int
     postgres_user: str
     postgres_password: str
     web_origin: str
@@ -103,6 +110,9 @@ class Settings:
             "consul_http_port": "consul", "consul_server_port": "consul", "consul_serf_port": "consul",
             "kafka_port": "kafka", "kafka_controller_port": "kafka controller",
             "postgres_port": "postgres", "smtp_port": "smtp-sink", "stack_probe_port": "prober",
+            **{f"jaeger_{name}_port": "jaeger" for name in ("otlp_grpc", "otlp_http", "query", "query_grpc",
+                                                           "health", "metrics")},
+            "prometheus_port": "prometheus",
         }
         infra = [(owner, f"VIDMESH_{name.upper()}", self.host, getattr(self, name)) for name, owner in owners.items()]
         services = [(instance_name(service, n), f"VIDMESH_{service.upper()}_PORT",

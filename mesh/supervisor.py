@@ -74,6 +74,11 @@ class Supervisor:
         return sorted(name for name in self._down if self._workers[name].critical)
 
     @property
+    def names(self) -> list[str]:
+        """Every worker under supervision."""
+        return sorted(self._workers)
+
+    @property
     def down(self) -> set[str]:
         """The workers waiting to be restarted."""
         return set(self._down)

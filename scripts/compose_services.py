@@ -67,7 +67,8 @@ TRAFFIC_INIT = """\
     restart: "no"
 """
 
-INFRASTRUCTURE_VOLUMES = ("postgres-data", "kafka-data", "consul-data", "gateway-config", "gateway-identity")
+INFRASTRUCTURE_VOLUMES = ("postgres-data", "kafka-data", "consul-data", "gateway-config", "gateway-identity",
+                          "telemetry-config")
 
 
 def compose_name(service: topology.Service, n: int) -> str:

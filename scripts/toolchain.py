@@ -15,6 +15,10 @@ UV_VERSION = "0.13.8"
 KAFKA_VERSION = "4.1.2"
 LOG4J_VERSION = "2.24.3"  # Kafka 4.1 logs through slf4j 1.7, so the log4j-slf4j-impl binding
 BUF_VERSION = "1.75.0"
+# The images Compose runs are pinned to the same releases as the native Go builds below.
+JAEGER_IMAGE = "jaegertracing/jaeger:2.13.0"
+PROMETHEUS_MODULE_VERSION = "v0.316.0"
+PROMETHEUS_IMAGE = "prom/prometheus:v3.16.0"
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,17 @@ GO_BINARIES = (
     ),
     GoBinary("process-compose", "github.com/f1bonacc1/process-compose", "v1.85.0",
              "github.com/f1bonacc1/process-compose", wrapper=True),
+    # Jaeger v2 (v1.76.0 of the module is the v2.13.0 binary): the tracing backend, OTLP in and
+    # the query API out, memory storage; a Go build serves no UI (`make trace` prints traces).
+    GoBinary("jaeger", "github.com/jaegertracing/jaeger", "v1.76.0", "github.com/jaegertracing/jaeger/cmd/jaeger",
+             # As in Jaeger's own go.mod, which `go install` refuses for having it.
+             go_mod_extra="replace github.com/Shopify/sarama => github.com/Shopify/sarama v1.33.0\n",
+             wrapper=True),
+    # Prometheus 3.16 (module v0.316.0 = v3.16.0) and its promtool, which tests the alert rules.
+    GoBinary("prometheus", "github.com/prometheus/prometheus", PROMETHEUS_MODULE_VERSION,
+             "github.com/prometheus/prometheus/cmd/prometheus"),
+    GoBinary("promtool", "github.com/prometheus/prometheus", PROMETHEUS_MODULE_VERSION,
+             "github.com/prometheus/prometheus/cmd/promtool"),
     GoBinary("grpcurl", "github.com/fullstorydev/grpcurl", "v1.9.3", "github.com/fullstorydev/grpcurl/cmd/grpcurl"),
     GoBinary("ghz", "github.com/bojand/ghz", "v0.121.0", "github.com/bojand/ghz/cmd/ghz"),
     # Open-loop HTTP load for `make bench` (a fixed request rate, so latency is not
@@ -119,6 +134,18 @@ class Toolchain:
     @property
     def consul(self) -> Path:
         return self.go_binary("consul")
+
+    @property
+    def jaeger(self) -> Path:
+        return self.go_binary("jaeger")
+
+    @property
+    def prometheus(self) -> Path:
+        return self.go_binary("prometheus")
+
+    @property
+    def promtool(self) -> Path:
+        return self.go_binary("promtool")
 
     @property
     def process_compose(self) -> Path:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from mesh.identity_files import IdentityFolder
 from mesh.settings import Settings
 from mesh.xds.bootstrap import use_identity
 from scripts.devstack.stack import Stack
+from tests import spans as recorded_spans
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +38,12 @@ def operator(settings: Settings) -> IdentityFolder:
     folder = IdentityFolder(settings.operator_certs)
     use_identity(f"{settings.host}:{settings.xds_port}", folder, node="tests")
     return folder
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """The spans mesh records during the test, in memory (tests/spans.py)."""
+    exporter = recorded_spans.recorder()
+    exporter.clear()
+    yield exporter
+    exporter.clear()

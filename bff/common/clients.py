@@ -1,10 +1,11 @@
 """The ports over gRPC: generated stubs on proxyless xDS channels.
 
-`call()` is where every outgoing call gets its deadline and the caller's trace
-(`traceparent`), and where a gRPC error becomes a DownstreamError that keeps the rich
-status (the BadRequest of an INVALID_ARGUMENT). Calls fail fast rather than waiting for a
-connection (no wait_for_ready): a service with no healthy instance is a degraded part now,
-not a page that hangs.
+`call()` is where every outgoing call gets its deadline, and where a gRPC error becomes a
+DownstreamError that keeps the rich status (the BadRequest of an INVALID_ARGUMENT). The trace
+goes on by itself: mesh's channels make each call a span of the page's trace and send its
+`traceparent` (mesh/calls.py), so the calls of a fan-out are the page span's children. Calls
+fail fast rather than waiting for a connection (no wait_for_ready): a service with no healthy
+instance is a degraded part now, not a page that hangs.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from vidmesh.video.v1 import video_query_service_pb2_grpc as query_grpc
 
 from bff.common import ports
 from bff.common.failures import DownstreamError
-from mesh import log
 
 Req = TypeVar("Req")
 Resp = TypeVar("Resp")
@@ -36,11 +36,9 @@ STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
 async def call(service: str, method: grpc.aio.UnaryUnaryMultiCallable[Req, Resp], request: Req,
                timeout: float) -> Resp:
-    """Call `method` with `timeout` and the current trace; DownstreamError on any error status."""
-    traceparent = log.current_traceparent()
-    metadata = (("traceparent", traceparent),) if traceparent else None
+    """Call `method` with `timeout`; DownstreamError on any error status."""
     try:
-        return await method(request, timeout=timeout, metadata=metadata)
+        return await method(request, timeout=timeout)
     except grpc.aio.AioRpcError as error:
         raise downstream_error(service, error) from error
 

@@ -28,6 +28,7 @@ from typing import Any
 import grpc
 
 from mesh import config
+from mesh.calls import OutgoingCalls
 from mesh.identity_files import IdentityFolder
 from mesh.tls import client_credentials
 
@@ -103,13 +104,14 @@ def channel(
     interceptors: Sequence[grpc.aio.ClientInterceptor] | None = None,
 ) -> grpc.aio.Channel:
     """A channel to a mesh service by its Consul name, load balanced from the xDS control plane,
-    mutual TLS as the control plane configures it.
+    mutual TLS as the control plane configures it; every call on it is a span of the caller's
+    trace (mesh/calls.py), before `interceptors`.
 
     Example: `stub = VideoQueryServiceStub(channel("video-query", cfg))`, then call with a deadline.
     """
     ensure_bootstrap(cfg)
     return grpc.aio.secure_channel(f"xds:///{target_service_name}", client_credentials(), options=options,
-                                   interceptors=interceptors)
+                                   interceptors=[OutgoingCalls(target_service_name), *(interceptors or ())])
 
 
 def instance_target(identity: str, address: str) -> str:
@@ -121,9 +123,10 @@ def instance_target(identity: str, address: str) -> str:
 def channel_to(identity: str, address: str, cfg: config.ServiceConfig | None = None,
                options: Sequence[tuple[str, Any]] | None = None) -> grpc.aio.Channel:
     """A channel to the one instance at `address` (`host:port`) whose certificate names
-    `identity`: how tests and tools reach a given instance over mutual TLS."""
+    `identity`: how tests and tools reach a given instance over mutual TLS (traced like `channel`)."""
     ensure_bootstrap(cfg)
-    return grpc.aio.secure_channel(instance_target(identity, address), client_credentials(), options=options)
+    return grpc.aio.secure_channel(instance_target(identity, address), client_credentials(), options=options,
+                                   interceptors=[OutgoingCalls(identity)])
 
 
 def blocking_channel_to(identity: str, address: str, cfg: config.ServiceConfig | None = None) -> grpc.Channel:

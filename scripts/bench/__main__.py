@@ -5,7 +5,8 @@
    (scripts/bench/price_list.py), written to .run/bench/.
 
 Neither touches a stack that is already running. `python -m scripts.bench.record_view`
-drives RecordView against a running stack on its own.
+drives RecordView against a running stack on its own, and `python -m scripts.bench.tracing`
+prices tracing there: RecordView with tracing on and off, in turns, in the same run.
 """
 
 from __future__ import annotations

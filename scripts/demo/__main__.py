@@ -1,5 +1,5 @@
-"""`make demo` (`python -m scripts.demo`): the six patterns, one step each, a rehearsed fault,
-then a summary.
+"""`make demo` (`python -m scripts.demo`): the six patterns, one step each, then the trace of
+the tour's publish and a few live metrics, a rehearsed fault, then a summary.
 
 Exit status 0 when every step behaved as described, 1 otherwise, 2 when there is no stack.
 """
@@ -11,7 +11,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from scripts.demo import cqrs, discovery, edge, events, faults, isolation, shapes, show
+from scripts.demo import cqrs, discovery, edge, events, faults, isolation, observe, shapes, show
 from scripts.demo.calls import StepFailed
 from scripts.demo.world import Demo, connect, set_up
 
@@ -22,6 +22,7 @@ STEPS: list[tuple[str, Callable[[Demo], str]]] = [
     ("Backends for Frontends", shapes.run),
     ("Event Driven", events.run),
     ("Database per Service", isolation.run),
+    ("Seeing it", observe.run),
     ("Fault injection", faults.run),
 ]
 

@@ -47,7 +47,7 @@ class Rest:
         self.http = httpx.Client(base_url=base_url, timeout=15)
 
     def curl(self, method: str, path: str, body: dict[str, Any] | None = None, who: User | None = None,
-             params: dict[str, Any] | None = None) -> str:
+             params: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> str:
         """The curl command line of a call."""
         url = f"{self.base_url}{path}" + (f"?{urlencode(params)}" if params else "")
         parts = ["curl", "-s"] + (["-X", method] if method != "GET" else []) + [shlex.quote(url)]
@@ -55,23 +55,27 @@ class Rest:
             parts += ["-H", "'content-type: application/json'", "-d", shlex.quote(json.dumps(body))]
         if who is not None:
             parts += ["-H", f'"authorization: Bearer ${who.var}"']
+        for name, value in (headers or {}).items():
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
         return " ".join(parts)
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None, who: User | None = None,
-             params: dict[str, Any] | None = None, quiet: bool = False) -> httpx.Response:
-        """Make the call; unless quiet, print its curl line, status and (cut) JSON answer."""
-        headers = {"authorization": f"Bearer {who.token}"} if who else None
-        response = self.http.request(method, path, json=body, params=params, headers=headers)
+             params: dict[str, Any] | None = None, quiet: bool = False,
+             headers: dict[str, str] | None = None) -> httpx.Response:
+        """Make the call (with extra `headers`); unless quiet, print its curl line, status and (cut) JSON answer."""
+        sent = {**({"authorization": f"Bearer {who.token}"} if who else {}), **(headers or {})}
+        response = self.http.request(method, path, json=body, params=params, headers=sent or None)
         if not quiet:
-            show.command(self.curl(method, path, body, who, params))
+            show.command(self.curl(method, path, body, who, params, headers))
             show.result(f"HTTP {response.status_code}")
             show.json_result(response.json() if response.content else None)
         return response
 
     def ok(self, method: str, path: str, body: dict[str, Any] | None = None, who: User | None = None,
-           params: dict[str, Any] | None = None, quiet: bool = False) -> dict[str, Any]:
+           params: dict[str, Any] | None = None, quiet: bool = False,
+           headers: dict[str, str] | None = None) -> dict[str, Any]:
         """A call that must answer 200; its JSON object."""
-        response = self.call(method, path, body, who, params, quiet)
+        response = self.call(method, path, body, who, params, quiet, headers)
         if response.status_code != 200:
             raise StepFailed(f"{method} {path} answered {response.status_code}: {response.text[:300]}")
         answer: dict[str, Any] = response.json()

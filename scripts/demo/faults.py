@@ -1,4 +1,4 @@
-"""Step 7, Fault injection: notification fails on purpose, the web home degrades and recovers."""
+"""Step 8, Fault injection: notification fails on purpose, the web home degrades and recovers."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ POLL_S = 0.2
 
 def run(demo: Demo) -> str:
     """The home before, under the fault (200, degraded part named), and after its removal."""
-    show.heading(7, "Fault injection", "notification fails on purpose; the web page degrades, then heals")
+    show.heading(8, "Fault injection", "notification fails on purpose; the web page degrades, then heals")
     show.explain(WHY)
     faults = Canaries(consul.Consul(host=demo.settings.host, port=demo.settings.consul_http_port,
                                     connections_timeout=5))

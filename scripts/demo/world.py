@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 import uuid
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from mesh.identity_files import IdentityFolder
 from mesh.settings import Settings
 from mesh.xds.bootstrap import use_identity
+from scripts import trace
 from scripts.demo import show
 from scripts.demo.calls import Grpcurl, Rest, StepFailed, User
 from scripts.devstack.stack import Stack
@@ -29,6 +31,7 @@ class Demo:
     ada: User | None = None
     bob: User | None = None
     video_id: str = ""
+    publish_trace: str = ""  # the trace id the tour chose for the publish (step 7 shows it)
 
     @property
     def settings(self) -> Settings:
@@ -86,9 +89,13 @@ def set_up(demo: Demo) -> None:
     ada, bob = demo.users
     show.say("Bob follows Ada's channel")
     demo.rest.ok("POST", f"/api/web/v1/channels/{ada.user_id}:follow", {}, bob)
-    show.say("Ada creates a draft, then publishes it")
+    show.say("Ada creates a draft, then publishes it with a traceparent of the tour's (step 7 shows the trace)")
     created = demo.rest.ok("POST", "/api/web/v1/videos", {"title": f"Otters at dawn {uuid.uuid4().hex[:6]}",
                                                           "description": "Two otters, one river.",
                                                           "durationSeconds": 95, "tags": ["otters", "rivers"]}, ada)
     demo.video_id = created["videoId"]
-    demo.rest.ok("POST", f"/api/web/v1/videos/{demo.video_id}:publish", {"expectedVersion": created["version"]}, ada)
+    demo.publish_trace = secrets.token_hex(16)
+    traceparent = f"00-{demo.publish_trace}-{secrets.token_hex(8)}-01"
+    demo.rest.ok("POST", f"/api/web/v1/videos/{demo.video_id}:publish", {"expectedVersion": created["version"]}, ada,
+                 headers={"traceparent": traceparent})
+    trace.demo_trace_file(demo.settings).write_text(demo.publish_trace + "\n")  # for `make trace`

@@ -47,7 +47,7 @@ def _http_probe(host: str, port: int, path: str) -> dict[str, Any]:
 
 
 def infrastructure(s: Settings, layout: Layout, tools: Toolchain, configs: dict[str, Path]) -> list[Component]:
-    """Postgres, Kafka, Consul, Envoy and the SMTP sink, as local processes."""
+    """Postgres, Kafka, Consul, the SMTP sink, Jaeger, Prometheus and Envoy, as local processes."""
     pg = f"{s.host}:{s.postgres_port}"
     return [
         # First, with nothing to wait for: the others' probes go through it.
@@ -86,6 +86,22 @@ def infrastructure(s: Settings, layout: Layout, tools: Toolchain, configs: dict[
              "-c", "aiosmtpd.handlers.Mailbox", str(layout.maildir)],
             f"{s.host}:{s.smtp_port}",
             checked(s, "smtp-sink"), check=("smtp", f"{s.host}:{s.smtp_port}"),
+        ),
+        # Traces and metrics: nothing waits for them (spans and scrapes that miss are only lost).
+        Component(
+            "jaeger",
+            [str(tools.jaeger), "--config", str(configs["jaeger"])],
+            f"{s.host}:{s.jaeger_query_port}",
+            _http_probe(s.host, s.jaeger_health_port, "/status"),
+        ),
+        Component(
+            "prometheus",
+            [str(tools.prometheus), f"--config.file={configs['prometheus']}",
+             f"--storage.tsdb.path={layout.prometheus_data}", "--storage.tsdb.retention.time=1d",
+             f"--web.listen-address={s.host}:{s.prometheus_port}", "--log.level=warn"],
+            f"{s.host}:{s.prometheus_port}",
+            _http_probe(s.host, s.prometheus_port, "/-/ready"),
+            depends_on=("consul",),  # it finds every target through Consul
         ),
         Component(
             "envoy",

@@ -37,6 +37,10 @@ class Layout:
         return self.run / "certs"
 
     @property
+    def prometheus_data(self) -> Path:
+        return self.settings.data_dir / "prometheus"
+
+    @property
     def maildir(self) -> Path:
         return self.settings.data_dir / "mail"
 

@@ -20,7 +20,7 @@ with warnings.catch_warnings():  # the package warns about XDG_RUNTIME_DIR, whic
 
 from mesh.addresses import render_hosts
 from mesh.settings import Settings
-from scripts import gateway
+from scripts import gateway, telemetry_config
 from scripts.devstack.layout import Layout
 from scripts.toolchain import Toolchain
 
@@ -139,6 +139,7 @@ def prepare(settings: Settings, layout: Layout, tools: Toolchain) -> dict[str, P
     envoy.write_text(gateway.render(gateway.native_values(settings)))
     gateway.write_sds(layout.run, settings.gateway_certs)
     return {
+        **telemetry_config.native(settings, layout.run),
         "kafka": prepare_kafka(settings, layout, tools, values),
         "kafka-log4j2": CONF / "kafka-log4j2.properties",
         "consul": render(CONF / "consul.hcl", layout.run / "consul.hcl", values),

@@ -43,6 +43,9 @@ def common_env(s: Settings, layout: Layout) -> dict[str, str]:
         "VIDMESH_HEALTH_PORT": str(s.instance_health_port),
         "VIDMESH_CERTS_DIR": str(layout.process_certs),
         "VIDMESH_SMTP_ADDR": f"{s.host}:{s.smtp_port}",
+        # Spans go to this stack's Jaeger (OpenTelemetry's default, 4317, is another stack's
+        # when the ports are shifted).
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{s.host}:{s.jaeger_otlp_grpc_port}",
         "VIDMESH_DATA_DIR": str(s.data_dir),
         HOSTS_FILE_ENV: str(layout.hosts_file),
         "PYTHONUNBUFFERED": "1",

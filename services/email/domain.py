@@ -41,6 +41,7 @@ class Email:
     subject: str
     body: str
     source_event_id: str
+    traceparent: str = ""  # the trace of the event that queued it, where its sending is a span
 
     @property
     def message_id(self) -> str:

@@ -12,6 +12,8 @@ import psycopg
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from vidmesh.events.v1.envelope_pb2 import EventEnvelope
@@ -23,6 +25,7 @@ from mesh.db import open_pool
 from mesh.dbbootstrap import superuser_dsn
 from mesh.kafka import dlq_topic, ensure_topics, producer_config
 from mesh.settings import Settings
+from tests.spans import attribute, parent_id, span_id, trace_id, wait_span
 
 OWNER = str(uuid.uuid4())
 
@@ -178,3 +181,25 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_proce
     assert all(h[DLQ_TOPIC] == topic.encode() for h in headers)
     original = [(int(h[DLQ_PARTITION]), int(h[DLQ_OFFSET])) for h in headers]
     assert original[1][1] == original[0][1] + 2 and original[0][0] == original[1][0]
+
+
+async def test_each_record_is_processed_in_a_child_span_of_the_event_and_its_lag_is_measured(
+        spans: InMemorySpanExporter,  # first: tracing (and psycopg's instrumentation) before the pool connects
+        pool: AsyncConnectionPool[AsyncConnection[Any]], bootstrap: str, topic: str, group: str) -> None:
+    cause_trace, cause_span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    traced = _envelope("traced")
+    traced.traceparent = f"00-{cause_trace}-{cause_span}-01"  # as the producer's outbox wrote it
+    sent = [traced, *(_envelope(f"video-{i:02d}") for i in range(5))]
+    _produce(bootstrap, topic, [(env.aggregate_id, env.SerializeToString()) for env in sent])
+    consumer = IdempotentConsumer(pool, bootstrap, group, [topic], {VideoPublished: _record_effect})
+    assert consumer.progress.seconds_behind(time.time()) == 0  # nothing assigned, nothing known
+    await _run_until(consumer, lambda: consumer.counts["applied"] == len(sent) and consumer.progress.high != {})
+    processing = await wait_span(spans, lambda s: attribute(s, "messaging.message.id") == traced.id)
+    assert processing.name == "process VideoPublished" and processing.kind is SpanKind.CONSUMER
+    assert (f"{trace_id(processing):032x}", f"{parent_id(processing):016x}") == (cause_trace, cause_span)
+    assert attribute(processing, "vidmesh.outcome") == "applied"
+    # The handler's statements are children of the processing span.
+    insert = await wait_span(spans, lambda s: s.name == "INSERT" and parent_id(s) == span_id(processing))
+    assert insert.kind is SpanKind.CLIENT
+    assert sum(consumer.progress.lag().values()) == 0 and consumer.progress.seconds_behind(time.time()) == 0
+    assert sum(consumer.progress.high.values()) == len(sent)

@@ -9,20 +9,24 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 import pytest
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
 from psycopg import AsyncConnection
 from vidmesh.video.v1.events_pb2 import VideoUpdated
 
-from mesh import events, migrations, outbox
+from mesh import events, migrations, outbox, tracing
 from mesh.dbbootstrap import superuser_dsn
 from mesh.kafka import ensure_topics
 from mesh.outbox import OutboxRelay
 from mesh.settings import Settings
 from scripts.devstack.stack import Stack
+from tests.spans import parent_id, span_id, trace_id, wait_span
 
 WRITERS = 32
 KEYS = 8
@@ -241,3 +245,38 @@ async def test_events_written_while_kafka_is_down_are_published_when_it_returns(
           f"{backlog} unsent when Kafka was ready again were all published {backlog_drained:.1f}s later")
     assert during_outage > 100, "writers should have kept committing while Kafka was down"
     _check_stream(written, _read_topic(bootstrap, topic, expected=len(written.events)))
+
+
+async def test_the_relay_publishes_in_the_writers_trace_and_copies_its_context_to_a_header(
+        scratch_dsn: str, topic: str, keys: list[str], relay: OutboxRelay, bootstrap: str,
+        spans: InMemorySpanExporter) -> None:
+    async with await AsyncConnection.connect(scratch_dsn) as conn:
+        with tracing.tracer().start_as_current_span("PublishVideo", kind=SpanKind.SERVER) as request:
+            key, _, event_id = await _write_one(conn, topic, keys[0], random.Random(7))
+    await _wait_drained(scratch_dsn, timeout=30)
+    write = await wait_span(spans, lambda s: s.name == f"outbox {topic}")
+    send = await wait_span(spans, lambda s: s.name == f"send {topic}")
+    assert parent_id(write) == request.get_span_context().span_id
+    assert parent_id(send) == span_id(write) and send.kind is SpanKind.PRODUCER
+    assert send.status.is_ok and send.end_time is not None  # ended on Kafka's acknowledgement
+    record = _read_records(bootstrap, topic, 1)[0]
+    envelope = events.parse(record.value())
+    assert (envelope.id, record.key()) == (event_id, key.encode())
+    # The envelope is the source of truth; the W3C header is a copy of it, naming the write.
+    assert dict(record.headers() or [])["traceparent"].decode() == envelope.traceparent
+    assert envelope.traceparent.split("-")[1:3] == [f"{trace_id(write):032x}", f"{span_id(write):016x}"]
+
+
+def _read_records(bootstrap: str, topic: str, expected: int, timeout: float = 30) -> list[Any]:
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"it-{uuid.uuid4().hex}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.assign([TopicPartition(topic, p, 0) for p in range(3)])
+    found: list[Any] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(found) < expected and time.monotonic() < deadline:
+            found += [r for r in consumer.consume(10, 0.5) if r.error() is None]
+    finally:
+        consumer.close()
+    assert len(found) == expected, f"{len(found)} records in {topic}, wanted {expected}"
+    return found

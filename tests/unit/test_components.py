@@ -27,13 +27,15 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def document(settings: Settings) -> dict[str, Any]:
     layout, tools = Layout(settings), Toolchain(settings.cache_dir)
-    configs = {name: layout.run / f"{name}.conf" for name in ("kafka", "kafka-log4j2", "consul", "envoy")}
+    configs = {name: layout.run / f"{name}.conf" for name in ("kafka", "kafka-log4j2", "consul",
+                                                          "envoy", "jaeger", "prometheus")}
     components = [*infrastructure(settings, layout, tools, configs), *vidmesh_processes(settings, layout, tools)]
     return process_compose_config(components, layout)
 
 
 def test_every_long_running_process_waits_on_a_readiness_probe(document: dict[str, Any]) -> None:
-    assert {"postgres", "kafka", "consul", "smtp-sink", "envoy", "xds", "certs"} <= set(document["processes"])
+    assert {"postgres", "kafka", "consul", "smtp-sink", "envoy", "xds", "certs", "jaeger", "prometheus"} <= set(
+        document["processes"])
     for name, process in document["processes"].items():
         if name in ONE_SHOTS:
             assert "readiness_probe" not in process
@@ -106,3 +108,10 @@ def test_each_instance_serves_health_on_its_own_address_for_the_prober(settings:
     checks = {c.name: c.check for c in vidmesh_processes(settings, layout, tools)}
     assert checks["video-query-1"] == ("grpc", f"127.0.3.2:{settings.instance_health_port}")
     assert checks["xds"] == ("grpc", f"{settings.host}:{settings.instance_health_port}")
+
+
+def test_every_instance_sends_spans_to_this_stacks_jaeger(tmp_path: Path) -> None:
+    shifted = load(environ={"VIDMESH_DATA_DIR": str(tmp_path), "VIDMESH_JAEGER_OTLP_GRPC_PORT": "14317"})
+    for component in vidmesh_processes(shifted, Layout(shifted), Toolchain(shifted.cache_dir)):
+        if component.name != "db-init":
+            assert component.env["OTEL_EXPORTER_OTLP_ENDPOINT"] == f"http://{shifted.host}:14317", component.name

@@ -62,8 +62,22 @@ def test_admin_stays_on_loopback_natively() -> None:
 
 
 def test_no_service_address_is_written_in_the_config() -> None:
-    # Only the control plane, the gateway's own file listener and the gateway itself are
-    # static clusters; services come over ADS.
+    # Only the control plane, the gateway's own file listener, the tracing backend and the
+    # gateway itself are static clusters; services come over ADS.
     config = yaml.safe_load(gateway.render(gateway.native_values(load(environ={}))))
     clusters = [c["name"] for c in config["static_resources"]["clusters"]]
-    assert clusters == ["xds_cluster", "static_files", "gateway_self"]
+    assert clusters == ["xds_cluster", "static_files", "jaeger_otlp", "gateway_self"]
+
+
+def test_spans_go_to_jaegers_otlp_port_and_are_named_by_route() -> None:
+    s = load(environ={})
+    config = yaml.safe_load(gateway.render(gateway.native_values(s)))
+    manager = config["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+    tracing = manager["tracing"]
+    assert tracing["provider"]["typed_config"]["grpc_service"]["envoy_grpc"]["cluster_name"] == "jaeger_otlp"
+    # The transcoded gRPC method, not "ingress", nor %PATH%, the REST path with its ids.
+    assert tracing["operation"] == "%REQ(:METHOD)% %REQ(:PATH)%"
+    assert tracing["upstream_operation"] == "%UPSTREAM_CLUSTER% %REQ(:PATH)%"
+    jaeger = next(c for c in config["static_resources"]["clusters"] if c["name"] == "jaeger_otlp")
+    address = jaeger["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"]["socket_address"]
+    assert (address["address"], address["port_value"]) == (s.host, s.jaeger_otlp_grpc_port)

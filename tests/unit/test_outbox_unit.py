@@ -6,11 +6,15 @@ import uuid
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 from vidmesh.video.v1.events_pb2 import VideoDeleted
 
-from mesh import dbbootstrap, events, kafka, outbox
+from mesh import dbbootstrap, events, kafka, outbox, tracing
 from mesh.migrations import yoyo_uri
 from mesh.settings import load
+from tests.spans import named, parent_id, span_id, trace_id
 
 
 class RecordingConnection:
@@ -34,9 +38,33 @@ async def test_add_inserts_the_envelope_keyed_by_aggregate_then_notifies() -> No
     await outbox.add(conn, env, "video.v1.events")  # type: ignore[arg-type]
     (insert, params), (notify, _) = conn.executed
     assert insert.startswith("INSERT INTO outbox")
-    assert params == (env.id, "vidmesh.video.v1.VideoDeleted", "video.v1.events", env.aggregate_id,
-                      env.SerializeToString())
+    assert params[:4] == (env.id, "vidmesh.video.v1.VideoDeleted", "video.v1.events", env.aggregate_id)
+    stored = EventEnvelope.FromString(params[4])
+    assert stored.traceparent  # the write's own span (the next test)
+    stored.traceparent = env.traceparent
+    assert stored == env
     assert notify == f"NOTIFY {outbox.CHANNEL}"
+
+
+async def test_the_stored_envelope_names_the_write_span_in_the_requests_trace(spans: InMemorySpanExporter) -> None:
+    conn = RecordingConnection()
+    with tracing.tracer().start_as_current_span("request", kind=SpanKind.SERVER) as request:
+        await outbox.add(conn, _envelope(), "video.v1.events")  # type: ignore[arg-type]
+    (write,) = named(spans, "outbox video.v1.events")
+    assert write.kind is SpanKind.PRODUCER and parent_id(write) == request.get_span_context().span_id
+    stored = EventEnvelope.FromString(conn.executed[0][1][4])
+    assert stored.traceparent.split("-")[1:3] == [f"{trace_id(write):032x}", f"{span_id(write):016x}"]
+
+
+async def test_a_cause_given_outside_any_request_is_continued(spans: InMemorySpanExporter) -> None:
+    cause = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    video_id = str(uuid.uuid4())
+    env = events.envelope(VideoDeleted(video_id=video_id, owner_id=str(uuid.uuid4()), version=4),
+                          "/vidmesh/video-command", f"videos/{video_id}", video_id, 4, trace=cause)
+    await outbox.add(RecordingConnection(), env, "video.v1.events")  # type: ignore[arg-type]
+    (write,) = named(spans, "outbox video.v1.events")
+    assert f"{trace_id(write):032x}" == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert f"{parent_id(write):016x}" == "00f067aa0ba902b7"
 
 
 async def test_add_uses_an_explicit_key() -> None:

@@ -8,7 +8,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from mesh import db
+from mesh import db, tracing
 from mesh.paging import Cursor
 from services.email.domain import Email, Kind, SentEmail
 from services.email.ports import Store, UnitOfWork
@@ -20,11 +20,11 @@ REMEMBER_ADDRESS = """
 INSERT INTO recipients (user_id, address, display_name) VALUES (%s, %s, %s)
 ON CONFLICT (user_id) DO UPDATE SET address = excluded.address, display_name = excluded.display_name"""
 QUEUE = """
-INSERT INTO emails (email_id, source_event_id, kind, recipient_id, to_address, subject, body)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
+INSERT INTO emails (email_id, source_event_id, kind, recipient_id, to_address, subject, body, traceparent)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT DO NOTHING"""
 NEXT_DUE = """
-SELECT email_id::text, kind, recipient_id::text, to_address, subject, body, source_event_id::text
+SELECT email_id::text, kind, recipient_id::text, to_address, subject, body, source_event_id::text, traceparent
   FROM emails
  WHERE status = 'queued' AND to_address IS NOT NULL
  ORDER BY queued_at, email_id
@@ -55,9 +55,10 @@ class PostgresStore(Store):
         return str(row[0]) if row else None
 
     async def queue(self, email: Email) -> bool:
-        e = email
+        """Queue it in the trace being served (the event's processing span), which its send continues."""
+        e, trace = email, email.traceparent or tracing.current_traceparent() or ""
         cursor = await self._conn.execute(QUEUE, (
-            e.email_id, e.source_event_id, e.kind.value, e.recipient_id, e.to_address, e.subject, e.body))
+            e.email_id, e.source_event_id, e.kind.value, e.recipient_id, e.to_address, e.subject, e.body, trace))
         if cursor.rowcount == 1 and e.to_address is not None:
             await self._wake()
         return cursor.rowcount == 1

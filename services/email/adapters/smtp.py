@@ -7,6 +7,10 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate
 
+from opentelemetry.trace import SpanKind
+from opentelemetry.util.types import AttributeValue
+
+from mesh import tracing
 from services.email.domain import Email
 from services.email.ports import PermanentFailure, TemporaryFailure, Transport
 
@@ -33,11 +37,17 @@ class SmtpTransport(Transport):
         self._host, self._port, self._sender, self._timeout = host, port, sender, timeout
 
     async def send(self, email: Email) -> None:
-        try:
-            message = to_message(email, self._sender)
-        except (ValueError, TypeError) as error:  # e.g. an address the email package cannot write
-            raise PermanentFailure(f"cannot render email: {error}") from error
-        await asyncio.to_thread(self._deliver, message)
+        """Deliver in a span of the trace that queued the email (a failure marks the span failed)."""
+        attributes: dict[str, AttributeValue] = {
+            "server.address": self._host, "server.port": self._port, "vidmesh.email.kind": email.kind.value,
+            "vidmesh.email.message_id": email.message_id}
+        with tracing.tracer().start_as_current_span("smtp send", context=tracing.context_from(email.traceparent),
+                                                    kind=SpanKind.CLIENT, attributes=attributes):
+            try:
+                message = to_message(email, self._sender)
+            except (ValueError, TypeError) as error:  # e.g. an address the email package cannot write
+                raise PermanentFailure(f"cannot render email: {error}") from error
+            await asyncio.to_thread(self._deliver, message)
 
     def _deliver(self, message: EmailMessage) -> None:
         try:

@@ -56,6 +56,13 @@ class Consul:
         return sorted(entry["Service"]["ID"] for entry in response.json())
 
 
+    def passing(self, service: str) -> list[dict[str, Any]]:
+        """The service's registrations (address, port, metadata) whose checks pass."""
+        response = self.http.get(f"/v1/health/service/{service}", params={"passing": "1"})
+        response.raise_for_status()
+        return [entry["Service"] for entry in response.json()]
+
+
 class EnvoyAdmin:
     """The gateway's own view of its upstreams (admin interface, loopback only)."""
 

@@ -16,7 +16,7 @@ from tests.dockerfile import stages
 
 Service = dict[str, Any]
 # Run to completion; the others keep running, healthy.
-ONE_SHOTS = {"db-init", "gateway-config", "intentions", "traffic-init"}
+ONE_SHOTS = {"db-init", "gateway-config", "intentions", "traffic-init", "telemetry-config"}
 # A one-shot is run once ("no"), or again when it fails, a few times (the intentions, as natively).
 ONE_SHOT_RESTART = {"intentions": "on-failure:3"}
 NATIVE_NAMES = {"smtp-sink": "mailpit"}  # native process -> Compose service, where they differ
@@ -34,7 +34,8 @@ def native_components(settings: Settings) -> list[Component]:
     """Every process the native stack starts that Compose runs too: infrastructure, db-init,
     xds and each instance."""
     layout, tools = Layout(settings), Toolchain(settings.cache_dir)
-    configs = {name: layout.run / f"{name}.conf" for name in ("kafka", "kafka-log4j2", "consul", "envoy")}
+    configs = {name: layout.run / f"{name}.conf" for name in ("kafka", "kafka-log4j2", "consul",
+                                                          "envoy", "jaeger", "prometheus")}
     every = [*infrastructure(settings, layout, tools, configs), *vidmesh_processes(settings, layout, tools)]
     return [component for component in every if component.name not in NATIVE_ONLY]
 

@@ -69,7 +69,8 @@ def run_renderer(renderer: Service, root: Path) -> tuple[subprocess.CompletedPro
     app, folder = runtime_image(root), str(renderer["command"][-1])
     volume = root / folder.lstrip("/")
     volume.mkdir(parents=True)
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": f"{app}:{app}/gen/python", **renderer["environment"]}
+    # A renderer that reads no settings (telemetry-config) has no environment in Compose.
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": f"{app}:{app}/gen/python", **renderer.get("environment", {})}
     command = [sys.executable if arg == "python" else arg for arg in renderer["command"]]
     command[-1] = str(volume)
     return subprocess.run(command, cwd=app, env=env, capture_output=True, text=True, timeout=60), volume

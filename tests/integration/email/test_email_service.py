@@ -7,6 +7,7 @@ import asyncio
 import grpc
 import grpc.aio
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from vidmesh.email.v1 import email_service_pb2 as pb
 from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 from vidmesh.notification.v1.events_pb2 import NotificationCreated
@@ -22,6 +23,7 @@ from scripts.devstack.stack import Stack
 from services.email.domain import message_id
 from tests.integration.email.conftest import EmailService
 from tests.integration.notification.support import envelope, mails_with_message_id, new_id, produce, wait_until
+from tests.spans import attribute, parent_id, span_id, trace_id, wait_span
 
 
 def registered(user: str) -> EventEnvelope:
@@ -132,3 +134,17 @@ async def test_bad_list_request_is_invalid_argument(service: EmailService, reque
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await service.emails.ListSentEmails(request_, timeout=5)
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_an_events_email_is_sent_in_a_span_of_the_events_trace(service: EmailService, stack: Stack,
+                                                                     spans: InMemorySpanExporter) -> None:
+    user, cause = new_id(), "4bf92f3577b34da6a3ce929d0e0e4736"
+    welcome = registered(user)
+    welcome.traceparent = f"00-{cause}-00f067aa0ba902b7-01"  # what the users service's outbox wrote
+    await asyncio.to_thread(produce, service.bootstrap, service.topic(USERS_EVENTS), [welcome])
+    await wait_until(lambda: mails(stack, welcome), "the welcome")
+    processing = await wait_span(spans, lambda s: s.name == "process UserRegistered"
+                                 and attribute(s, "messaging.message.id") == welcome.id)
+    send = await wait_span(spans, lambda s: s.name == "smtp send" and trace_id(s) == int(cause, 16))
+    assert parent_id(processing) == 0x00f067aa0ba902b7 and trace_id(processing) == int(cause, 16)
+    assert parent_id(send) == span_id(processing)  # queued there, sent later, still one story

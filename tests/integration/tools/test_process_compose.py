@@ -25,7 +25,8 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def document(settings: Settings) -> dict[str, Any]:
     layout, tools = Layout(settings), Toolchain(settings.cache_dir)
-    configs = {name: layout.run / f"{name}.conf" for name in ("kafka", "kafka-log4j2", "consul", "envoy")}
+    configs = {name: layout.run / f"{name}.conf" for name in ("kafka", "kafka-log4j2", "consul",
+                                                          "envoy", "jaeger", "prometheus")}
     components = [*infrastructure(settings, layout, tools, configs), *vidmesh_processes(settings, layout, tools)]
     return process_compose_config(components, layout)
 

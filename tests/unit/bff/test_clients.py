@@ -1,5 +1,5 @@
-"""The gRPC side of the ports: every call carries its timeout and the caller's trace, and a
-failed call becomes a DownstreamError that keeps the rich status."""
+"""The gRPC side of the ports: every call carries its timeout, and a failed call becomes a
+DownstreamError that keeps the rich status. (The trace is the channel's: tests/unit/test_calls.py.)"""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from google.rpc import error_details_pb2, status_pb2
 
 from bff.common.clients import STATUS_DETAILS_KEY, call
 from bff.common.failures import DownstreamError
-from mesh import log
 
 
 class Recording:
@@ -34,22 +33,10 @@ def rpc_error(code: grpc.StatusCode, details: str, rich: status_pb2.Status | Non
     return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), trailing, details)
 
 
-async def test_call_passes_its_timeout_and_the_current_trace() -> None:
+async def test_call_passes_its_timeout() -> None:
     method = Recording()
-    token = log.bind_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-    try:
-        assert await call("users", method, "hello", 0.7) == "answer to hello"  # type: ignore[arg-type]
-    finally:
-        log.reset_traceparent(token)
-    assert method.kwargs["timeout"] == 0.7
-    ((key, value),) = method.kwargs["metadata"]
-    assert key == "traceparent" and value.split("-")[1] == "4bf92f3577b34da6a3ce929d0e0e4736"
-
-
-async def test_call_outside_a_request_sends_no_trace() -> None:
-    method = Recording()
-    await call("users", method, "hello", 1.0)  # type: ignore[arg-type]
-    assert method.kwargs["metadata"] is None
+    assert await call("users", method, "hello", 0.7) == "answer to hello"  # type: ignore[arg-type]
+    assert method.kwargs == {"timeout": 0.7}
 
 
 async def test_failed_call_keeps_code_message_and_bad_request() -> None:
