@@ -105,13 +105,19 @@ def kafka(t: tc.Toolchain) -> None:
         staging.rename(t.kafka_home)  # only a complete download takes the real name
 
 
+def go_build_flags(binary: tc.GoBinary) -> list[str]:
+    """The flags `go install` or `go build` gets for `binary`: its build tags, if any."""
+    return ["-tags", ",".join(binary.tags)] if binary.tags else []
+
+
 def go_binary(t: tc.Toolchain, binary: tc.GoBinary) -> None:
     env = {**t.go_env, "CGO_ENABLED": "0", "GONOSUMDB": binary.nosumdb}
     target = t.go_binary(binary.name)
     target.parent.mkdir(parents=True, exist_ok=True)
+    flags = go_build_flags(binary)
     if not binary.wrapper:
         with tempfile.TemporaryDirectory() as gobin:
-            run(["go", "install", f"{binary.package}@{binary.version}"], env={**env, "GOBIN": gobin})
+            run(["go", "install", *flags, f"{binary.package}@{binary.version}"], env={**env, "GOBIN": gobin})
             shutil.move(Path(gobin) / Path(binary.package).name, target)
         return
     build = t.cache / "build" / f"{binary.name}-{binary.version}"
@@ -122,7 +128,7 @@ def go_binary(t: tc.Toolchain, binary: tc.GoBinary) -> None:
         with (build / "go.mod").open("a") as go_mod:
             go_mod.write(binary.go_mod_extra)
     run(["go", "get", f"{binary.module}@{binary.version}"], cwd=build, env=env)
-    run(["go", "build", "-trimpath", "-o", str(target), binary.package], cwd=build, env=env)
+    run(["go", "build", "-trimpath", *flags, "-o", str(target), binary.package], cwd=build, env=env)
 
 
 def buf(t: tc.Toolchain) -> None:
@@ -142,7 +148,8 @@ def parts(t: tc.Toolchain) -> list[Part]:
         Part("kafka", f"Apache Kafka {tc.KAFKA_VERSION} jars with mvn", t.kafka_libs.is_dir, lambda: kafka(t)),
     ]
     for binary in tc.GO_BINARIES:
-        listed.append(Part(binary.name, f"{binary.package}@{binary.version} built with go",
+        tags = f" -tags {','.join(binary.tags)}" if binary.tags else ""
+        listed.append(Part(binary.name, f"{binary.package}@{binary.version} built with go{tags}",
                            t.go_binary(binary.name).exists, partial(go_binary, t, binary)))
     listed.append(Part("buf", f"buf {tc.BUF_VERSION} from npm", t.buf.exists, lambda: buf(t)))
     return listed

@@ -36,6 +36,14 @@ class GoBinary:
     go_mod_extra: str = ""
     nosumdb: str = ""  # modules the checksum database does not list, but the proxy serves
     wrapper: bool = False
+    tags: tuple[str, ...] = ()  # Go build tags (`go build -tags`)
+
+    @property
+    def cached_name(self) -> str:
+        """The binary's file name in the cache: its version and its tag set are in it, so a
+        version bump or another tag set is a binary not built yet, never an old one reused."""
+        tags = "+" + ",".join(sorted(set(self.tags))) if self.tags else ""
+        return f"{self.name}-{self.version}{tags}"
 
 
 GO_BINARIES = (
@@ -55,8 +63,11 @@ GO_BINARIES = (
              go_mod_extra="replace github.com/Shopify/sarama => github.com/Shopify/sarama v1.33.0\n",
              wrapper=True),
     # Prometheus 3.16 (module v0.316.0 = v3.16.0) and its promtool, which tests the alert rules.
+    # Prometheus with Consul's service discovery alone (its plugins/*.go honour these tags):
+    # vidmesh uses no other, and compiling every cloud SDK made a cold build take 48 min here.
+    # (promtool imports the Kubernetes discovery itself, so tags would save it little.)
     GoBinary("prometheus", "github.com/prometheus/prometheus", PROMETHEUS_MODULE_VERSION,
-             "github.com/prometheus/prometheus/cmd/prometheus"),
+             "github.com/prometheus/prometheus/cmd/prometheus", tags=("remove_all_sd", "enable_consul_sd")),
     GoBinary("promtool", "github.com/prometheus/prometheus", PROMETHEUS_MODULE_VERSION,
              "github.com/prometheus/prometheus/cmd/promtool"),
     GoBinary("grpcurl", "github.com/fullstorydev/grpcurl", "v1.9.3", "github.com/fullstorydev/grpcurl/cmd/grpcurl"),
@@ -127,9 +138,10 @@ class Toolchain:
         return self.kafka_home / "libs"
 
     def go_binary(self, name: str) -> Path:
-        """Where a built Go binary lives; the version is in the name, so a bump rebuilds."""
+        """Where a built Go binary lives; its version and build tags are in the name, so a
+        change of either rebuilds."""
         binary = next(b for b in GO_BINARIES if b.name == name)
-        return self.cache / "bin" / f"{name}-{binary.version}"
+        return self.cache / "bin" / binary.cached_name
 
     @property
     def consul(self) -> Path:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from mesh.settings import ROOT, load
 from scripts import deps
-from scripts.toolchain import Toolchain
+from scripts.toolchain import GO_BINARIES, PROMETHEUS_MODULE_VERSION, GoBinary, Toolchain
 
 
 def test_failed_step_keeps_command_and_output() -> None:
@@ -48,3 +50,20 @@ def test_default_cache_is_outside_the_clone() -> None:
     tools = Toolchain(load(environ={}).cache_dir)
     assert not str(tools.kafka_libs).startswith(str(ROOT))
     assert not str(tools.consul).startswith(str(ROOT))
+
+
+def test_build_tags_are_part_of_a_go_binarys_cache_key() -> None:
+    plain = GoBinary("prometheus", "example.test/p", "v1.0.0", "example.test/p/cmd/prometheus")
+    tagged = replace(plain, tags=("remove_all_sd", "enable_consul_sd"))
+    assert plain.cached_name == "prometheus-v1.0.0"
+    assert tagged.cached_name != plain.cached_name  # an untagged binary in the cache is not reused
+    assert replace(tagged, tags=("enable_consul_sd", "remove_all_sd")).cached_name == tagged.cached_name
+    assert replace(tagged, tags=("remove_all_sd",)).cached_name != tagged.cached_name
+
+
+def test_prometheus_is_built_with_consul_discovery_only() -> None:
+    prometheus = next(binary for binary in GO_BINARIES if binary.name == "prometheus")
+    assert deps.go_build_flags(prometheus) == ["-tags", "remove_all_sd,enable_consul_sd"]
+    cached = Toolchain(load(environ={}).cache_dir).prometheus
+    assert cached.name == f"prometheus-{PROMETHEUS_MODULE_VERSION}+enable_consul_sd,remove_all_sd"
+    assert all(deps.go_build_flags(binary) == [] for binary in GO_BINARIES if not binary.tags)

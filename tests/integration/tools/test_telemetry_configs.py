@@ -1,11 +1,15 @@
 """The alert rules under the real promtool, and the rendered Prometheus and Jaeger configs
-under the real binaries (the Go builds of `make deps`), native and Compose renderings alike."""
+under the real binaries (the Go builds of `make deps`), native and Compose renderings alike;
+the native Prometheus itself, built with Consul's discovery alone."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
@@ -14,6 +18,7 @@ from scripts import telemetry_config
 from scripts.toolchain import Toolchain
 
 RULES = telemetry_config.TEMPLATES / "rules"
+READY_TIMEOUT_S = 60.0
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +31,8 @@ def tools(settings: Settings) -> Toolchain:
     return Toolchain(settings.cache_dir)
 
 
-def run(command: list[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=cwd)
+def run(command: list[str], cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=cwd)
 
 
 def test_every_rule_passes_its_promtool_test(tools: Toolchain) -> None:
@@ -89,3 +94,46 @@ def test_every_jaeger_listener_binds_the_settings_host_and_port(settings: Settin
     # Nothing else listens: no Jaeger or Zipkin receivers, no remote sampling, no zpages.
     assert set(config["receivers"]) == {"otlp"}
     assert set(config["service"]["extensions"]) == {"jaeger_storage", "jaeger_query", "healthcheckv2"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_native_prometheus_loads_the_stacks_config(settings: Settings, tools: Toolchain, tmp_path: Path) -> None:
+    # promtool checked it above; this is the binary the stack runs, built with Consul's discovery only.
+    config = telemetry_config.native(settings, tmp_path)["prometheus"]
+    address = f"127.0.0.1:{free_port()}"
+    process = subprocess.Popen([str(tools.prometheus), f"--config.file={config}", f"--web.listen-address={address}",
+                                f"--storage.tsdb.path={tmp_path / 'data'}", "--log.level=warn"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not _ready(address):
+            assert process.poll() is None, process.communicate()[0]
+            assert time.monotonic() < deadline, f"Prometheus not ready at {address} after {READY_TIMEOUT_S:.0f} s"
+            time.sleep(0.2)  # polling interval of a bounded readiness wait
+        jobs = httpx.get(f"http://{address}/api/v1/status/config", timeout=5).json()["data"]["yaml"]
+        assert "consul_sd_configs" in jobs
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _ready(address: str) -> bool:
+    try:
+        return httpx.get(f"http://{address}/-/ready", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_the_native_prometheus_has_no_other_discovery(tools: Toolchain, tmp_path: Path) -> None:
+    # The build tags left every other discovery out: a Kubernetes job is not even a known field.
+    config = tmp_path / "kubernetes.yml"
+    config.write_text("scrape_configs:\n- job_name: pods\n  kubernetes_sd_configs:\n  - role: pod\n")
+    result = run([str(tools.prometheus), f"--config.file={config}", f"--web.listen-address=127.0.0.1:{free_port()}",
+                  f"--storage.tsdb.path={tmp_path / 'data'}"], timeout=30)  # a build with it would keep running
+    assert result.returncode != 0
+    assert "field kubernetes_sd_configs not found" in result.stdout + result.stderr
