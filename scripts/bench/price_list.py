@@ -82,7 +82,7 @@ def run(seconds: float) -> tuple[list[Row], Curves, dict[str, Any]]:
             for name, step in steps:
                 rows += _measured(name, step)
         rows += sections.memory_rows(idle, peak.peak)
-    rows += sections.not_landed()
+    rows += sections.tracing_elsewhere()
     about["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     return rows, curves, about
 

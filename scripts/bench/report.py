@@ -9,8 +9,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-NOT_LANDED = "not landed yet"
-
 
 @dataclass(frozen=True)
 class Row:

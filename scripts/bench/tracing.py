@@ -5,28 +5,25 @@
 Starts two extra video-command processes beside the running stack (same database, not in
 Consul), one exporting spans to the stack's Jaeger and one with VIDMESH_TRACING=false, then
 runs ghz against them in turns (on, off, on, off...) so that the machine's noise falls on
-both alike, and prints rps and latency per side with the ratio.
+both alike, and prints rps and latency per side with the ratio. Both take mutual TLS only, as
+every instance does: the calls present the operator's certificate.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mesh import topology
 from mesh.dbbootstrap import dsn
 from mesh.settings import ROOT, load
+from mesh.xds.bootstrap import blocking_channel_to
+from scripts.bench.processes import as_operator, free_port, wait_serving
 from scripts.bench.record_view import outcomes, published_video, run_ghz
 from scripts.devstack.layout import Layout
 from scripts.devstack.vidmesh import common_env
@@ -35,50 +32,27 @@ sys.path.insert(0, str(ROOT / "gen" / "python"))
 from vidmesh.video.v1 import video_command_service_pb2_grpc as pb_grpc
 
 READY_TIMEOUT_S = 60.0
-
-
-def free_port(host: str) -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
+SERVICE = topology.service("video-command")
 
 
 @contextmanager
 def instance(tracing: bool, log: Path) -> Iterator[str]:
-    """A video-command process with tracing on or off; its address once it is SERVING."""
+    """A video-command process with tracing on or off, over mutual TLS like every instance;
+    its address once its plaintext health port says SERVING."""
     s = load()
-    port = free_port(s.host)
+    port, health = free_port(s.host), free_port(s.host)  # the stack's health port on this host is xds's
     env = {**os.environ, **common_env(s, Layout(s)), "VIDMESH_GRPC_HOST": s.host, "VIDMESH_GRPC_PORT": str(port),
-           "VIDMESH_CONSUL_REGISTER": "false", "VIDMESH_TRACING": str(tracing).lower(),
-           "VIDMESH_DATABASE_URL": dsn("video_command", s),
-           "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{s.host}:{s.jaeger_otlp_grpc_port}"}
-    entry = topology.service("video-command")
+           "VIDMESH_HEALTH_PORT": str(health), "VIDMESH_CONSUL_REGISTER": "false",
+           "VIDMESH_TRACING": str(tracing).lower(), "VIDMESH_DATABASE_URL": dsn("video_command", s)}
     with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, *entry.command[1:]], env=env, cwd=ROOT, stdout=out,
+        process = subprocess.Popen([sys.executable, *SERVICE.command[1:]], env=env, cwd=ROOT, stdout=out,
                                    stderr=subprocess.STDOUT)
-    address = f"{s.host}:{port}"
     try:
-        wait_serving(address, process)
-        yield address
+        wait_serving(f"{s.host}:{health}", timeout=READY_TIMEOUT_S)
+        yield f"{s.host}:{port}"
     finally:
         process.terminate()
         process.wait(timeout=30)
-
-
-def wait_serving(address: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    with grpc.insecure_channel(address) as channel:
-        stub: Any = health_pb2_grpc.HealthStub(channel)  # its type stubs omit the methods
-        serving = health_pb2.HealthCheckResponse.SERVING
-        while True:
-            assert process.poll() is None, f"video-command at {address} exited with {process.returncode}"
-            try:
-                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == serving:
-                    return
-            except grpc.RpcError:
-                pass  # not listening yet
-            assert time.monotonic() < deadline, f"video-command at {address} not SERVING after {READY_TIMEOUT_S}s"
-            time.sleep(0.2)  # polling interval of a bounded readiness wait
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -87,13 +61,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
-    logs = Layout(load()).logs
+    settings = load()
+    as_operator(settings)  # ghz and the setup calls present the operator's certificate
+    logs = Layout(settings).logs
     logs.mkdir(parents=True, exist_ok=True)
     results: dict[bool, list[tuple[int, float, float]]] = {True: [], False: []}
     with instance(True, logs / "bench-tracing-on.log") as on, instance(False, logs / "bench-tracing-off.log") as off:
         for _ in range(args.rounds):
             for traced, address in ((True, on), (False, off)):
-                with grpc.insecure_channel(address) as channel:
+                with blocking_channel_to(SERVICE.name, address) as channel:
                     video = published_video(pb_grpc.VideoCommandServiceStub(channel))
                 report = run_ghz(address, [video], args.duration, args.concurrency, 4)
                 ok, _, _ = outcomes(report)
