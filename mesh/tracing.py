@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -44,9 +45,11 @@ from opentelemetry.trace import Link, Span, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes, AttributeValue
-from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 
 from mesh.config import ConfigError
+
+if TYPE_CHECKING:  # the generated code: mesh.log imports this, and tools that log run without gen/
+    from vidmesh.events.v1.envelope_pb2 import EventEnvelope
 
 TRACER_NAME = "vidmesh"
 SHUTDOWN_FLUSH_MS = 1000  # spans not exported by then are dropped: a stop never waits on Jaeger
