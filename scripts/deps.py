@@ -75,11 +75,22 @@ class Part:
     install: Callable[[], None]
 
 
+# xds-protos carries an older copy of OpenTelemetry's protos (for Envoy's OpenTelemetry
+# configs) in the very files opentelemetry-proto installs (opentelemetry/proto/**). uv installs
+# wheels in parallel, so either copy may end up on disk, and with xds-protos' the OTLP exporter
+# cannot import (no InstrumentationScope): every process would fail at start. Installing these
+# again, alone, after the sync makes their copy the one on disk. (The Dockerfile does the same.)
+INSTALLED_LAST = ("opentelemetry-proto",)
+
+
 def python_env(t: tc.Toolchain) -> None:
     if not t.uv.exists():
         run([sys.executable, "-m", "venv", str(t.uv.parent.parent)])
         run([str(t.uv.parent / "pip"), "install", "--quiet", f"uv=={tc.UV_VERSION}"])
-    run([str(t.uv), "sync", "--frozen", "--quiet"], cwd=settings.ROOT, env={"UV_CACHE_DIR": str(t.cache / "uv")})
+    sync = [str(t.uv), "sync", "--frozen", "--quiet"]
+    env = {"UV_CACHE_DIR": str(t.cache / "uv")}
+    run(sync, cwd=settings.ROOT, env=env)
+    run([*sync, *(f"--reinstall-package={name}" for name in INSTALLED_LAST)], cwd=settings.ROOT, env=env)
 
 
 def python_env_ready(t: tc.Toolchain) -> bool:

@@ -11,7 +11,7 @@ import pytest
 
 from mesh import dbbootstrap, topology
 from mesh.settings import ROOT, SETTINGS_FILE, load, read_env_file
-from scripts import compose_env, compose_services
+from scripts import compose_env, compose_services, deps
 from scripts.toolchain import UV_VERSION
 from tests.dockerfile import stages
 
@@ -53,6 +53,13 @@ def test_every_file_the_dockerfile_copies_exists() -> None:
             if line.startswith("COPY ") and "--from=" not in line:
                 for source in line.split()[1:-1]:
                     assert (ROOT / source).exists(), f"Dockerfile copies missing {source}"
+
+
+def test_the_image_installs_last_what_the_native_environment_does() -> None:
+    # Both copies of OpenTelemetry's protos land in the same files (scripts/deps.py says why).
+    text = "\n".join(line for stage in stages() for line in stage)
+    for name in deps.INSTALLED_LAST:
+        assert f"--reinstall-package {name}" in text, name
 
 
 def test_dockerfile_builds_one_slim_non_root_image_from_the_lock() -> None:

@@ -44,6 +44,19 @@ async def echo(channel: grpc.aio.Channel, metadata: tuple[tuple[str, str], ...] 
     return await call(EchoRequest(**fields), timeout=5, metadata=metadata)
 
 
+def test_the_otlp_exporter_loads_beside_envoys_protos() -> None:
+    # xds-protos installs an older copy of OpenTelemetry's protos into the same files as
+    # opentelemetry-proto; with that copy on disk this fails, and so would every process's start.
+    from envoy.config.trace.v3 import opentelemetry_pb2  # the control plane's side of those files
+
+    exporter = tracing._otlp("http://127.0.0.1:4317")  # builds the exporter, dials nothing yet
+    try:
+        assert type(exporter).__name__ == "OTLPSpanExporter"
+        assert opentelemetry_pb2.OpenTelemetryConfig.DESCRIPTOR.full_name == "envoy.config.trace.v3.OpenTelemetryConfig"
+    finally:
+        exporter.shutdown()
+
+
 def test_a_trace_starts_only_at_a_server_or_a_consumer() -> None:
     sampler = tracing.TracesStartAtServers(ALWAYS_ON)
 
