@@ -155,8 +155,9 @@ def test_registers_serves_reflection_and_drains_on_sigterm(
     assert ok, f"{instance} never passed in Consul: {entries}"
     [entry] = entries
     assert entry["Service"]["Tags"] == ["vidmesh", "v1"]
-    assert entry["Service"]["Meta"] == {"version": "1", "proto_package": "meshtest.v1", "hostname": "127.0.0.1",
-                                        "identity": "meshtest"}
+    meta = dict(entry["Service"]["Meta"])
+    assert int(meta.pop("metrics_port")) > 0  # where Prometheus scrapes it (MESH.md §14)
+    assert meta == {"version": "1", "proto_package": "meshtest.v1", "hostname": "127.0.0.1", "identity": "meshtest"}
     [check] = [c for c in entry["Checks"] if c["ServiceID"] == instance]
     assert (check["Type"], check["Interval"], check["Timeout"]) == ("grpc", "1s", "3s")  # MESH.md §2
 
