@@ -123,10 +123,11 @@ def instance_target(identity: str, address: str) -> str:
 def channel_to(identity: str, address: str, cfg: config.ServiceConfig | None = None,
                options: Sequence[tuple[str, Any]] | None = None) -> grpc.aio.Channel:
     """A channel to the one instance at `address` (`host:port`) whose certificate names
-    `identity`: how tests and tools reach a given instance over mutual TLS (traced like `channel`)."""
+    `identity`: how tests and tools reach a given instance over mutual TLS. Unlike `channel`,
+    it adds no span and no `traceparent` of its own: a caller that sends one (the conformance
+    kit does) must be the only one the server sees."""
     ensure_bootstrap(cfg)
-    return grpc.aio.secure_channel(instance_target(identity, address), client_credentials(), options=options,
-                                   interceptors=[OutgoingCalls(identity)])
+    return grpc.aio.secure_channel(instance_target(identity, address), client_credentials(), options=options)
 
 
 def blocking_channel_to(identity: str, address: str, cfg: config.ServiceConfig | None = None) -> grpc.Channel:
