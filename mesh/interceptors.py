@@ -127,6 +127,9 @@ class AccessLogInterceptor(WrappingInterceptor):
         """Bind the trace from `traceparent` metadata, run the call, log its outcome."""
         incoming = dict(context.invocation_metadata() or ()).get("traceparent")
         token = log.bind_traceparent(incoming if isinstance(incoming, str) else None)
+        # Who called, read now: once a client has gone, grpc frees the call and reading the
+        # context's peer dereferences freed memory (SIGSEGV, seen in the control plane).
+        peer, caller = context.peer(), peer_spiffe_id(context)
         started = time.perf_counter()
         code = grpc.StatusCode.UNKNOWN
         try:
@@ -140,15 +143,14 @@ class AccessLogInterceptor(WrappingInterceptor):
             code = context.code() or grpc.StatusCode.UNKNOWN
             raise
         finally:
-            _log_call(info, code, (time.perf_counter() - started) * 1000, context)
+            _log_call(info, code, (time.perf_counter() - started) * 1000, peer, caller)
             log.reset_traceparent(token)
 
 
-def _log_call(info: CallInfo, code: grpc.StatusCode, duration_ms: float, context: Context) -> None:
+def _log_call(info: CallInfo, code: grpc.StatusCode, duration_ms: float, peer: str, caller: str | None) -> None:
     bug = code in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.DATA_LOSS)
     emit = _log.error if bug else _log.info
-    emit("rpc", method=info.method, code=code.name, duration_ms=round(duration_ms, 2), peer=context.peer(),
-         caller=peer_spiffe_id(context))
+    emit("rpc", method=info.method, code=code.name, duration_ms=round(duration_ms, 2), peer=peer, caller=caller)
 
 
 class ErrorInterceptor(WrappingInterceptor):
