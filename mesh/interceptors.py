@@ -172,6 +172,9 @@ class AccessLogInterceptor(WrappingInterceptor):
 
     async def around(self, info: CallInfo, call: Behavior, request: Any, context: Context) -> Any:
         """Run the call, then log and count its outcome."""
+        # Who called, read now: once a client has gone, grpc frees the call and reading the
+        # context's peer dereferences freed memory (SIGSEGV, seen in the control plane).
+        peer, caller = context.peer(), peer_spiffe_id(context)
         started = time.perf_counter()
         raised: BaseException | None = None
         try:
@@ -181,7 +184,7 @@ class AccessLogInterceptor(WrappingInterceptor):
             raise
         finally:
             code, seconds = _outcome(context, raised), time.perf_counter() - started
-            _log_call(info, code, seconds * 1000, context)
+            _log_call(info, code, seconds * 1000, peer, caller)
             if self.metrics is not None:
                 self.metrics.observe_rpc(info.method, info.streaming, _pascal(code), seconds)
 
@@ -192,11 +195,10 @@ def _pascal(code: grpc.StatusCode) -> str:
     return go_names.get(code) or "".join(word.capitalize() for word in code.name.split("_"))
 
 
-def _log_call(info: CallInfo, code: grpc.StatusCode, duration_ms: float, context: Context) -> None:
+def _log_call(info: CallInfo, code: grpc.StatusCode, duration_ms: float, peer: str, caller: str | None) -> None:
     bug = code in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.DATA_LOSS)
     emit = _log.error if bug else _log.info
-    emit("rpc", method=info.method, code=code.name, duration_ms=round(duration_ms, 2), peer=context.peer(),
-         caller=peer_spiffe_id(context))
+    emit("rpc", method=info.method, code=code.name, duration_ms=round(duration_ms, 2), peer=peer, caller=caller)
 
 
 class ErrorInterceptor(WrappingInterceptor):

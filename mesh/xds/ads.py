@@ -196,14 +196,17 @@ class AggregatedDiscoveryService(ads_pb2_grpc.AggregatedDiscoveryServiceServicer
         self, request_iterator: AsyncIterator[discovery_pb2.DiscoveryRequest], context: _Context
     ) -> AsyncIterator[discovery_pb2.DiscoveryResponse]:
         """State-of-the-world ADS: one stream carries every type a client asks for."""
-        identity = _client_identity(context)
-        log.info("xds stream opened", peer=context.peer(), identity=identity)
-        stream = AdsStream(self._store, context.peer(), self._closing, tls=self._tls, identity=identity)
+        # Read the context while the call is alive: after the client has gone, grpc frees the
+        # call, and context.peer() then dereferences freed memory (the control plane crashed
+        # with SIGSEGV on every stream a client closed, in the finally below).
+        identity, peer = _client_identity(context), context.peer()
+        log.info("xds stream opened", peer=peer, identity=identity)
+        stream = AdsStream(self._store, peer, self._closing, tls=self._tls, identity=identity)
         try:
             async for response in stream.run(request_iterator):
                 yield response
         finally:
-            log.info("xds stream closed", peer=context.peer())
+            log.info("xds stream closed", peer=peer)
 
     async def DeltaAggregatedResources(
         self, request_iterator: AsyncIterator[discovery_pb2.DeltaDiscoveryRequest], context: _Context

@@ -49,6 +49,7 @@ def common_env(s: Settings, layout: Layout) -> dict[str, str]:
         "VIDMESH_DATA_DIR": str(s.data_dir),
         HOSTS_FILE_ENV: str(layout.hosts_file),
         "PYTHONUNBUFFERED": "1",
+        "PYTHONFAULTHANDLER": "1",  # a crash in a C extension (grpc) prints the Python stack in the log
         # The generated contracts (`make protos`) are imported as top-level packages.
         "PYTHONPATH": f"{ROOT}:{ROOT / 'gen' / 'python'}",
     }
