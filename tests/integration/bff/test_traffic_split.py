@@ -29,6 +29,7 @@ from vidmesh.webbff.v1 import web_bff_service_pb2_grpc as web_grpc
 
 from mesh.traffic.canary import Canaries
 from mesh.xds import resources
+from mesh.xds.bootstrap import channel_to
 from tests.integration.bff.conftest import Domain
 from tests.integration.bff.helpers import CALL_TIMEOUT_S as T
 from tests.integration.bff.helpers import as_user, eventually, register
@@ -97,7 +98,8 @@ async def pages(clients: Stubs, video_id: str, viewer: str, count: int) -> Count
 
 @asynccontextmanager
 async def _stubs(web_address: str, users_address: str) -> AsyncIterator[Stubs]:
-    async with grpc.aio.insecure_channel(web_address) as to_web, grpc.aio.insecure_channel(users_address) as to_users:
+    # Over mutual TLS as the operator, as every caller of an instance must.
+    async with channel_to("web-bff", web_address) as to_web, channel_to("users", users_address) as to_users:
         yield Stubs(web_grpc.WebBffServiceStub(to_web), None, users_grpc.UserServiceStub(to_users))
 
 
