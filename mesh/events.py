@@ -72,9 +72,14 @@ def parse(envelope_bytes: bytes | None) -> EventEnvelope:
 
 
 def payload(env: EventEnvelope) -> Message:
-    """The envelope's data as an instance of its own message class, validated."""
+    """The envelope's data as an instance of its own message class, validated; EventError if
+    it cannot be read as that class or breaks its rules."""
     message = message_class(env.data.type_url)()
-    if not env.data.Unpack(message):
+    try:
+        unpacked = env.data.Unpack(message)
+    except DecodeError as exc:  # Unpack parses: bytes that are not a `message` raise here
+        raise EventError(f"unreadable payload {env.data.type_url}: {exc}") from exc
+    if not unpacked:
         raise EventError(f"cannot unpack {env.data.type_url}")
     _validate(message, "payload")
     return message

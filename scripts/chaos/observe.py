@@ -9,6 +9,7 @@ A read that fails raises: while the system converges, the caller just reads agai
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from email.parser import BytesHeaderParser
@@ -18,7 +19,9 @@ from typing import Any, TypeVar
 import grpc
 
 from mesh import topology
+from mesh.identity_files import IdentityFolder
 from mesh.settings import ROOT, Settings
+from mesh.xds.bootstrap import BOOTSTRAP_ENV, blocking_channel_to, use_identity
 from scripts.chaos.observed import Card, Comment, Mail, Notice, Observed, Scope, Sent
 
 sys.path.insert(0, str(ROOT / "gen" / "python"))  # the generated stubs (`make protos`)
@@ -56,13 +59,18 @@ def pages(call: Callable[[str], Any], items: Callable[[Any], list[T]]) -> Iterat
 
 
 class Observer:
-    """gRPC channels to the read models and the Maildir, kept open across reads."""
+    """gRPC channels to the read models (over mutual TLS, as the stack's operator) and the
+    Maildir, kept open across reads."""
 
     def __init__(self, settings: Settings, maildir: Path) -> None:
-        present = {service.key for service in topology.SERVICES}
-        self._channels = {key: grpc.insecure_channel(address(settings, key))
+        names = {service.key: service.name for service in topology.SERVICES}
+        # This process calls the stack as its operator until close() (a test session that also
+        # calls another stack gets its own identity back then).
+        self._bootstrap = os.environ.get(BOOTSTRAP_ENV)
+        use_identity(f"{settings.host}:{settings.xds_port}", IdentityFolder(settings.operator_certs), node="chaos")
+        self._channels = {key: blocking_channel_to(names[key], address(settings, key))
                           for key in ("video_query", "users", "notification", "email", "recommendations")
-                          if key in present}
+                          if key in names}
         self.query = query_grpc.VideoQueryServiceStub(self._channels["video_query"])
         self.users = users_grpc.UserServiceStub(self._channels["users"])
         self.notifications = notification_grpc.NotificationServiceStub(self._channels["notification"])
@@ -72,9 +80,13 @@ class Observer:
         self.maildir = Maildir(maildir)
 
     def close(self) -> None:
-        """Close every channel."""
+        """Close every channel; this process's identity is the one it had before."""
         for channel in self._channels.values():
             channel.close()
+        if self._bootstrap is None:
+            os.environ.pop(BOOTSTRAP_ENV, None)
+        else:
+            os.environ[BOOTSTRAP_ENV] = self._bootstrap
 
     def read(self, scope: Scope) -> Observed:
         """Everything in `scope`, read now."""

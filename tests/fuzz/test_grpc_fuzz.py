@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from mesh import topology
 from mesh.settings import ROOT, Settings
+from tests.fuzz.instances import channel_to
 from tests.fuzz.strategies import requests
 
 EXAMPLES = int(os.environ.get("VIDMESH_FUZZ_EXAMPLES", "10"))
@@ -48,17 +49,16 @@ METHODS = list(contracts())
 
 
 @pytest.fixture(scope="module")
-def served(settings: Settings) -> dict[str, str]:
-    """Which address serves each contract: every service's first instance, asked by reflection."""
-    found: dict[str, str] = {}
+def served(settings: Settings) -> dict[str, topology.Service]:
+    """Which service serves each contract (its first instance is called), asked by reflection."""
+    found: dict[str, topology.Service] = {}
     for service in topology.SERVICES:
-        address = f"{settings.instance_address(service.key, 0)}:{settings.instance_ports(service.key)[0]}"
-        with grpc.insecure_channel(address) as channel:
+        with channel_to(settings, service) as channel:
             stub: Any = reflection_pb2_grpc.ServerReflectionStub(channel)  # the stubs carry no types
             answers = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]),
                                                 timeout=CALL_S)
             for answer in answers:
-                found.update({s.name: address for s in answer.list_services_response.service})
+                found.update({s.name: service for s in answer.list_services_response.service})
     return found
 
 
@@ -77,14 +77,15 @@ def with_bytes_not_utf8(payload: bytes, field: FieldDescriptor) -> bytes:
 
 
 @pytest.mark.parametrize("method", METHODS, ids=lambda m: f"{m.containing_service.name}.{m.name}")
-def test_no_request_ends_in_internal_or_unknown(served: dict[str, str], method: MethodDescriptor) -> None:
+def test_no_request_ends_in_internal_or_unknown(settings: Settings, served: dict[str, topology.Service],
+                                                method: MethodDescriptor) -> None:
     service = method.containing_service.full_name
     assert service in served, f"no instance serves {service}"
     pool = descriptor_pool.Default()
     strings = [f for f in pool.FindMessageTypeByName(method.input_type.full_name).fields
                if f.type == FieldDescriptor.TYPE_STRING and not f.is_repeated
                and service not in UTF8_CHECKED_BY_GRPC_GO]
-    with grpc.insecure_channel(served[service]) as channel:
+    with channel_to(settings, served[service]) as channel:
         call: Any = channel.unary_unary(f"/{service}/{method.name}")  # raw bytes in and out
 
         @examples(max_examples=EXAMPLES, deadline=None, database=None, print_blob=True,

@@ -203,3 +203,21 @@ async def test_each_record_is_processed_in_a_child_span_of_the_event_and_its_lag
     assert insert.kind is SpanKind.CLIENT
     assert sum(consumer.progress.lag().values()) == 0 and consumer.progress.seconds_behind(time.time()) == 0
     assert sum(consumer.progress.high.values()) == len(sent)
+
+
+async def test_an_envelope_whose_payload_cannot_be_read_is_dead_lettered_and_the_consumer_goes_on(
+        pool: AsyncConnectionPool[AsyncConnection[Any]], bootstrap: str, topic: str, group: str) -> None:
+    # A valid envelope around bytes that are no VideoPublished: reading it used to raise
+    # DecodeError out of run(), so the supervisor restarted the consumer onto the same record.
+    key = str(uuid.uuid4())
+    good, unreadable = [_envelope(f"good-{i}", key) for i in range(2)], _envelope("unreadable", key)
+    unreadable.data.value = b"\x0a\x05ab"  # field 1 says 5 bytes, 2 follow
+    _produce(bootstrap, topic, [(key, good[0].SerializeToString()), (key, unreadable.SerializeToString()),
+                                (key, good[1].SerializeToString())])
+    consumer = IdempotentConsumer(pool, bootstrap, group, [topic], {VideoPublished: _record_effect})
+    await _run_until(consumer, lambda: consumer.counts["applied"] == 2 and consumer.counts["dead_lettered"] == 1)
+
+    assert [title for _, title in await _effects(pool)] == ["good-0", "good-1"]
+    [dead] = await asyncio.to_thread(_read_dlq, bootstrap, dlq_topic(group), 1)
+    assert dead.value() == unreadable.SerializeToString()
+    assert dict(dead.headers())[DLQ_ERROR_TYPE] == b"EventError"

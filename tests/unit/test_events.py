@@ -95,6 +95,17 @@ def test_payload_of_a_type_nobody_imported_is_unknown() -> None:
         events.unpack(env.SerializeToString())
 
 
+@pytest.mark.parametrize("data", [b"\x0a\x05ab", b"\x0f", b"\x22\x03\xed\xa0\x80"],
+                         ids=["truncated field", "no such wire type", "title not UTF-8"])
+def test_a_payload_that_is_not_its_type_is_an_event_error(data: bytes) -> None:
+    # Any.Unpack parses the bytes and raises DecodeError; a consumer that let it through
+    # crashed on the record, restarted, read it again and never got past it.
+    env = events.envelope(_published(str(uuid.uuid4())), "/vidmesh/video-command", "v", str(uuid.uuid4()))
+    env.data.value = data
+    with pytest.raises(events.EventError, match=r"unreadable payload .*vidmesh\.video\.v1\.VideoPublished"):
+        events.unpack(env.SerializeToString())
+
+
 def test_invalid_payload_is_refused_when_building_the_envelope() -> None:
     with pytest.raises(events.EventError, match="video_id"):
         events.envelope(_published("not-a-uuid"), "/vidmesh/video-command", "v", str(uuid.uuid4()))

@@ -45,4 +45,6 @@ BREAKS = {
     "no-drain": "stops answering at once on SIGTERM",
     "drops-in-flight": "drains, then cancels the calls in flight",
     "slow-exit": "exits drain + grace + 5 s after SIGTERM",
+    "plaintext-api": "serves its API in plaintext to anyone, without an identity",
+    "allows-everyone": "answers any caller with a certificate of the mesh's CA, whatever the intentions say",
 }

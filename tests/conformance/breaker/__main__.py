@@ -6,19 +6,21 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Any, cast
 
 import grpc
 import grpc.aio
 from google.protobuf import message_factory
 from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from vidmesh.video.v1 import video_command_service_pb2, video_query_service_pb2
 
 from tests.conformance.breaker import settings as breaker_settings
 from tests.conformance.breaker.calls import Method, handler, log
 from tests.conformance.breaker.events import Events
+from tests.conformance.breaker.identity import Authorizer, fetch
 from tests.conformance.breaker.registration import Registration
 from tests.conformance.breaker.settings import Settings
 from tests.conformance.breaker.videos import Videos
@@ -46,45 +48,87 @@ class Health(health.aio.HealthServicer):
         return answer
 
 
-def _generic(settings: Settings, service: ServiceDescriptor, methods: dict[str, Method]) -> grpc.GenericRpcHandler:
+class AuthorizedHealth(health_pb2_grpc.HealthServicer):
+    """The same statuses on the API port, for the callers the intentions allow (the health
+    port answers anyone, in plaintext)."""
+
+    def __init__(self, statuses: Health, authorizer: Authorizer) -> None:
+        self.statuses, self.authorizer = statuses, authorizer
+
+    async def Check(self, request: health_pb2.HealthCheckRequest, context: Any) -> health_pb2.HealthCheckResponse:
+        await self.authorizer.check(context)
+        return await self.statuses.Check(request, context)
+
+    async def Watch(self, request: health_pb2.HealthCheckRequest, context: Any) -> None:
+        await self.authorizer.check(context)
+        await self.statuses.Watch(request, context)
+
+
+class AuthorizedReflection(reflection.aio.ReflectionServicer):
+    """grpc's reflection, for the callers the intentions allow."""
+
+    def __init__(self, names: list[str], authorizer: Authorizer) -> None:
+        super().__init__(names)
+        self.authorizer = authorizer
+
+    async def ServerReflectionInfo(self, request_iterator: Any, context: Any) -> Any:
+        await self.authorizer.check(context)
+        # An async generator, which the stubs type as a coroutine.
+        answers = cast(AsyncIterator[Any], super().ServerReflectionInfo(request_iterator, context))
+        async for response in answers:
+            yield response
+
+
+def _generic(settings: Settings, authorizer: Authorizer, service: ServiceDescriptor,
+             methods: dict[str, Method]) -> grpc.GenericRpcHandler:
     handlers = {}
     for method in service.methods:
         request, response = (message_factory.GetMessageClass(d) for d in (method.input_type, method.output_type))
         handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-            handler(settings, f"/{service.full_name}/{method.name}", methods.get(method.name)),
+            handler(settings, authorizer, f"/{service.full_name}/{method.name}", methods.get(method.name)),
             request_deserializer=request.FromString, response_serializer=response.SerializeToString)
     return grpc.method_handlers_generic_handler(service.full_name, handlers)
 
 
 async def serve(settings: Settings) -> None:
-    videos, grpc_health = Videos(settings), Health(settings)
-    server = grpc.aio.server()
+    videos, grpc_health, authorizer = Videos(settings), Health(settings), Authorizer(settings)
+    server, health_server = grpc.aio.server(), grpc.aio.server()
     server.add_generic_rpc_handlers([
-        _generic(settings, API[0], {"CreateVideo": videos.create_video}),
-        _generic(settings, API[1], {"GetVideo": videos.get_video})])
-    health_pb2_grpc.add_HealthServicer_to_server(grpc_health, server)
+        _generic(settings, authorizer, API[0], {"CreateVideo": videos.create_video}),
+        _generic(settings, authorizer, API[1], {"GetVideo": videos.get_video})])
+    health_pb2_grpc.add_HealthServicer_to_server(AuthorizedHealth(grpc_health, authorizer), server)
     listed = [*(s.full_name for s in API), health.SERVICE_NAME, reflection.SERVICE_NAME]
     if settings.breaking("no-health-in-reflection"):
         listed.remove(health.SERVICE_NAME)
-    reflection.enable_server_reflection(listed, server)
-    port = server.add_insecure_port(f"{settings.host}:{settings.port}")
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(  # type: ignore[no-untyped-call]
+        AuthorizedReflection(listed, authorizer), server)
+    address = f"{settings.host}:{settings.port}"
+    if settings.breaking("plaintext-api"):
+        port = server.add_insecure_port(address)
+    else:
+        port = server.add_secure_port(address, (await asyncio.to_thread(fetch, settings)).server_credentials())
+    # Consul's check has no client certificate: health alone, in plaintext, on a port of its own.
+    health_pb2_grpc.add_HealthServicer_to_server(grpc_health, health_server)
+    health_port = health_server.add_insecure_port(f"{settings.host}:{settings.health_port}")
     await server.start()
+    await health_server.start()
     events = Events(settings, videos)
     if settings.breaking("needs-kafka"):
         await asyncio.to_thread(events.ensure_topics)
     for name in ["", *(s.full_name for s in API)]:
         api_down = name and settings.breaking("api-not-serving")
         await grpc_health.set(name, NOT_SERVING if api_down else SERVING)
-    registration = Registration(settings, port, API[0].full_name)
+    registration = Registration(settings, port, health_port, API[0].full_name)
     await registration.register()
     # A daemon thread: a consumer still waiting for an unreachable Kafka must not hold up the exit.
     consuming = threading.Thread(target=events.run, name="consumer", daemon=True)
     consuming.start()
     keeping = asyncio.create_task(registration.keep())
-    log(settings, "serving", port=port)
+    log(settings, "serving", port=port, health_port=health_port)
     await _signalled()
     keeping.cancel()
     await _shut_down(settings, server, grpc_health, registration)
+    await health_server.stop(0)
     if settings.breaking("slow-exit-without-kafka") and not events.reached.is_set():
         await asyncio.sleep(settings.drain_s + settings.grace_s + 5)
     events.stop()

@@ -19,6 +19,7 @@ import protovalidate
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 
+from tests.conformance.breaker.identity import Authorizer
 from tests.conformance.breaker.settings import Settings
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -42,14 +43,16 @@ def status(code: grpc.StatusCode, message: str, *fields: str) -> tuple[grpc.Stat
         rich.details.add().Pack(bad)
     return code, message, (("grpc-status-details-bin", rich.SerializeToString()),)
 
-def handler(settings: Settings, name: str, method: Method | None) -> Method:
-    """`method` (UNIMPLEMENTED when None) wrapped in trace, validation and the access log."""
+def handler(settings: Settings, authorizer: Authorizer, name: str, method: Method | None) -> Method:
+    """`method` (UNIMPLEMENTED when None) wrapped in trace, the caller's authorization,
+    validation and the access log."""
     async def serve(request: Any, context: Context) -> Message:
         incoming = dict(context.invocation_metadata() or ()).get("traceparent")
         match = TRACEPARENT.match(str(incoming or ""))
         trace_id = match.group(1) if match and not settings.breaking("new-trace-id") else secrets.token_hex(16)
         started, code = time.perf_counter(), grpc.StatusCode.OK
         try:
+            await authorizer.check(context)
             await _validate(settings, request, context)
             if method is None:
                 await context.abort(*status(grpc.StatusCode.UNIMPLEMENTED, f"{name} is not implemented here"))

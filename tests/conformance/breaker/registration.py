@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.conformance.breaker.settings import Settings
+from tests.conformance.breaker.settings import NAME, Settings
 
 VERSION, PACKAGE = "1", "vidmesh.video.v1"
 REREGISTER_EVERY_S = 1.0
@@ -19,8 +19,8 @@ REREGISTER_EVERY_S = 1.0
 class Registration:
     """One instance's record, as the breaker (conforming or not) writes it."""
 
-    def __init__(self, settings: Settings, port: int, health_service: str) -> None:
-        self.settings, self.port, self.health_service = settings, port, health_service
+    def __init__(self, settings: Settings, port: int, health_port: int, health_service: str) -> None:
+        self.settings, self.port, self.health_port, self.health_service = settings, port, health_port, health_service
         self.http = httpx.AsyncClient(base_url=f"http://{settings.consul}", timeout=5)
 
     @property
@@ -37,9 +37,10 @@ class Registration:
         return {
             "ID": self.service_id, "Name": s.name, "Address": address, "Port": self.port,
             "Tags": ["vidmesh"] if s.breaking("no-version-tag") else ["vidmesh", f"v{VERSION}"],
-            "Meta": {"version": VERSION, "hostname": s.advertise,
+            "Meta": {"version": VERSION, "hostname": s.advertise, "identity": NAME,
                      **({} if s.breaking("no-proto-package") else {"proto_package": PACKAGE})},
-            "Check": {"GRPC": f"{address}:{self.port}" + (f"/{service}" if service else ""),
+            # Consul has no client certificate: it asks the plaintext health port.
+            "Check": {"GRPC": f"{address}:{self.health_port}" + (f"/{service}" if service else ""),
                       "Interval": "10s" if s.breaking("slow-check") else "1s", "Timeout": "3s",
                       "DeregisterCriticalServiceAfter": "1m"},
         }

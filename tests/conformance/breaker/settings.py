@@ -18,6 +18,7 @@ class Settings:
     name: str
     host: str
     port: int
+    health_port: int  # grpc.health.v1 in plaintext, for Consul's check (0: any free port)
     advertise: str
     consul: str
     kafka: str
@@ -46,6 +47,7 @@ def load() -> Settings:
     host = env.get("VIDMESH_GRPC_HOST", "127.0.0.1")
     return Settings(
         name=env.get("VIDMESH_SERVICE_NAME", NAME), host=host, port=int(raw_port),
+        health_port=int(env.get("VIDMESH_HEALTH_PORT", "0")),
         advertise=env.get("VIDMESH_ADVERTISE_HOST", host),
         consul=env.get("VIDMESH_CONSUL_HTTP_ADDR", "127.0.0.1:8500"),
         kafka=env.get("VIDMESH_KAFKA_BOOTSTRAP", "127.0.0.1:9092"),

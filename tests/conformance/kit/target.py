@@ -18,6 +18,7 @@ from tests.conformance.kit.failure import Nonconformance
 
 POLL_S = 0.2
 HEALTH_TIMEOUT_S = 2.0
+IDENTITY = "§13 Identity"
 
 
 @dataclass(frozen=True)
@@ -59,16 +60,32 @@ async def passing(consul: Consul, entry: topology.Service, name: str, timeout: f
 
 
 async def ready(consul: Consul, entry: topology.Service, name: str, timeout: float) -> Target:
-    """The instance registered as `name` once the server ("") says SERVING, waiting up to
-    `timeout` (whether Consul's check passes yet is for the checks to judge)."""
+    """The instance registered as `name` once the server ("") says SERVING over mutual TLS,
+    waiting up to `timeout` (whether Consul's check passes yet is for the checks to judge). An
+    API port that answers in plaintext fails at once: no check could call it as the mesh does."""
     deadline = time.monotonic() + timeout
     while True:
         records = await consul.records(name)
         if records and await server_serving(records[0].address, entry.name):
             return Target(entry, records[0])
+        if records and await answers_in_plaintext(records[0].address):
+            raise Nonconformance(f"{name} ({records[0].address}): MESH.md {IDENTITY}: its API port answers "
+                                 "grpc.health.v1 in plaintext, not over mutual TLS only")
         if time.monotonic() > deadline:
             raise Nonconformance(f"{name}: not registered in Consul and SERVING within {timeout:.0f}s")
         await asyncio.sleep(POLL_S)  # the polling interval of a bounded wait
+
+
+async def answers_in_plaintext(address: str) -> bool:
+    """Whether the server at `address` takes a plaintext call at all: any answer but
+    UNAVAILABLE (which is what a TLS-only port gives: no connection) means it read the call."""
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub: Any = health_pb2_grpc.HealthStub(channel)
+        try:
+            await stub.Check(health_pb2.HealthCheckRequest(), timeout=HEALTH_TIMEOUT_S)
+        except grpc.aio.AioRpcError as error:
+            return error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+    return True
 
 
 async def server_serving(address: str, identity: str) -> bool:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from mesh import topology
 from tests.conformance.kit.checks import (
@@ -11,6 +15,7 @@ from tests.conformance.kit.checks import (
     errors,
     events,
     health,
+    identity,
     readiness,
     registration,
     request_ids,
@@ -107,6 +112,17 @@ async def _events(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None:
     await events.check_poison_then_good(own, api, kafka, wait_s=EVENT_WAIT_S)
 
 
+async def _identity(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None:
+    own, _ = await owns.running()
+    await asyncio.to_thread(identity.check_refuses_plaintext, own.target, owns.settings)
+    folder = Path(tempfile.mkdtemp(prefix="kit-stranger-"))
+    try:
+        await asyncio.to_thread(identity.check_refuses_a_caller_no_intention_allows, own.target, owns.settings,
+                                folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 async def _sigterm(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None:
     own, api = await owns.running()
     await shutdown.check_sigterm(own, api, consul)
@@ -127,6 +143,7 @@ CASES: dict[str, Case] = {
     "deadlines": case(_deadline, traces.DEADLINES, "ignores-deadline"),
     "events": case(_events, events.SECTION, "ignores-prefix", "skips-poison", "dlq-without-offset",
                    "stops-at-poison"),
+    "identity": case(_identity, identity.SECTION, "plaintext-api", "allows-everyone"),
     "shutdown": case(_sigterm, shutdown.SECTION, "serving-until-exit", "leaves-before-not-serving",
                      "stays-registered", "no-drain", "drops-in-flight", "slow-exit"),
 }

@@ -12,9 +12,9 @@ from mesh.certs import issue
 from mesh.settings import Settings
 from scripts.toolchain import Toolchain
 from tests.conformance.kit.failure import expect
-from tests.conformance.kit.target import Target
+from tests.conformance.kit.target import IDENTITY, Target
 
-SECTION = "§13 Identity"
+SECTION = IDENTITY
 HEALTH_CHECK = "grpc.health.v1.Health/Check"
 GRPCURL_TIMEOUT_S = 5
 
