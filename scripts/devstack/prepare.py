@@ -129,7 +129,6 @@ def prepare_kafka(settings: Settings, layout: Layout, tools: Toolchain, values: 
 def prepare(settings: Settings, layout: Layout, tools: Toolchain) -> dict[str, Path]:
     """Make every data folder and config; return the rendered config files by component."""
     maildir = [layout.maildir / sub for sub in ("tmp", "new", "cur")]  # the Maildir layout
-    shutil.rmtree(layout.process_certs, ignore_errors=True)  # left by processes of a killed run
     for folder in (layout.run, layout.logs, layout.consul_data, layout.process_certs, *maildir):
         folder.mkdir(parents=True, exist_ok=True)
     values = template_values(settings, layout)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -82,6 +83,10 @@ class Stack:
         if left:
             say(f"stopped leftovers of a killed run: {', '.join(left)}")
         check_ports(self.settings.ports())
+        # Identities left by the processes of a killed run. Only here: `make status` lists the
+        # components too, and wiping this under running processes took away the files their
+        # TLS and xDS bootstrap are read from (every new connection failed after it).
+        shutil.rmtree(self.layout.process_certs, ignore_errors=True)
         components = self.components()
         self.layout.compose_file.write_text(yaml.safe_dump(process_compose_config(components, self.layout)))
         manager = self.pc.launch()

@@ -57,8 +57,10 @@ def _drop(settings: Settings, name: str) -> None:
 def test_a_service_made_by_make_new_service_joins_the_mesh_and_passes_the_kit(
         clone: Path, settings: Settings) -> None:
     name = f"scratch{uuid.uuid4().hex[:6]}"
+    # The stack's folders: its data, its logs, and its identities (the kit calls as its operator).
     env = {**os.environ, "PYTHONPATH": f"{clone}:{clone / 'gen' / 'python'}",
-           "VIDMESH_DATA_DIR": str(settings.data_dir), "VIDMESH_LOG_DIR": str(settings.log_dir)}
+           "VIDMESH_DATA_DIR": str(settings.data_dir), "VIDMESH_LOG_DIR": str(settings.log_dir),
+           "VIDMESH_CERTS_DIR": str(settings.certs_dir)}
     _run(clone, env, "-m", "scripts.new_service", name)
     _run(clone, env, "scripts/protos.py", "build")
     _run(clone, env, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"tests/unit/{name}")
@@ -68,7 +70,8 @@ def test_a_service_made_by_make_new_service_joins_the_mesh_and_passes_the_kit(
             [sys.executable, "-m", f"services.{name}"], cwd=clone, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
             env={**env, "VIDMESH_DATABASE_URL": _dsn(name, settings),
                  "VIDMESH_GRPC_PORT": "0", "VIDMESH_CONSUL_HTTP_ADDR": f"{settings.host}:{settings.consul_http_port}",
-                 "VIDMESH_KAFKA_BOOTSTRAP": f"{settings.host}:{settings.kafka_port}"})
+                 "VIDMESH_KAFKA_BOOTSTRAP": f"{settings.host}:{settings.kafka_port}",
+                 "VIDMESH_XDS_ADDR": f"{settings.host}:{settings.xds_port}"})
         try:
             kit = _run(clone, env, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/conformance/contract",
                        "--service", name, timeout=600)
