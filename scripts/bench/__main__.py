@@ -1,12 +1,12 @@
 """`make bench`: every benchmark, each printing a table next to its targets.
 
 1. the native stack (a private one: cached deps, warm start, idle memory);
-2. the price list of every pattern, measured side by side on another private stack
-   (scripts/bench/price_list.py), written to .run/bench/.
+2. the price list of every pattern (mTLS and tracing on vs off among them), measured side by
+   side on another private stack (scripts/bench/price_list.py), written to .run/bench/.
 
 Neither touches a stack that is already running. `python -m scripts.bench.record_view`
 drives RecordView against a running stack on its own, and `python -m scripts.bench.tracing`
-prices tracing there: RecordView with tracing on and off, in turns, in the same run.
+prices tracing there too: RecordView with tracing on and off, in turns, in the same run.
 """
 
 from __future__ import annotations

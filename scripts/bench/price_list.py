@@ -23,8 +23,9 @@ from typing import Any
 
 import psutil
 
+from mesh import topology
 from mesh.settings import ROOT
-from scripts.bench import failover, pages, pipeline, report, sections
+from scripts.bench import failover, pages, pipeline, report, sections, tracing
 from scripts.bench.load import Tools
 from scripts.bench.private_stack import PeakMemory, memory_mib, private_stack
 from scripts.bench.processes import address, as_operator, ceiling_server
@@ -66,9 +67,16 @@ def run(seconds: float) -> tuple[list[Row], Curves, dict[str, Any]]:
                   ceiling_server(settings, OUT / "ceiling-plaintext.log", mtls=False) as plain):
                 return sections.mtls_on_vs_off(gen, secure, plain, video, seconds)
 
+        def tracing_() -> list[Row]:
+            entry = topology.service("video-query")
+            with (tracing.instance(settings, entry, True, OUT / "video-query-traced.log") as traced,
+                  tracing.instance(settings, entry, False, OUT / "video-query-untraced.log") as untraced):
+                return sections.tracing_on_vs_off(gen, traced, untraced, video, seconds)
+
         steps: list[tuple[str, Callable[[], list[Row]]]] = [
             ("framework ceiling vs GetVideo", ceiling),
             ("mTLS on vs off", mtls),
+            ("tracing on vs off", tracing_),
             ("web video page", lambda: sections.web_page(gen, settings, video, curves, seconds)),
             ("commit -> visible", lambda: sections.lag_rows(gen, settings, curves)),
             ("event pipeline", lambda: sections.pipeline_rows(pipeline.measure(
@@ -82,7 +90,6 @@ def run(seconds: float) -> tuple[list[Row], Curves, dict[str, Any]]:
             for name, step in steps:
                 rows += _measured(name, step)
         rows += sections.memory_rows(idle, peak.peak)
-    rows += sections.tracing_elsewhere()
     about["load_average_at_end"] = [round(x, 1) for x in os.getloadavg()]
     return rows, curves, about
 

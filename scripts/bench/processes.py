@@ -86,6 +86,7 @@ def ceiling_server(settings: Settings, log: Path, *, mtls: bool = True) -> Itera
            "VIDMESH_CONSUL_REGISTER": "false", "VIDMESH_MTLS": str(mtls).lower(),
            "VIDMESH_CONSUL_HTTP_ADDR": f"{settings.host}:{settings.consul_http_port}",
            "VIDMESH_CERTS_DIR": str(settings.certs_dir / "bench"),
+           "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{settings.host}:{settings.jaeger_otlp_grpc_port}",
            "PYTHONPATH": f"{ROOT}:{ROOT / 'gen' / 'python'}"}
     with log.open("w") as out:
         server = subprocess.Popen([sys.executable, "-m", "scripts.bench.ceiling"], cwd=ROOT, env=env,

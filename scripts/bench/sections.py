@@ -207,28 +207,40 @@ def memory_rows(idle: dict[str, float], peak: dict[str, float]) -> list[Row]:
                 f"{mib:.0f} MiB idle") for name, mib in sorted(idle.items())]
 
 
-def mtls_on_vs_off(tools: Tools, secure: str, plain: str, video_id: str, seconds: float) -> list[Row]:
-    """The same empty RPC on the runtime with mutual TLS and intentions, and in plaintext:
-    what a service's identity costs each call, with nothing else in the way."""
-    section, data = "mTLS on vs off (the empty RPC)", {"video_id": video_id}
-    on, off = in_turns(
-        lambda: load.ghz(tools, secure, GET_VIDEO, data, concurrency=IN_FLIGHT, duration_s=seconds),
-        lambda: load.ghz(tools, plain, GET_VIDEO, data, concurrency=IN_FLIGHT, duration_s=seconds, plaintext=True))
-    rate = max(20.0, min(250.0, off.rps * OPEN_LOOP_SHARE))
-    on_open = _open(tools, secure, GET_VIDEO, data, rate, seconds)
-    off_open = _open(tools, plain, GET_VIDEO, data, rate, seconds, plaintext=True)
-    share = on.rps / off.rps if off.rps else 0.0
+def _on_vs_off(tools: Tools, section: str, sides: tuple[str, str], on: str, off: str, video_id: str,
+               seconds: float, *, off_plaintext: bool = False) -> list[Row]:
+    """GetVideo at two servers that differ in one switch: throughput in turns, then latency
+    open-loop at a rate both carry."""
+    data, (on_name, off_name) = {"video_id": video_id}, sides
+    on_run, off_run = in_turns(
+        lambda: load.ghz(tools, on, GET_VIDEO, data, concurrency=IN_FLIGHT, duration_s=seconds),
+        lambda: load.ghz(tools, off, GET_VIDEO, data, concurrency=IN_FLIGHT, duration_s=seconds,
+                         plaintext=off_plaintext))
+    rate = max(20.0, min(250.0, off_run.rps * OPEN_LOOP_SHARE))
+    on_open = _open(tools, on, GET_VIDEO, data, rate, seconds)
+    off_open = _open(tools, off, GET_VIDEO, data, rate, seconds, plaintext=off_plaintext)
+    share = on_run.rps / off_run.rps if off_run.rps else 0.0
     return [
-        Row(section, f"{IN_FLIGHT} in flight: mTLS / plaintext", f"{share:.0%} of plaintext's throughput",
-            f"{_closed(on)} / {_closed(off)}", numbers={"on_rps": on.rps, "off_rps": off.rps, "share": share}),
-        Row(section, f"open loop {rate:.0f}/s: mTLS / plaintext", f"{on_open.p(50) - off_open.p(50):+.2f} ms at p50",
+        Row(section, f"{IN_FLIGHT} in flight: {on_name} / {off_name}", f"{share:.0%} of {off_name}'s throughput",
+            f"{_closed(on_run)} / {_closed(off_run)}",
+            numbers={"on_rps": on_run.rps, "off_rps": off_run.rps, "share": share}),
+        Row(section, f"open loop {rate:.0f}/s: {on_name} / {off_name}",
+            f"{on_open.p(50) - off_open.p(50):+.2f} ms at p50",
             f"{_latency(on_open)} / {_latency(off_open)}",
             numbers={"rate": rate, "on_p50_ms": on_open.p(50), "off_p50_ms": off_open.p(50),
                      "on_p99_ms": on_open.p(99), "off_p99_ms": off_open.p(99)}),
     ]
 
 
-def tracing_elsewhere() -> list[Row]:
-    """Where tracing is priced: its own command, against a running stack, not in this run."""
-    return [Row("tracing", "tracing on vs off", "`python -m scripts.bench.tracing`",
-                "RecordView with tracing on and off, in turns, against a running stack (not in this run)")]
+def mtls_on_vs_off(tools: Tools, secure: str, plain: str, video_id: str, seconds: float) -> list[Row]:
+    """The same empty RPC on the runtime with mutual TLS and intentions, and in plaintext:
+    what a service's identity costs each call, with nothing else in the way."""
+    return _on_vs_off(tools, "mTLS on vs off (the empty RPC)", ("mTLS", "plaintext"), secure, plain, video_id,
+                      seconds, off_plaintext=True)
+
+
+def tracing_on_vs_off(tools: Tools, traced: str, untraced: str, video_id: str, seconds: float) -> list[Row]:
+    """The real GetVideo on two video-query instances, one recording and exporting its spans
+    (the server span and one per statement) to the stack's Jaeger, one with tracing off."""
+    return _on_vs_off(tools, "tracing on vs off (GetVideo)", ("traced", "untraced"), traced, untraced, video_id,
+                      seconds)

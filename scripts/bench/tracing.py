@@ -21,7 +21,7 @@ from pathlib import Path
 
 from mesh import topology
 from mesh.dbbootstrap import dsn
-from mesh.settings import ROOT, load
+from mesh.settings import ROOT, Settings, load
 from mesh.xds.bootstrap import blocking_channel_to
 from scripts.bench.processes import as_operator, free_port, wait_serving
 from scripts.bench.record_view import outcomes, published_video, run_ghz
@@ -36,16 +36,17 @@ SERVICE = topology.service("video-command")
 
 
 @contextmanager
-def instance(tracing: bool, log: Path) -> Iterator[str]:
-    """A video-command process with tracing on or off, over mutual TLS like every instance;
-    its address once its plaintext health port says SERVING."""
-    s = load()
+def instance(s: Settings, entry: topology.Service, tracing: bool, log: Path) -> Iterator[str]:
+    """An instance of `entry` beside the stack of `s`, not in Consul, with tracing on (spans to
+    that stack's Jaeger) or off, over mutual TLS like every instance; its address once its
+    plaintext health port says SERVING."""
+    assert entry.database is not None, f"{entry.name} has no database to share"
     port, health = free_port(s.host), free_port(s.host)  # the stack's health port on this host is xds's
     env = {**os.environ, **common_env(s, Layout(s)), "VIDMESH_GRPC_HOST": s.host, "VIDMESH_GRPC_PORT": str(port),
            "VIDMESH_HEALTH_PORT": str(health), "VIDMESH_CONSUL_REGISTER": "false",
-           "VIDMESH_TRACING": str(tracing).lower(), "VIDMESH_DATABASE_URL": dsn("video_command", s)}
+           "VIDMESH_TRACING": str(tracing).lower(), "VIDMESH_DATABASE_URL": dsn(entry.database.role, s)}
     with log.open("w") as out:
-        process = subprocess.Popen([sys.executable, *SERVICE.command[1:]], env=env, cwd=ROOT, stdout=out,
+        process = subprocess.Popen([sys.executable, *entry.command[1:]], env=env, cwd=ROOT, stdout=out,
                                    stderr=subprocess.STDOUT)
     try:
         wait_serving(f"{s.host}:{health}", timeout=READY_TIMEOUT_S)
@@ -66,7 +67,8 @@ def main(argv: list[str] | None = None) -> None:
     logs = Layout(settings).logs
     logs.mkdir(parents=True, exist_ok=True)
     results: dict[bool, list[tuple[int, float, float]]] = {True: [], False: []}
-    with instance(True, logs / "bench-tracing-on.log") as on, instance(False, logs / "bench-tracing-off.log") as off:
+    with (instance(settings, SERVICE, True, logs / "bench-tracing-on.log") as on,
+          instance(settings, SERVICE, False, logs / "bench-tracing-off.log") as off):
         for _ in range(args.rounds):
             for traced, address in ((True, on), (False, off)):
                 with blocking_channel_to(SERVICE.name, address) as channel:
