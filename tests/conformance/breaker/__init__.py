@@ -47,4 +47,6 @@ BREAKS = {
     "slow-exit": "exits drain + grace + 5 s after SIGTERM",
     "plaintext-api": "serves its API in plaintext to anyone, without an identity",
     "allows-everyone": "answers any caller with a certificate of the mesh's CA, whatever the intentions say",
+    "no-metrics-port": "serves /metrics but registers no metrics_port, so Prometheus cannot find it",
+    "uncounted-calls": "serves /metrics, but counts no call in grpc_server_handled_total",
 }

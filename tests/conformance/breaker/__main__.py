@@ -21,6 +21,7 @@ from tests.conformance.breaker import settings as breaker_settings
 from tests.conformance.breaker.calls import Method, handler, log
 from tests.conformance.breaker.events import Events
 from tests.conformance.breaker.identity import Authorizer, fetch
+from tests.conformance.breaker.metrics import Metrics
 from tests.conformance.breaker.registration import Registration
 from tests.conformance.breaker.settings import Settings
 from tests.conformance.breaker.videos import Videos
@@ -79,23 +80,24 @@ class AuthorizedReflection(reflection.aio.ReflectionServicer):
             yield response
 
 
-def _generic(settings: Settings, authorizer: Authorizer, service: ServiceDescriptor,
+def _generic(settings: Settings, authorizer: Authorizer, metrics: Metrics, service: ServiceDescriptor,
              methods: dict[str, Method]) -> grpc.GenericRpcHandler:
     handlers = {}
     for method in service.methods:
         request, response = (message_factory.GetMessageClass(d) for d in (method.input_type, method.output_type))
         handlers[method.name] = grpc.unary_unary_rpc_method_handler(
-            handler(settings, authorizer, f"/{service.full_name}/{method.name}", methods.get(method.name)),
+            handler(settings, authorizer, metrics, f"/{service.full_name}/{method.name}", methods.get(method.name)),
             request_deserializer=request.FromString, response_serializer=response.SerializeToString)
     return grpc.method_handlers_generic_handler(service.full_name, handlers)
 
 
 async def serve(settings: Settings) -> None:
     videos, grpc_health, authorizer = Videos(settings), Health(settings), Authorizer(settings)
+    metrics = Metrics(settings)
     server, health_server = grpc.aio.server(), grpc.aio.server()
     server.add_generic_rpc_handlers([
-        _generic(settings, authorizer, API[0], {"CreateVideo": videos.create_video}),
-        _generic(settings, authorizer, API[1], {"GetVideo": videos.get_video})])
+        _generic(settings, authorizer, metrics, API[0], {"CreateVideo": videos.create_video}),
+        _generic(settings, authorizer, metrics, API[1], {"GetVideo": videos.get_video})])
     health_pb2_grpc.add_HealthServicer_to_server(AuthorizedHealth(grpc_health, authorizer), server)
     listed = [*(s.full_name for s in API), health.SERVICE_NAME, reflection.SERVICE_NAME]
     if settings.breaking("no-health-in-reflection"):
@@ -118,7 +120,7 @@ async def serve(settings: Settings) -> None:
     for name in ["", *(s.full_name for s in API)]:
         api_down = name and settings.breaking("api-not-serving")
         await grpc_health.set(name, NOT_SERVING if api_down else SERVING)
-    registration = Registration(settings, port, health_port, API[0].full_name)
+    registration = Registration(settings, port, health_port, metrics.port, API[0].full_name)
     await registration.register()
     # A daemon thread: a consumer still waiting for an unreachable Kafka must not hold up the exit.
     consuming = threading.Thread(target=events.run, name="consumer", daemon=True)

@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 
 from tests.conformance.breaker.identity import Authorizer
+from tests.conformance.breaker.metrics import Metrics
 from tests.conformance.breaker.settings import Settings
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -43,9 +44,9 @@ def status(code: grpc.StatusCode, message: str, *fields: str) -> tuple[grpc.Stat
         rich.details.add().Pack(bad)
     return code, message, (("grpc-status-details-bin", rich.SerializeToString()),)
 
-def handler(settings: Settings, authorizer: Authorizer, name: str, method: Method | None) -> Method:
+def handler(settings: Settings, authorizer: Authorizer, metrics: Metrics, name: str, method: Method | None) -> Method:
     """`method` (UNIMPLEMENTED when None) wrapped in trace, the caller's authorization,
-    validation and the access log."""
+    validation, the access log and the RPC metrics."""
     async def serve(request: Any, context: Context) -> Message:
         incoming = dict(context.invocation_metadata() or ()).get("traceparent")
         match = TRACEPARENT.match(str(incoming or ""))
@@ -65,8 +66,9 @@ def handler(settings: Settings, authorizer: Authorizer, name: str, method: Metho
             code = context.code() or grpc.StatusCode.UNKNOWN
             raise
         finally:
-            log(settings, "rpc", method=name, code=code.name, trace_id=trace_id,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2))
+            seconds = time.perf_counter() - started
+            log(settings, "rpc", method=name, code=code.name, trace_id=trace_id, duration_ms=round(seconds * 1000, 2))
+            metrics.observe(name, code, seconds)
     return serve
 
 async def _validate(settings: Settings, request: Message, context: Context) -> None:

@@ -19,8 +19,10 @@ REREGISTER_EVERY_S = 1.0
 class Registration:
     """One instance's record, as the breaker (conforming or not) writes it."""
 
-    def __init__(self, settings: Settings, port: int, health_port: int, health_service: str) -> None:
+    def __init__(self, settings: Settings, port: int, health_port: int, metrics_port: int,
+                 health_service: str) -> None:
         self.settings, self.port, self.health_port, self.health_service = settings, port, health_port, health_service
+        self.metrics_port = metrics_port
         self.http = httpx.AsyncClient(base_url=f"http://{settings.consul}", timeout=5)
 
     @property
@@ -38,7 +40,8 @@ class Registration:
             "ID": self.service_id, "Name": s.name, "Address": address, "Port": self.port,
             "Tags": ["vidmesh"] if s.breaking("no-version-tag") else ["vidmesh", f"v{VERSION}"],
             "Meta": {"version": VERSION, "hostname": s.advertise, "identity": NAME,
-                     **({} if s.breaking("no-proto-package") else {"proto_package": PACKAGE})},
+                     **({} if s.breaking("no-proto-package") else {"proto_package": PACKAGE}),
+                     **({} if s.breaking("no-metrics-port") else {"metrics_port": str(self.metrics_port)})},
             # Consul has no client certificate: it asks the plaintext health port.
             "Check": {"GRPC": f"{address}:{self.health_port}" + (f"/{service}" if service else ""),
                       "Interval": "10s" if s.breaking("slow-check") else "1s", "Timeout": "3s",

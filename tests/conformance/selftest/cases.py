@@ -16,6 +16,7 @@ from tests.conformance.kit.checks import (
     events,
     health,
     identity,
+    metrics,
     readiness,
     registration,
     request_ids,
@@ -123,6 +124,11 @@ async def _identity(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+async def _metrics(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None:
+    own, api = await owns.running()
+    await metrics.check_metrics(own.target, api)
+
+
 async def _sigterm(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None:
     own, api = await owns.running()
     await shutdown.check_sigterm(own, api, consul)
@@ -144,6 +150,7 @@ CASES: dict[str, Case] = {
     "events": case(_events, events.SECTION, "ignores-prefix", "skips-poison", "dlq-without-offset",
                    "stops-at-poison"),
     "identity": case(_identity, identity.SECTION, "plaintext-api", "allows-everyone"),
+    "metrics": case(_metrics, metrics.SECTION, "no-metrics-port", "uncounted-calls"),
     "shutdown": case(_sigterm, shutdown.SECTION, "serving-until-exit", "leaves-before-not-serving",
                      "stays-registered", "no-drain", "drops-in-flight", "slow-exit"),
 }
