@@ -9,16 +9,12 @@ gRPC and gRPC-web callers get the gRPC status and a plain-text message.
 
 from __future__ import annotations
 
-import signal
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import grpc
 import httpx
-import psutil
 import pytest
 from vidmesh.mobilebff.v1 import mobile_bff_service_pb2 as mobile
 from vidmesh.users.v1 import users_service_pb2 as users
@@ -27,7 +23,7 @@ from mesh.settings import Settings
 from scripts.devstack.stack import Stack
 from tests.e2e.conftest import World
 from tests.e2e.support.grpc_gateway import GatewayGrpc, Outcome, grpc_web_call
-from tests.e2e.support.instances import Instance, instances, restore_routable
+from tests.e2e.support.instances import frozen, instances, restore_routable
 from tests.e2e.support.registry import Consul, EnvoyAdmin
 from tests.e2e.support.rest import Gateway, body, new_id, ok
 from tests.e2e.support.tokens import signed_token
@@ -214,20 +210,6 @@ def test_no_healthy_instance_is_503_and_unavailable_over_grpc(gateway: Gateway, 
         restore_routable(stack, mobile_bff, consul, envoy)
     ok(gateway.get("/api/mobile/v1/feed"))
 
-
-
-@contextmanager
-def frozen(stack: Stack, wanted: list[Instance]) -> Iterator[None]:
-    """SIGSTOP the instances' process trees: they keep their connections and answer nothing."""
-    pids = [s.pid for s in stack.pc.processes() or [] if s.name in {i.name for i in wanted}]
-    tree = [p for pid in pids for p in (psutil.Process(pid), *psutil.Process(pid).children(recursive=True))]
-    for process in tree:
-        process.send_signal(signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        for process in tree:
-            process.send_signal(signal.SIGCONT)
 
 
 def test_no_answer_in_time_is_504_and_deadline_exceeded_over_grpc(gateway: Gateway, world: World, stack: Stack,

@@ -12,8 +12,10 @@ import pytest
 from mesh import topology
 from mesh.settings import Settings
 from scripts import trace
+from scripts.devstack.stack import Stack
 from tests.e2e.conftest import World
-from tests.e2e.support.registry import Consul
+from tests.e2e.support.instances import frozen, instances, restore_routable
+from tests.e2e.support.registry import Consul, EnvoyAdmin
 from tests.e2e.support.rest import Gateway, new_id, ok
 from tests.e2e.support.waiting import eventually
 
@@ -97,3 +99,23 @@ def test_the_rpc_rate_of_video_query_rises_with_traffic(settings: Settings, gate
         return value if value > 0 else None
 
     assert (eventually(rate, "video-query's RPC rate above zero", timeout=40, interval=1) or 0) > 0
+
+
+def test_a_frozen_instance_is_down_in_prometheus_until_it_answers_again(settings: Settings, stack: Stack,
+                                                                         consul: Consul, envoy: EnvoyAdmin) -> None:
+    instance = instances(settings, "video-query")[-1]
+
+    def health() -> str | None:
+        targets = prometheus(settings, "/api/v1/targets", state="active")["activeTargets"]
+        mine = [t["health"] for t in targets if t["labels"]["job"] == "vidmesh"
+                and t["labels"]["service"] == instance.service and t["labels"]["instance"] == instance.name]
+        return mine[0] if mine else None
+
+    assert eventually(lambda: health() == "up" or None, f"{instance.name} up in Prometheus", timeout=30, interval=1)
+    try:
+        with frozen(stack, [instance]):  # still in Consul's catalog, but its /metrics answers nothing
+            eventually(lambda: health() == "down" or None, f"{instance.name} down in Prometheus", timeout=30,
+                       interval=1)
+    finally:
+        restore_routable(stack, [instance], consul, envoy)
+    eventually(lambda: health() == "up" or None, f"{instance.name} up again in Prometheus", timeout=30, interval=1)

@@ -110,6 +110,20 @@ def restore(stack: Stack, wanted: list[Instance]) -> list[str]:
     return broken
 
 
+@contextmanager
+def frozen(stack: Stack, wanted: list[Instance]) -> Iterator[None]:
+    """SIGSTOP the instances' process trees: they keep their connections and answer nothing."""
+    pids = [s.pid for s in stack.pc.processes() or [] if s.name in {i.name for i in wanted}]
+    tree = [p for pid in pids for p in (psutil.Process(pid), *psutil.Process(pid).children(recursive=True))]
+    for process in tree:
+        process.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for process in tree:
+            process.send_signal(signal.SIGCONT)
+
+
 def restore_routable(stack: Stack, wanted: list[Instance], consul: Consul, envoy: EnvoyAdmin) -> None:
     """Start what is not running of `wanted` (a test may have failed half-way), then wait
     until the gateway routes to every one of them."""
