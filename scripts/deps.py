@@ -78,8 +78,10 @@ class Part:
 # xds-protos carries an older copy of OpenTelemetry's protos (for Envoy's OpenTelemetry
 # configs) in the very files opentelemetry-proto installs (opentelemetry/proto/**). uv installs
 # wheels in parallel, so either copy may end up on disk, and with xds-protos' the OTLP exporter
-# cannot import (no InstrumentationScope): every process would fail at start. Installing these
-# again, alone, after the sync makes their copy the one on disk. (The Dockerfile does the same.)
+# cannot import (no InstrumentationScope): every process would fail at start. So the sync runs
+# twice: without these, then with them, which makes their copy the one on disk. Both take the
+# wheels from uv's cache (`--reinstall-package` would not: it implies a fresh download, which a
+# machine with a warm cache and no route to PyPI cannot make). (The Dockerfile does the same.)
 INSTALLED_LAST = ("opentelemetry-proto",)
 
 
@@ -89,8 +91,8 @@ def python_env(t: tc.Toolchain) -> None:
         run([str(t.uv.parent / "pip"), "install", "--quiet", f"uv=={tc.UV_VERSION}"])
     sync = [str(t.uv), "sync", "--frozen", "--quiet"]
     env = {"UV_CACHE_DIR": str(t.cache / "uv")}
+    run([*sync, *(f"--no-install-package={name}" for name in INSTALLED_LAST)], cwd=settings.ROOT, env=env)
     run(sync, cwd=settings.ROOT, env=env)
-    run([*sync, *(f"--reinstall-package={name}" for name in INSTALLED_LAST)], cwd=settings.ROOT, env=env)
 
 
 def python_env_ready(t: tc.Toolchain) -> bool:

@@ -79,3 +79,8 @@ def test_make_protos_needs_only_python(scratch: Path) -> None:
         assert (clone / output).is_file(), f"make protos did not write {output}"
     # The Python environment only: nothing of the native toolchain appeared in the cache.
     assert sorted(p.name for p in (scratch / "cache").iterdir()) == ["tools", "uv"]
+    # OpenTelemetry's own protos won over xds-protos' older copy of the same files (scripts/deps.py).
+    exporter = subprocess.run([str(clone / ".venv/bin/python"), "-c",
+                               "from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter"],
+                              capture_output=True, text=True, timeout=60)
+    assert exporter.returncode == 0, exporter.stderr
