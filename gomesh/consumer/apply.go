@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -24,23 +25,25 @@ const (
 	maxErrorChars                                = 4000
 )
 
-// handle finishes one record; it returns an error only when ctx ended first.
-func (c *Consumer) handle(ctx context.Context, record *kgo.Record) error {
+// handle finishes one record and says when its event happened (zero when unreadable); it
+// returns an error only when ctx ended first.
+func (c *Consumer) handle(ctx context.Context, record *kgo.Record) (time.Time, error) {
 	env, err := events.Parse(record.Value)
 	if err != nil {
-		return c.deadLetter(ctx, record, err, 0)
+		return time.Time{}, c.deadLetter(ctx, record, err, 0)
 	}
+	happened := env.GetTime().AsTime()
 	handler, ok := c.opts.Handlers[env.GetType()]
 	if !ok {
 		c.counts.skipped.Add(1)
-		return nil
+		return happened, nil
 	}
 	payload, err := events.Payload(env)
 	if err != nil {
-		return c.deadLetter(ctx, record, err, 0)
+		return happened, c.deadLetter(ctx, record, err, 0)
 	}
 	ctx = continueTrace(ctx, env)
-	return c.applyWithRetries(ctx, record, env, payload, handler)
+	return happened, c.applyWithRetries(ctx, record, env, payload, handler)
 }
 
 func (c *Consumer) applyWithRetries(ctx context.Context, record *kgo.Record, env *eventsv1.EventEnvelope,

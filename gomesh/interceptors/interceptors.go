@@ -1,6 +1,7 @@
 // Package interceptors is the server chain every vidmesh Go service runs, outermost first,
 // as mesh/interceptors.py does for Python:
 //
+//  0. metrics: counts each call under its final code (gomesh/metrics), so it wraps the rest;
 //  1. access log: continues the caller's W3C traceparent (or starts a trace) and logs one
 //     line per call with method, code, duration_ms and peer;
 //  2. errors: domain errors become their status (gomesh/domainerr, the one table); a call
@@ -23,10 +24,18 @@ import (
 
 var unwrappedPrefixes = []string{"/grpc.health.v1.Health/", "/grpc.reflection."}
 
+// Counter counts calls (gomesh/metrics.Metrics).
+type Counter interface {
+	UnaryServerInterceptor() grpc.UnaryServerInterceptor
+	StreamServerInterceptor() grpc.StreamServerInterceptor
+}
+
 // Chain is the server options installing the whole chain; maxRPC caps unary calls.
-func Chain(maxRPC time.Duration, validator Validator) []grpc.ServerOption {
-	unary := []grpc.UnaryServerInterceptor{AccessLog, Errors, Deadline(maxRPC), Validation(validator)}
-	stream := []grpc.StreamServerInterceptor{AccessLogStream, ErrorsStream, DeadlineStream, ValidationStream(validator)}
+func Chain(maxRPC time.Duration, validator Validator, counter Counter) []grpc.ServerOption {
+	unary := []grpc.UnaryServerInterceptor{counter.UnaryServerInterceptor(), AccessLog, Errors, Deadline(maxRPC),
+		Validation(validator)}
+	stream := []grpc.StreamServerInterceptor{counter.StreamServerInterceptor(), AccessLogStream, ErrorsStream,
+		DeadlineStream, ValidationStream(validator)}
 	return []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(skipping(unary)...),
 		grpc.ChainStreamInterceptor(skippingStream(stream)...),

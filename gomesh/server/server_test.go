@@ -3,7 +3,9 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -320,4 +322,63 @@ func TestDeadlinesAreHonouredAndCapped(t *testing.T) {
 		logs := inst.logs.String()
 		return strings.Count(logs, `"code":"DEADLINE_EXCEEDED"`)+strings.Count(logs, `"code":"CANCELLED"`) >= 2
 	})
+}
+
+func TestTheRegisteredMetricsPortServesTheCallsCountedByCodeAndTheWorkers(t *testing.T) {
+	inst := start(t, &behaviour{forUser: ok}, nil, time.Second)
+	eventually(t, 2*time.Second, "SERVING", func() bool { return inst.status(t, "") == healthpb.HealthCheckResponse_SERVING })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := inst.client.ListForUser(ctx, &recommendationsv1.ListForUserRequest{UserId: validID}); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = inst.client.ListForUser(ctx, &recommendationsv1.ListForUserRequest{UserId: "nope"})
+	port := inst.registered(t).MetricsPort
+	if port == 0 {
+		t.Fatal("no metrics_port in the registration")
+	}
+	body := scrape(t, port)
+	labels := `grpc_method="ListForUser",grpc_service="vidmesh.recommendations.v1.RecommendationService",grpc_type="unary"`
+	for _, line := range []string{
+		`grpc_server_handled_total{grpc_code="OK",` + labels + `} 1`,
+		`grpc_server_handled_total{grpc_code="InvalidArgument",` + labels + `} 1`,
+		`grpc_server_handling_seconds_count{` + labels + `} 2`,
+		`grpc_server_handling_seconds_bucket{` + labels + `,le="0.001"}`, // Python's buckets
+		`vidmesh_worker_up{worker="probe"} 1`,
+		`vidmesh_worker_crashes_total{worker="probe"} 0`,
+	} {
+		if !strings.Contains(body, line) {
+			t.Errorf("/metrics has no line %s", line)
+		}
+	}
+	if strings.Contains(body, `grpc_service="grpc.health.v1.Health"`) {
+		t.Error("health checks are counted; Consul's probes would drown the RPC rate")
+	}
+}
+
+// registered is the one registration the fake Consul holds.
+func (i *instance) registered(t *testing.T) registry.Registration {
+	t.Helper()
+	i.registry.mu.Lock()
+	defer i.registry.mu.Unlock()
+	for _, r := range i.registry.known {
+		return r
+	}
+	t.Fatal("not registered")
+	return registry.Registration{}
+}
+
+func scrape(t *testing.T, port int) string {
+	t.Helper()
+	client := http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Get("http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d %v", resp.StatusCode, err)
+	}
+	return string(body)
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/grpc"
@@ -31,6 +32,7 @@ import (
 	"vidmesh/gomesh/consumer"
 	"vidmesh/gomesh/kafka"
 	"vidmesh/gomesh/meshtest"
+	"vidmesh/gomesh/metrics"
 	"vidmesh/services/recommendations/app"
 )
 
@@ -45,6 +47,7 @@ type world struct {
 	versions  map[string]int64
 	owner     string
 	consumer  atomic.Pointer[consumer.Consumer]
+	metrics   atomic.Pointer[metrics.Metrics]
 	client    recommendationsv1.RecommendationServiceClient
 	stop      context.CancelFunc
 	stopped   chan struct{}
@@ -80,7 +83,8 @@ func (w *world) start() {
 	go func() {
 		defer close(w.stopped)
 		err := app.Run(ctx, w.cfg, app.Hooks{OnListening: func(p int) { ports <- p },
-			OnConsumer: func(c *consumer.Consumer) { w.consumer.Store(c) }})
+			OnConsumer: func(c *consumer.Consumer) { w.consumer.Store(c) },
+			OnMetrics:  func(m *metrics.Metrics) { w.metrics.Store(m) }})
 		if err != nil {
 			w.t.Errorf("app.Run: %v", err)
 			close(ports)
@@ -257,6 +261,54 @@ func TestAPoisonMessageIsDeadLetteredAndTheServiceKeepsGoing(t *testing.T) {
 	if string(record.Value) != "not an envelope" || meshtest.Header(record, "dlq.offset") == "" {
 		t.Errorf("dead letter = %q with headers %v", record.Value, record.Headers)
 	}
+	group := w.cfg.ServiceName
+	meshtest.Eventually(t, bound, "the consumer series at a scrape", func() bool {
+		return w.metric("vidmesh_dead_letter_records", "group", group, "topic", kafka.DLQTopic(group)) == 1 &&
+			w.metric("vidmesh_consumer_events_total", "group", group, "outcome", "dead_lettered") == 1 &&
+			w.metric("vidmesh_consumer_events_total", "group", group, "outcome", "applied") == 6 &&
+			w.metric("vidmesh_consumer_lag_records", "group", group, "topic", w.topics[0]) == 0 &&
+			w.metric("vidmesh_consumer_lag_seconds", "group", group) == 0
+	})
+	if size := w.metric("vidmesh_db_pool_max", "pool", group); size != 10 {
+		t.Errorf("vidmesh_db_pool_max = %v, want the pool's 10", size)
+	}
+}
+
+// metric is the sum of the series with these labels at a scrape of the service's registry
+// (-1: there is none).
+func (w *world) metric(name string, labels ...string) float64 {
+	families, err := w.metrics.Load().Registry.Gather()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, family := range families {
+		if family.GetName() != name {
+			continue
+		}
+		sum, found := 0.0, false
+		for _, series := range family.GetMetric() {
+			if hasLabels(series.GetLabel(), labels) {
+				sum, found = sum+series.GetGauge().GetValue()+series.GetCounter().GetValue(), true
+			}
+		}
+		if found {
+			return sum
+		}
+	}
+	return -1
+}
+
+func hasLabels(have []*dto.LabelPair, want []string) bool {
+	found := map[string]string{}
+	for _, pair := range have {
+		found[pair.GetName()] = pair.GetValue()
+	}
+	for i := 0; i+1 < len(want); i += 2 {
+		if found[want[i]] != want[i+1] {
+			return false
+		}
+	}
+	return true
 }
 
 func TestForUserListsCoLikedThenFollowedChannelsNeverWhatTheUserLikes(t *testing.T) {
