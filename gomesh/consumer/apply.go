@@ -10,6 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 
 	eventsv1 "vidmesh/gen/go/vidmesh/events/v1"
@@ -30,6 +33,8 @@ const (
 func (c *Consumer) handle(ctx context.Context, record *kgo.Record) (time.Time, error) {
 	env, err := events.Parse(record.Value)
 	if err != nil {
+		ctx, span := c.processing(ctx, record, nil)
+		defer span.End()
 		return time.Time{}, c.deadLetter(ctx, record, err, 0)
 	}
 	happened := env.GetTime().AsTime()
@@ -38,11 +43,12 @@ func (c *Consumer) handle(ctx context.Context, record *kgo.Record) (time.Time, e
 		c.counts.skipped.Add(1)
 		return happened, nil
 	}
+	ctx, span := c.processing(ctx, record, env) // the log lines below carry the event's trace
+	defer span.End()
 	payload, err := events.Payload(env)
 	if err != nil {
 		return happened, c.deadLetter(ctx, record, err, 0)
 	}
-	ctx = continueTrace(ctx, env)
 	return happened, c.applyWithRetries(ctx, record, env, payload, handler)
 }
 
@@ -55,9 +61,11 @@ func (c *Consumer) applyWithRetries(ctx context.Context, record *kgo.Record, env
 		switch {
 		case err == nil:
 			c.counts.applied.Add(1)
+			outcome(ctx, "applied")
 			return nil
 		case errors.Is(err, errDuplicate):
 			c.counts.duplicate.Add(1)
+			outcome(ctx, "duplicate")
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
@@ -69,6 +77,7 @@ func (c *Consumer) applyWithRetries(ctx context.Context, record *kgo.Record, env
 			}
 		default:
 			attempts++
+			trace.SpanFromContext(ctx).RecordError(err, trace.WithAttributes(attribute.Int("vidmesh.attempt", attempts)))
 			log.WarnContext(ctx, "event handler failed", "attempt", attempts, "error", err.Error())
 			if attempts >= c.opts.MaxAttempts {
 				return c.deadLetter(ctx, record, err, attempts)
@@ -122,6 +131,8 @@ func (c *Consumer) deadLetter(ctx context.Context, record *kgo.Record, cause err
 		}
 	}
 	c.counts.deadLettered.Add(1)
+	outcome(ctx, "dead_lettered")
+	trace.SpanFromContext(ctx).SetStatus(codes.Error, "dead-lettered to "+c.DLQ()+": "+truncate(message, 200))
 	slog.ErrorContext(ctx, "event dead-lettered", "dlq", c.DLQ(), "topic", record.Topic,
 		"partition", record.Partition, "offset", record.Offset, "attempts", attempts, "error", message)
 	return nil

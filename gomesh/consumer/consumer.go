@@ -30,7 +30,6 @@ import (
 
 	eventsv1 "vidmesh/gen/go/vidmesh/events/v1"
 	"vidmesh/gomesh/kafka"
-	"vidmesh/gomesh/tracing"
 )
 
 // Handler applies one event inside the consumer's transaction; it must not commit.
@@ -192,9 +191,4 @@ func (c *Consumer) pause(ctx context.Context, failures int) error {
 	case <-timer.C:
 		return nil
 	}
-}
-
-// continueTrace makes the event's trace current, so the consumer's log lines carry it.
-func continueTrace(ctx context.Context, env *eventsv1.EventEnvelope) context.Context {
-	return tracing.Continue(ctx, env.GetTraceparent())
 }

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +15,10 @@ import (
 	"time"
 
 	"buf.build/go/protovalidate"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -28,6 +33,7 @@ import (
 	"vidmesh/gomesh/registry"
 	"vidmesh/gomesh/server"
 	"vidmesh/gomesh/supervisor"
+	"vidmesh/gomesh/tracing"
 )
 
 const (
@@ -381,4 +387,41 @@ func scrape(t *testing.T, port int) string {
 		t.Fatalf("GET /metrics: %d %v", resp.StatusCode, err)
 	}
 	return string(body)
+}
+
+func TestEachCallIsAServerSpanInTheCallersTraceFailedOnlyWhenTheServerFailed(t *testing.T) {
+	recorder := tracetest.NewSpanRecorder()
+	t.Cleanup(tracing.Use(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder))))
+	var fail atomic.Bool
+	inst := start(t, &behaviour{forUser: func(context.Context) error {
+		if fail.Load() {
+			return errors.New("a bug")
+		}
+		return nil
+	}}, nil, time.Second)
+	eventually(t, 2*time.Second, "SERVING", func() bool { return inst.status(t, "") == healthpb.HealthCheckResponse_SERVING })
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "traceparent", traceparent)
+	_, _ = inst.client.ListForUser(ctx, &recommendationsv1.ListForUserRequest{UserId: validID})
+	_, _ = inst.client.ListForUser(ctx, &recommendationsv1.ListForUserRequest{UserId: "nope"})
+	fail.Store(true)
+	_, _ = inst.client.ListForUser(ctx, &recommendationsv1.ListForUserRequest{UserId: validID})
+	spans := recorder.Ended()
+	if len(spans) != 3 {
+		t.Fatalf("%d spans, want one per ListForUser call and none for health", len(spans))
+	}
+	for i, want := range []codes.Code{codes.OK, codes.InvalidArgument, codes.Internal} {
+		span := spans[i]
+		failed := span.Status().Code == otelcodes.Error
+		if span.Name() != "vidmesh.recommendations.v1.RecommendationService/ListForUser" ||
+			span.SpanKind() != trace.SpanKindServer || span.Parent().SpanID().String() != "00f067aa0ba902b7" ||
+			span.SpanContext().TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" ||
+			failed != (want == codes.Internal) {
+			t.Errorf("span of the %v call: %s kind %v parent %s status %v", want, span.Name(), span.SpanKind(),
+				span.Parent().SpanID(), span.Status())
+		}
+	}
+	wantLine := `"span_id":"` + spans[0].SpanContext().SpanID().String() + `"`
+	eventually(t, time.Second, "the first call's log line names its span", func() bool {
+		return strings.Contains(inst.logs.String(), wantLine)
+	})
 }

@@ -17,8 +17,9 @@ from tests.e2e.support.registry import Consul
 from tests.e2e.support.rest import Gateway, new_id, ok
 from tests.e2e.support.waiting import eventually
 
-# The five the issue names, and email at the end of the story (a follower gets a mail).
-SERVICES = {"envoy", "web-bff", "video-command", "video-query", "notification", "email"}
+# The five the issue names, email at the end of the story (a follower gets a mail), and
+# recommendations (Go), which consumes VideoPublished too.
+SERVICES = {"envoy", "web-bff", "video-command", "video-query", "notification", "email", "recommendations"}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def test_consumers_are_children_of_the_write_that_caused_them(published: tuple[s
     _, _, spans = published
     by_id = {span.span_id: span for span in spans}
     write = next(s for s in spans if s.service == "video-command" and s.name == "outbox video.v1.events")
-    for service in ("video-query", "notification"):
+    for service in ("video-query", "notification", "recommendations"):
         processing = [s for s in spans if s.service == service and s.name == "process VideoPublished"]
         assert processing and all(s.parent_id == write.span_id for s in processing), trace.waterfall(spans)
     assert any(s.name == "send video.v1.events" and s.parent_id == write.span_id for s in spans)

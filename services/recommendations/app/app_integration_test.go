@@ -19,6 +19,10 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
@@ -33,6 +37,7 @@ import (
 	"vidmesh/gomesh/kafka"
 	"vidmesh/gomesh/meshtest"
 	"vidmesh/gomesh/metrics"
+	"vidmesh/gomesh/tracing"
 	"vidmesh/services/recommendations/app"
 )
 
@@ -332,4 +337,49 @@ func TestForUserListsCoLikedThenFollowedChannelsNeverWhatTheUserLikes(t *testing
 			resp.GetVideos()[0].GetReason() == recommendationsv1.Reason_REASON_CO_LIKED &&
 			resp.GetVideos()[1].GetReason() == recommendationsv1.Reason_REASON_FOLLOWED_CHANNEL
 	})
+}
+
+func TestEachRecordIsProcessedInAConsumerSpanUnderTheWriteThatCausedIt(t *testing.T) {
+	recorder := tracetest.NewSpanRecorder()
+	t.Cleanup(tracing.Use(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder))))
+	w := newWorld(t)
+	v, user := ids(2), meshtest.NewID()
+	w.publish(v...)
+	const write = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" // the outbox write's span
+	liked := meshtest.Envelope(t, &videov1.VideoLiked{VideoId: v[0], OwnerId: w.owner, Version: w.next(v[0]),
+		UserId: user, LikeCount: 1}, v[0], w.versions[v[0]])
+	liked.Traceparent = write
+	meshtest.Produce(t, w.producer, meshtest.Record(t, w.topics[0], liked),
+		&kgo.Record{Topic: w.topics[0], Key: []byte(v[1]), Value: []byte("not an envelope")})
+	var processed, poison sdktrace.ReadOnlySpan
+	meshtest.Eventually(t, bound, "the like's and the poison message's spans", func() bool {
+		for _, span := range recorder.Ended() {
+			switch span.Name() {
+			case "process VideoLiked":
+				processed = span
+			case "process " + w.topics[0]:
+				poison = span
+			}
+		}
+		return processed != nil && poison != nil
+	})
+	if processed.SpanKind() != trace.SpanKindConsumer || processed.Parent().SpanID().String() != "00f067aa0ba902b7" ||
+		processed.SpanContext().TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" ||
+		processed.Status().Code == otelcodes.Error || !hasAttribute(processed, "vidmesh.outcome", "applied") {
+		t.Errorf("the like's span: kind %v, parent %s in trace %s, status %v, attributes %v", processed.SpanKind(),
+			processed.Parent().SpanID(), processed.SpanContext().TraceID(), processed.Status(), processed.Attributes())
+	}
+	if poison.Parent().IsValid() || poison.Status().Code != otelcodes.Error ||
+		!hasAttribute(poison, "vidmesh.outcome", "dead_lettered") {
+		t.Errorf("the poison message's span: parent %v, status %v", poison.Parent().SpanID(), poison.Status())
+	}
+}
+
+func hasAttribute(span sdktrace.ReadOnlySpan, key, value string) bool {
+	for _, kv := range span.Attributes() {
+		if string(kv.Key) == key && kv.Value.AsString() == value {
+			return true
+		}
+	}
+	return false
 }
