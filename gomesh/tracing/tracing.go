@@ -4,8 +4,8 @@
 // context of the call or event being handled.
 //
 // What makes a span in gomesh (MESH.md §11 says why): a SERVER span per RPC
-// (gomesh/interceptors) and a CONSUMER span per record, a child of the envelope's
-// traceparent (gomesh/consumer). A trace starts only at a server or a consumer: a span that
+// (gomesh/interceptors), a CONSUMER span per record, a child of the envelope's traceparent
+// (gomesh/consumer), and a CLIENT span per Postgres statement inside either (gomesh/db). A trace starts only at a server or a consumer: a span that
 // would begin one elsewhere (housekeeping) is dropped whatever the sampler says.
 //
 // Settings: OTEL_EXPORTER_OTLP_ENDPOINT (http://127.0.0.1:4317), OTEL_TRACES_SAMPLER and
@@ -29,6 +29,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/embedded"
 
 	"vidmesh/gomesh/config"
 )
@@ -147,4 +148,25 @@ func (s startsAtServers) ShouldSample(p sdktrace.SamplingParameters) sdktrace.Sa
 
 func (s startsAtServers) Description() string {
 	return "TracesStartAtServers{" + s.inner.Description() + "}"
+}
+
+// Provider is a tracer provider whose tracers always use the process's current provider, for
+// libraries that take their tracer once, at construction (the pgx tracer in gomesh/db).
+func Provider() trace.TracerProvider { return currentProvider{} }
+
+type currentProvider struct{ embedded.TracerProvider }
+
+func (currentProvider) Tracer(name string, opts ...trace.TracerOption) trace.Tracer {
+	return currentTracer{name: name, opts: opts}
+}
+
+type currentTracer struct {
+	embedded.Tracer
+	name string
+	opts []trace.TracerOption
+}
+
+func (t currentTracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (
+	context.Context, trace.Span) {
+	return provider.Load().Tracer(t.name, t.opts...).Start(ctx, name, opts...)
 }

@@ -34,6 +34,7 @@ import (
 	videov1 "vidmesh/gen/go/vidmesh/video/v1"
 	"vidmesh/gomesh/config"
 	"vidmesh/gomesh/consumer"
+	"vidmesh/gomesh/db"
 	"vidmesh/gomesh/kafka"
 	"vidmesh/gomesh/meshtest"
 	"vidmesh/gomesh/metrics"
@@ -372,6 +373,33 @@ func TestEachRecordIsProcessedInAConsumerSpanUnderTheWriteThatCausedIt(t *testin
 	if poison.Parent().IsValid() || poison.Status().Code != otelcodes.Error ||
 		!hasAttribute(poison, "vidmesh.outcome", "dead_lettered") {
 		t.Errorf("the poison message's span: parent %v, status %v", poison.Parent().SpanID(), poison.Status())
+	}
+	statements := map[string]bool{}
+	for _, span := range recorder.Ended() {
+		if span.Parent().SpanID() == processed.SpanContext().SpanID() && span.SpanKind() == trace.SpanKindClient {
+			statements[span.Name()] = true
+		}
+	}
+	if !statements["BEGIN"] || !statements["INSERT"] || !statements["COMMIT"] { // the inbox row's transaction
+		t.Errorf("statements under the like's span: %v, want its transaction's", statements)
+	}
+}
+
+func TestStatementsOutsideACallOrAnEventRecordNothing(t *testing.T) {
+	recorder := tracetest.NewSpanRecorder()
+	t.Cleanup(tracing.Use(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder))))
+	pool, err := db.Open(context.Background(), meshtest.Require(t, "VIDMESH_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := db.Ping(pool)(ctx); err != nil { // the readiness check's statement
+		t.Fatal(err)
+	}
+	if spans := recorder.Ended(); len(spans) != 0 {
+		t.Errorf("a ping outside any span recorded %d spans (%s first)", len(spans), spans[0].Name())
 	}
 }
 
