@@ -97,3 +97,13 @@ func record(t *testing.T, inner sdktrace.Sampler) *tracetest.SpanRecorder {
 		sdktrace.WithSpanProcessor(recorder))))
 	return recorder
 }
+
+func TestATracerTakenEarlyFollowsTheProviderInUseLater(t *testing.T) {
+	early := Provider().Tracer("pgx")
+	recorder := record(t, sdktrace.AlwaysSample())
+	_, span := early.Start(context.Background(), "rpc", trace.WithSpanKind(trace.SpanKindServer))
+	span.End()
+	if ended := recorder.Ended(); len(ended) != 1 || ended[0].InstrumentationScope().Name != "pgx" {
+		t.Errorf("recorded %v, want the early tracer's span", ended)
+	}
+}
