@@ -41,9 +41,10 @@ func outcome(ctx context.Context, what string) {
 	trace.SpanFromContext(ctx).SetAttributes(attribute.String("vidmesh.outcome", what))
 }
 
+// truncate keeps at most n bytes of s, never half a character.
 func truncate(s string, n int) string {
 	if len(s) > n {
-		return s[:n]
+		return strings.ToValidUTF8(s[:n], "")
 	}
 	return s
 }

@@ -222,9 +222,6 @@ func (s *Server) report(worker supervisor.Worker, up bool) {
 	}
 }
 
-// MetricsPort is where /metrics is served (the bound port, when VIDMESH_METRICS_PORT is 0).
-func (s *Server) MetricsPort() int { return s.metrics.Port }
-
 // Registration is how this instance appears in Consul.
 func (s *Server) Registration() registry.Registration {
 	c, first := s.opts.Config, s.opts.Services[0].Desc.ServiceName

@@ -420,6 +420,9 @@ func TestEachCallIsAServerSpanInTheCallersTraceFailedOnlyWhenTheServerFailed(t *
 				span.Parent().SpanID(), span.Status())
 		}
 	}
+	if events := spans[2].Events(); len(events) != 1 || events[0].Name != "exception" {
+		t.Errorf("the bug's span has events %v, want the error recorded", events)
+	}
 	wantLine := `"span_id":"` + spans[0].SpanContext().SpanID().String() + `"`
 	eventually(t, time.Second, "the first call's log line names its span", func() bool {
 		return strings.Contains(inst.logs.String(), wantLine)
