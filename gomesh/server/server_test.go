@@ -119,7 +119,7 @@ func (b *syncBuffer) String() string {
 // waiting is a background worker that runs until it is stopped.
 var waiting = supervisor.Worker{Name: "probe", Run: func(ctx context.Context) error { <-ctx.Done(); return nil }}
 
-func start(t *testing.T, impl *behaviour, checks []server.Check, maxRPC time.Duration) *instance {
+func start(t testing.TB, impl *behaviour, checks []server.Check, maxRPC time.Duration) *instance {
 	t.Helper()
 	// The lifecycle in plaintext: mutual TLS needs Consul's CA, which tests/integration/identity
 	// checks against the running stack.
@@ -164,7 +164,7 @@ func start(t *testing.T, impl *behaviour, checks []server.Check, maxRPC time.Dur
 	return inst
 }
 
-func swapLogs(t *testing.T, logs *syncBuffer) {
+func swapLogs(t testing.TB, logs *syncBuffer) {
 	t.Helper()
 	logger := logging.New(logs, "gomesh-test", "info")
 	old := slogDefault()
@@ -173,7 +173,7 @@ func swapLogs(t *testing.T, logs *syncBuffer) {
 }
 
 // eventually polls cond every 20 ms until it holds or the bound passes.
-func eventually(t *testing.T, bound time.Duration, what string, cond func() bool) {
+func eventually(t testing.TB, bound time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(bound)
 	for !cond() {
@@ -184,7 +184,7 @@ func eventually(t *testing.T, bound time.Duration, what string, cond func() bool
 	}
 }
 
-func (i *instance) status(t *testing.T, service string) healthpb.HealthCheckResponse_ServingStatus {
+func (i *instance) status(t testing.TB, service string) healthpb.HealthCheckResponse_ServingStatus {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
