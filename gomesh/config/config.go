@@ -20,6 +20,7 @@ type Config struct {
 	GRPCHost       string
 	GRPCPort       int
 	HealthPort     int  // plaintext grpc.health.v1 on GRPCHost (0 = any free port)
+	MetricsPort    int  // plaintext /metrics on GRPCHost (0 = any free port; Consul says which)
 	MTLS           bool // mutual TLS and intentions on the API port (false only to price them)
 	AdvertiseHost  string
 	ConsulHTTPAddr string
@@ -67,6 +68,7 @@ func Load(env Env, defaultName string, required ...string) (Config, error) {
 		GRPCHost:       host,
 		GRPCPort:       p.port("VIDMESH_GRPC_PORT", get("VIDMESH_GRPC_PORT", "0")),
 		HealthPort:     p.port("VIDMESH_HEALTH_PORT", get("VIDMESH_HEALTH_PORT", "0")),
+		MetricsPort:    p.port("VIDMESH_METRICS_PORT", get("VIDMESH_METRICS_PORT", "0")),
 		MTLS:           p.flag("VIDMESH_MTLS", get("VIDMESH_MTLS", "true")),
 		AdvertiseHost:  get("VIDMESH_ADVERTISE_HOST", advertised(host)),
 		ConsulHTTPAddr: get("VIDMESH_CONSUL_HTTP_ADDR", "127.0.0.1:8500"),
@@ -96,6 +98,11 @@ func (c Config) ListenAddr() string {
 // HealthAddr is where the plaintext health server binds.
 func (c Config) HealthAddr() string {
 	return net.JoinHostPort(c.GRPCHost, strconv.Itoa(c.HealthPort))
+}
+
+// MetricsAddr is where /metrics binds.
+func (c Config) MetricsAddr() string {
+	return net.JoinHostPort(c.GRPCHost, strconv.Itoa(c.MetricsPort))
 }
 
 // ConsulAddress is Consul's HTTP address without a scheme, as consul/api wants it.

@@ -24,12 +24,13 @@ func TestDefaultsAreMeshConfigsLoopbackDefaults(t *testing.T) {
 func TestVariablesOverrideDefaults(t *testing.T) {
 	c, err := Load(FromMap(map[string]string{"VIDMESH_GRPC_PORT": "7080", "VIDMESH_DRAIN_SECONDS": "0.5",
 		"VIDMESH_CONSUL_HTTP_ADDR": "http://consul:8500", "VIDMESH_GRPC_HOST": "0.0.0.0",
-		"VIDMESH_ADVERTISE_HOST": "recommendations"}), "x")
+		"VIDMESH_ADVERTISE_HOST": "recommendations", "VIDMESH_METRICS_PORT": "9464"}), "x")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.GRPCPort != 7080 || c.Drain != 500*time.Millisecond || c.ConsulAddress() != "consul:8500" ||
-		c.AdvertiseHost != "recommendations" || c.ListenAddr() != "0.0.0.0:7080" {
+		c.AdvertiseHost != "recommendations" || c.ListenAddr() != "0.0.0.0:7080" ||
+		c.MetricsAddr() != "0.0.0.0:9464" {
 		t.Errorf("Load() = %+v", c)
 	}
 }
@@ -42,6 +43,7 @@ func TestBadOrMissingSettingsNameTheVariable(t *testing.T) {
 	}{
 		{map[string]string{"VIDMESH_GRPC_PORT": "seventy"}, nil, "VIDMESH_GRPC_PORT"},
 		{map[string]string{"VIDMESH_GRPC_PORT": "70000"}, nil, "VIDMESH_GRPC_PORT"},
+		{map[string]string{"VIDMESH_METRICS_PORT": "-1"}, nil, "VIDMESH_METRICS_PORT"},
 		{map[string]string{"VIDMESH_MAX_RPC_SECONDS": "-1"}, nil, "VIDMESH_MAX_RPC_SECONDS"},
 		{map[string]string{"VIDMESH_CONSUL_REGISTER": "maybe"}, nil, "VIDMESH_CONSUL_REGISTER"},
 		{map[string]string{"VIDMESH_DATABASE_URL": "  "}, []string{"VIDMESH_DATABASE_URL"}, "VIDMESH_DATABASE_URL"},

@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
 
 	eventsv1 "vidmesh/gen/go/vidmesh/events/v1"
@@ -24,23 +28,28 @@ const (
 	maxErrorChars                                = 4000
 )
 
-// handle finishes one record; it returns an error only when ctx ended first.
-func (c *Consumer) handle(ctx context.Context, record *kgo.Record) error {
+// handle finishes one record and says when its event happened (zero when unreadable); it
+// returns an error only when ctx ended first.
+func (c *Consumer) handle(ctx context.Context, record *kgo.Record) (time.Time, error) {
 	env, err := events.Parse(record.Value)
 	if err != nil {
-		return c.deadLetter(ctx, record, err, 0)
+		ctx, span := c.processing(ctx, record, nil)
+		defer span.End()
+		return time.Time{}, c.deadLetter(ctx, record, err, 0)
 	}
+	happened := env.GetTime().AsTime()
 	handler, ok := c.opts.Handlers[env.GetType()]
 	if !ok {
 		c.counts.skipped.Add(1)
-		return nil
+		return happened, nil
 	}
+	ctx, span := c.processing(ctx, record, env) // the log lines below carry the event's trace
+	defer span.End()
 	payload, err := events.Payload(env)
 	if err != nil {
-		return c.deadLetter(ctx, record, err, 0)
+		return happened, c.deadLetter(ctx, record, err, 0)
 	}
-	ctx = continueTrace(ctx, env)
-	return c.applyWithRetries(ctx, record, env, payload, handler)
+	return happened, c.applyWithRetries(ctx, record, env, payload, handler)
 }
 
 func (c *Consumer) applyWithRetries(ctx context.Context, record *kgo.Record, env *eventsv1.EventEnvelope,
@@ -52,9 +61,11 @@ func (c *Consumer) applyWithRetries(ctx context.Context, record *kgo.Record, env
 		switch {
 		case err == nil:
 			c.counts.applied.Add(1)
+			outcome(ctx, "applied")
 			return nil
 		case errors.Is(err, errDuplicate):
 			c.counts.duplicate.Add(1)
+			outcome(ctx, "duplicate")
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
@@ -66,6 +77,7 @@ func (c *Consumer) applyWithRetries(ctx context.Context, record *kgo.Record, env
 			}
 		default:
 			attempts++
+			trace.SpanFromContext(ctx).RecordError(err, trace.WithAttributes(attribute.Int("vidmesh.attempt", attempts)))
 			log.WarnContext(ctx, "event handler failed", "attempt", attempts, "error", err.Error())
 			if attempts >= c.opts.MaxAttempts {
 				return c.deadLetter(ctx, record, err, attempts)
@@ -119,6 +131,8 @@ func (c *Consumer) deadLetter(ctx context.Context, record *kgo.Record, cause err
 		}
 	}
 	c.counts.deadLettered.Add(1)
+	outcome(ctx, "dead_lettered")
+	trace.SpanFromContext(ctx).SetStatus(codes.Error, "dead-lettered to "+c.DLQ()+": "+truncate(message, 200))
 	slog.ErrorContext(ctx, "event dead-lettered", "dlq", c.DLQ(), "topic", record.Topic,
 		"partition", record.Partition, "offset", record.Offset, "attempts", attempts, "error", message)
 	return nil

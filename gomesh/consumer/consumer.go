@@ -30,7 +30,6 @@ import (
 
 	eventsv1 "vidmesh/gen/go/vidmesh/events/v1"
 	"vidmesh/gomesh/kafka"
-	"vidmesh/gomesh/tracing"
 )
 
 // Handler applies one event inside the consumer's transaction; it must not commit.
@@ -54,9 +53,11 @@ type Counts struct{ Applied, Duplicate, Skipped, DeadLettered int64 }
 
 // Consumer consumes its topics for one group.
 type Consumer struct {
-	opts   Options
-	client *kgo.Client
-	counts struct{ applied, duplicate, skipped, deadLettered atomic.Int64 }
+	opts     Options
+	client   *kgo.Client
+	live     atomic.Pointer[kgo.Client] // the client while Run runs, for /metrics' questions
+	counts   struct{ applied, duplicate, skipped, deadLettered atomic.Int64 }
+	progress *Progress
 }
 
 const insertInbox = `INSERT INTO inbox (consumer_group, event_id, event_type, topic, kafka_partition, kafka_offset)
@@ -83,8 +84,14 @@ func New(opts Options) (*Consumer, error) {
 	if opts.Group == "" || len(opts.Topics) == 0 {
 		return nil, fmt.Errorf("a consumer needs a group and topics (group %q, topics %v)", opts.Group, opts.Topics)
 	}
-	return &Consumer{opts: opts}, nil
+	return &Consumer{opts: opts, progress: newProgress()}, nil
 }
+
+// Group is the consumer group (the service's name).
+func (c *Consumer) Group() string { return c.opts.Group }
+
+// Progress is how far behind the consumer is (gomesh/metrics reads it at every scrape).
+func (c *Consumer) Progress() *Progress { return c.progress }
 
 // DLQ is this group's dead-letter topic.
 func (c *Consumer) DLQ() string { return kafka.DLQTopic(c.opts.Group) }
@@ -98,11 +105,15 @@ func (c *Consumer) Counts() Counts {
 // Run consumes until ctx ends, then leaves the group; it creates the dead-letter topic
 // first, waiting for Kafka if it is down. A record cut off by the end is redelivered later.
 func (c *Consumer) Run(ctx context.Context) error {
-	client, err := kgo.NewClient(kafka.ConsumerOptions(c.opts.Bootstrap, c.opts.Group, c.opts.Topics...)...)
+	opts := append(kafka.ConsumerOptions(c.opts.Bootstrap, c.opts.Group, c.opts.Topics...),
+		kgo.OnPartitionsRevoked(c.released), kgo.OnPartitionsLost(c.released))
+	client, err := kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("kafka client for group %s: %w", c.opts.Group, err)
 	}
 	c.client = client
+	c.live.Store(client)
+	defer c.live.Store(nil)
 	defer client.Close() // leaves the group now, not after the session timeout
 	if err := c.ensureDLQ(ctx); err != nil {
 		return nil // stopped while waiting for Kafka
@@ -115,6 +126,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 				slog.WarnContext(ctx, "kafka fetch error", "topic", topic, "partition", partition, "error", err.Error())
 			}
 		})
+		c.noteFetched(fetches)
 		done := c.handleAll(ctx, fetches.Records())
 		c.commit(done)
 		c.client.AllowRebalance()
@@ -140,9 +152,11 @@ func (c *Consumer) ensureDLQ(ctx context.Context) error {
 func (c *Consumer) handleAll(ctx context.Context, records []*kgo.Record) []*kgo.Record {
 	done := make([]*kgo.Record, 0, len(records))
 	for _, record := range records {
-		if err := c.handle(ctx, record); err != nil {
+		eventTime, err := c.handle(ctx, record)
+		if err != nil {
 			break
 		}
+		c.progress.done(Partition{record.Topic, record.Partition}, record.Offset, eventTime)
 		done = append(done, record)
 	}
 	return done
@@ -160,6 +174,11 @@ func (c *Consumer) commit(done []*kgo.Record) {
 	}
 }
 
+// released forgets the lag of partitions that moved to another instance.
+func (c *Consumer) released(_ context.Context, _ *kgo.Client, partitions map[string][]int32) {
+	c.progress.forget(partitions)
+}
+
 // pause is exponential backoff with jitter; it returns ctx's error if ctx ends first.
 func (c *Consumer) pause(ctx context.Context, failures int) error {
 	delay := min(c.opts.MaxBackoff, c.opts.RetryBackoff*time.Duration(1<<min(failures-1, 16)))
@@ -172,9 +191,4 @@ func (c *Consumer) pause(ctx context.Context, failures int) error {
 	case <-timer.C:
 		return nil
 	}
-}
-
-// continueTrace makes the event's trace current, so the consumer's log lines carry it.
-func continueTrace(ctx context.Context, env *eventsv1.EventEnvelope) context.Context {
-	return tracing.Continue(ctx, env.GetTraceparent())
 }

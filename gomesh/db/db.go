@@ -10,9 +10,12 @@ import (
 	"net"
 	"time"
 
+	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"vidmesh/gomesh/tracing"
 )
 
 // Open connects a pool to url (a postgres:// URL or key=value DSN) and checks it answers
@@ -26,6 +29,10 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}
 	cfg.MaxConns = 10
+	// A span per statement, named by its verb as Python's psycopg instrumentation does, and only
+	// inside a call's or an event's span: a readiness ping or retention records nothing.
+	cfg.ConnConfig.Tracer = otelpgx.NewTracer(otelpgx.WithTracerProvider(tracing.Provider()),
+		otelpgx.WithDisableAcquireTracer())
 	return pgxpool.NewWithConfig(ctx, cfg)
 }
 

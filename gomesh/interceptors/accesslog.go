@@ -7,16 +7,12 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
-
-	"vidmesh/gomesh/tracing"
 )
 
-// AccessLog binds the call's trace and logs its outcome.
+// AccessLog logs the call's outcome (inside its span: the line carries its ids).
 func AccessLog(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	ctx = traced(ctx)
 	started := time.Now()
 	resp, err := handler(ctx, req)
 	logCall(ctx, info.FullMethod, err, started)
@@ -25,21 +21,11 @@ func AccessLog(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler
 
 // AccessLogStream is AccessLog for streaming calls.
 func AccessLogStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-	ctx := traced(ss.Context())
+	ctx := ss.Context()
 	started := time.Now()
-	err := handler(srv, contextStream{ss, ctx})
+	err := handler(srv, ss)
 	logCall(ctx, info.FullMethod, err, started)
 	return err
-}
-
-func traced(ctx context.Context) context.Context {
-	incoming := ""
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if values := md.Get("traceparent"); len(values) > 0 {
-			incoming = values[0]
-		}
-	}
-	return tracing.Continue(ctx, incoming)
 }
 
 func logCall(ctx context.Context, method string, err error, started time.Time) {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 
@@ -53,6 +54,7 @@ func toStatus(ctx context.Context, method string, err error) error {
 }
 
 func bug(ctx context.Context, method string, err error) error {
+	trace.SpanFromContext(ctx).RecordError(err) // the details on the call's span too, never to the caller
 	slog.ErrorContext(ctx, "unhandled error", "method", method, "error", err.Error())
 	return domainerr.Internal(tracing.CurrentTraceID(ctx)).Err()
 }

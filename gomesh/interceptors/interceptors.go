@@ -1,14 +1,16 @@
 // Package interceptors is the server chain every vidmesh Go service runs, outermost first,
 // as mesh/interceptors.py does for Python:
 //
-//  1. access log: continues the caller's W3C traceparent (or starts a trace) and logs one
-//     line per call with method, code, duration_ms and peer;
-//  2. errors: domain errors become their status (gomesh/domainerr, the one table); a call
+//  1. tracing: a SERVER span per call, a child of the caller's W3C traceparent (or the root of
+//     a trace); what the handler logs happens inside it (gomesh/tracing);
+//  2. metrics: counts each call under its final code (gomesh/metrics);
+//  3. access log: one line per call with method, code, duration_ms and peer;
+//  4. errors: domain errors become their status (gomesh/domainerr, the one table); a call
 //     cut short by its deadline or the client is DEADLINE_EXCEEDED or CANCELLED; anything
 //     else, panics included, is a bug: INTERNAL with a generic message, details in the log;
-//  3. deadline: refuses a call whose deadline has passed and caps every unary call, so a
+//  5. deadline: refuses a call whose deadline has passed and caps every unary call, so a
 //     handler without a client deadline cannot hang;
-//  4. validation: checks the request against its protovalidate rules.
+//  6. validation: checks the request against its protovalidate rules.
 //
 // Health and reflection calls pass untouched: Consul probes every second.
 package interceptors
@@ -23,10 +25,18 @@ import (
 
 var unwrappedPrefixes = []string{"/grpc.health.v1.Health/", "/grpc.reflection."}
 
+// Counter counts calls (gomesh/metrics.Metrics).
+type Counter interface {
+	UnaryServerInterceptor() grpc.UnaryServerInterceptor
+	StreamServerInterceptor() grpc.StreamServerInterceptor
+}
+
 // Chain is the server options installing the whole chain; maxRPC caps unary calls.
-func Chain(maxRPC time.Duration, validator Validator) []grpc.ServerOption {
-	unary := []grpc.UnaryServerInterceptor{AccessLog, Errors, Deadline(maxRPC), Validation(validator)}
-	stream := []grpc.StreamServerInterceptor{AccessLogStream, ErrorsStream, DeadlineStream, ValidationStream(validator)}
+func Chain(maxRPC time.Duration, validator Validator, counter Counter) []grpc.ServerOption {
+	unary := []grpc.UnaryServerInterceptor{Tracing, counter.UnaryServerInterceptor(), AccessLog, Errors,
+		Deadline(maxRPC), Validation(validator)}
+	stream := []grpc.StreamServerInterceptor{TracingStream, counter.StreamServerInterceptor(), AccessLogStream,
+		ErrorsStream, DeadlineStream, ValidationStream(validator)}
 	return []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(skipping(unary)...),
 		grpc.ChainStreamInterceptor(skippingStream(stream)...),

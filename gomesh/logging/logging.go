@@ -61,12 +61,13 @@ func pythonKeys(groups []string, attr slog.Attr) slog.Attr {
 	return attr
 }
 
-// traceHandler adds trace_id from the context of each record (null outside a call).
+// traceHandler adds trace_id and span_id from the span of each record's context, so Jaeger
+// finds a line's span by them (trace_id null outside a call or event, span_id absent).
 type traceHandler struct{ slog.Handler }
 
 func (h traceHandler) Handle(ctx context.Context, record slog.Record) error {
-	if id := tracing.CurrentTraceID(ctx); id != "" {
-		record.AddAttrs(slog.String("trace_id", id))
+	if traceID, spanID := tracing.CurrentIDs(ctx); traceID != "" {
+		record.AddAttrs(slog.String("trace_id", traceID), slog.String("span_id", spanID))
 	} else {
 		record.AddAttrs(slog.Any("trace_id", nil))
 	}

@@ -9,10 +9,10 @@ import (
 	"vidmesh/gomesh/tracing"
 )
 
-func TestEveryLineHasServiceAndTraceIDInStructlogsShape(t *testing.T) {
+func TestEveryLineHasServiceAndItsSpansIDsInStructlogsShape(t *testing.T) {
 	var out bytes.Buffer
 	logger := New(&out, "recommendations", "info")
-	ctx := tracing.Continue(context.Background(), "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+	ctx := tracing.Remote(context.Background(), "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "")
 	logger.WarnContext(ctx, "inside a call", "n", 1)
 	logger.Info("outside a call")
 	logger.Debug("below the level")
@@ -28,10 +28,11 @@ func TestEveryLineHasServiceAndTraceIDInStructlogsShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	if first["event"] != "inside a call" || first["level"] != "warning" || first["service"] != "recommendations" ||
-		first["trace_id"] != "0af7651916cd43dd8448eb211c80319c" || first["timestamp"] == nil {
+		first["trace_id"] != "0af7651916cd43dd8448eb211c80319c" || first["span_id"] != "b7ad6b7169203331" ||
+		first["timestamp"] == nil {
 		t.Errorf("first line = %v", first)
 	}
-	if traceID, present := second["trace_id"]; !present || traceID != nil {
+	if traceID, present := second["trace_id"]; !present || traceID != nil || second["span_id"] != nil {
 		t.Errorf("outside a call trace_id should be null, line = %v", second)
 	}
 }

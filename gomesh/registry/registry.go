@@ -35,6 +35,7 @@ type Registration struct {
 	HealthService string // the grpc.health.v1 service the check asks about
 	HealthPort    int    // where it serves health in plaintext: Consul's check has no certificate
 	Identity      string // the service its certificate names, which clients expect (MESH.md §13)
+	MetricsPort   int    // where it serves /metrics on its address (0 = it serves none)
 }
 
 // ID is unique per instance and stable across re-registrations: name-host-port.
@@ -78,6 +79,9 @@ func (c *Consul) Register(ctx context.Context, r Registration) error {
 			GRPC: target, Interval: checkInterval, Timeout: checkTimeout,
 			DeregisterCriticalServiceAfter: deregisterCriticalAfter,
 		},
+	}
+	if r.MetricsPort != 0 { // Prometheus scrapes the registered address at this port (MESH.md §14)
+		service.Meta["metrics_port"] = strconv.Itoa(r.MetricsPort)
 	}
 	return c.client.Agent().ServiceRegisterOpts(service, consul.ServiceRegisterOpts{}.WithContext(ctx))
 }

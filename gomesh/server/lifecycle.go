@@ -115,5 +115,8 @@ func (s *Server) shutdown(stopWorkers context.CancelFunc, workersStopped <-chan 
 		s.grpc.Stop()
 		s.healthGRPC.Stop()
 	}
+	if err := s.metrics.Close(); err != nil { // last, so the final counts could still be scraped
+		slog.WarnContext(ctx, "metrics endpoint did not close cleanly", "error", err.Error())
+	}
 	slog.InfoContext(ctx, "stopped")
 }

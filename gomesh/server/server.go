@@ -15,6 +15,10 @@
 //
 // Background workers (gomesh/supervisor) run beside the server, each reported on its own
 // health entry, vidmesh.worker.<name>; a critical one that is down makes it NOT_SERVING.
+//
+// Prometheus metrics (gomesh/metrics: RPCs, workers, and whatever the service asks it to
+// watch) are served in plaintext at /metrics on VIDMESH_METRICS_PORT, and that port is
+// registered in Consul as `metrics_port` (MESH.md §14), where Prometheus finds it.
 package server
 
 import (
@@ -36,6 +40,7 @@ import (
 	"vidmesh/gomesh/config"
 	"vidmesh/gomesh/identity"
 	"vidmesh/gomesh/interceptors"
+	"vidmesh/gomesh/metrics"
 	"vidmesh/gomesh/registry"
 	"vidmesh/gomesh/supervisor"
 )
@@ -69,6 +74,8 @@ type Options struct {
 	Workers       []supervisor.Worker
 	CheckInterval time.Duration  // default 2 s, as in mesh/server.py
 	OnListening   func(port int) // called once the port is bound (tests)
+	// Metrics is the registry served at /metrics (nil: a new one, holding RPCs and workers).
+	Metrics *metrics.Metrics
 	// Identity is the API port's TLS and authorization; nil serves plaintext, allowed only
 	// with Config.MTLS false (Run fetches it from Consul when it is nil and MTLS is on).
 	Identity *Identity
@@ -89,6 +96,7 @@ type Server struct {
 	port         int
 	healthPort   int
 	healthListen net.Listener
+	metrics      *metrics.Endpoint
 	down         sync.Map // critical workers that are down now: name -> true
 }
 
@@ -109,6 +117,7 @@ func Run(ctx context.Context, opts Options) error {
 	go func() { served <- s.grpc.Serve(listener) }()
 	go func() { served <- s.healthGRPC.Serve(s.healthListen) }()
 	slog.InfoContext(ctx, "serving", "host", opts.Config.GRPCHost, "port", s.port, "health_port", s.healthPort,
+		"metrics_port", s.metrics.Port,
 		"mtls", opts.Identity != nil, "services", s.names())
 	workers, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
@@ -121,6 +130,7 @@ func Run(ctx context.Context, opts Options) error {
 	case <-ctx.Done():
 	case err := <-served:
 		stopMonitor()
+		_ = s.metrics.Close()
 		return fmt.Errorf("grpc server stopped by itself: %w", err)
 	}
 	stopMonitor()
@@ -148,7 +158,15 @@ func start(opts Options) (*Server, net.Listener, error) {
 		_ = listener.Close()
 		return nil, nil, fmt.Errorf("cannot bind the health port %s: %w", opts.Config.HealthAddr(), err)
 	}
-	serverOpts := interceptors.Chain(opts.Config.MaxRPC, opts.Validator)
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.New()
+	}
+	endpoint, err := opts.Metrics.Serve(opts.Config.MetricsAddr())
+	if err != nil {
+		_, _ = listener.Close(), healthListen.Close()
+		return nil, nil, err
+	}
+	serverOpts := interceptors.Chain(opts.Config.MaxRPC, opts.Validator, opts.Metrics)
 	if opts.Identity != nil { // authorization inside the access log, so a refusal has its line too
 		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(opts.Identity.Source.ServerTLS())),
 			grpc.ChainUnaryInterceptor(opts.Identity.Authorizer.Unary),
@@ -156,7 +174,7 @@ func start(opts Options) (*Server, net.Listener, error) {
 	}
 	s := &Server{opts: opts, grpc: grpc.NewServer(serverOpts...), healthGRPC: grpc.NewServer(),
 		health: health.NewServer(), port: listener.Addr().(*net.TCPAddr).Port,
-		healthPort: healthListen.Addr().(*net.TCPAddr).Port, healthListen: healthListen}
+		healthPort: healthListen.Addr().(*net.TCPAddr).Port, healthListen: healthListen, metrics: endpoint}
 	for _, service := range opts.Services {
 		s.grpc.RegisterService(service.Desc, service.Impl)
 	}
@@ -194,6 +212,7 @@ func (s *Server) report(worker supervisor.Worker, up bool) {
 		status = healthpb.HealthCheckResponse_NOT_SERVING
 	}
 	s.health.SetServingStatus(supervisor.HealthName(worker.Name), status)
+	s.opts.Metrics.ReportWorker(worker.Name, up)
 	if worker.Critical {
 		if up {
 			s.down.Delete(worker.Name)
@@ -209,7 +228,7 @@ func (s *Server) Registration() registry.Registration {
 	return registry.Registration{
 		Name: c.ServiceName, Host: c.AdvertiseHost, Port: s.port, Version: c.Version,
 		ProtoPackage: first[:max(strings.LastIndex(first, "."), 0)], HealthService: first,
-		HealthPort: s.healthPort, Identity: c.Identity,
+		HealthPort: s.healthPort, Identity: c.Identity, MetricsPort: s.metrics.Port,
 	}
 }
 

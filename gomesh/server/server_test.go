@@ -3,7 +3,10 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +15,10 @@ import (
 	"time"
 
 	"buf.build/go/protovalidate"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -26,6 +33,7 @@ import (
 	"vidmesh/gomesh/registry"
 	"vidmesh/gomesh/server"
 	"vidmesh/gomesh/supervisor"
+	"vidmesh/gomesh/tracing"
 )
 
 const (
@@ -111,7 +119,7 @@ func (b *syncBuffer) String() string {
 // waiting is a background worker that runs until it is stopped.
 var waiting = supervisor.Worker{Name: "probe", Run: func(ctx context.Context) error { <-ctx.Done(); return nil }}
 
-func start(t *testing.T, impl *behaviour, checks []server.Check, maxRPC time.Duration) *instance {
+func start(t testing.TB, impl *behaviour, checks []server.Check, maxRPC time.Duration) *instance {
 	t.Helper()
 	// The lifecycle in plaintext: mutual TLS needs Consul's CA, which tests/integration/identity
 	// checks against the running stack.
@@ -156,7 +164,7 @@ func start(t *testing.T, impl *behaviour, checks []server.Check, maxRPC time.Dur
 	return inst
 }
 
-func swapLogs(t *testing.T, logs *syncBuffer) {
+func swapLogs(t testing.TB, logs *syncBuffer) {
 	t.Helper()
 	logger := logging.New(logs, "gomesh-test", "info")
 	old := slogDefault()
@@ -165,7 +173,7 @@ func swapLogs(t *testing.T, logs *syncBuffer) {
 }
 
 // eventually polls cond every 20 ms until it holds or the bound passes.
-func eventually(t *testing.T, bound time.Duration, what string, cond func() bool) {
+func eventually(t testing.TB, bound time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(bound)
 	for !cond() {
@@ -176,7 +184,7 @@ func eventually(t *testing.T, bound time.Duration, what string, cond func() bool
 	}
 }
 
-func (i *instance) status(t *testing.T, service string) healthpb.HealthCheckResponse_ServingStatus {
+func (i *instance) status(t testing.TB, service string) healthpb.HealthCheckResponse_ServingStatus {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
@@ -319,5 +327,104 @@ func TestDeadlinesAreHonouredAndCapped(t *testing.T) {
 	eventually(t, time.Second, "both calls logged as cut short", func() bool {
 		logs := inst.logs.String()
 		return strings.Count(logs, `"code":"DEADLINE_EXCEEDED"`)+strings.Count(logs, `"code":"CANCELLED"`) >= 2
+	})
+}
+
+func TestTheRegisteredMetricsPortServesTheCallsCountedByCodeAndTheWorkers(t *testing.T) {
+	inst := start(t, &behaviour{forUser: ok}, nil, time.Second)
+	eventually(t, 2*time.Second, "SERVING", func() bool { return inst.status(t, "") == healthpb.HealthCheckResponse_SERVING })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := inst.client.ListForUser(ctx, &recommendationsv1.ListForUserRequest{UserId: validID}); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = inst.client.ListForUser(ctx, &recommendationsv1.ListForUserRequest{UserId: "nope"})
+	port := inst.registered(t).MetricsPort
+	if port == 0 {
+		t.Fatal("no metrics_port in the registration")
+	}
+	body := scrape(t, port)
+	labels := `grpc_method="ListForUser",grpc_service="vidmesh.recommendations.v1.RecommendationService",grpc_type="unary"`
+	for _, line := range []string{
+		`grpc_server_handled_total{grpc_code="OK",` + labels + `} 1`,
+		`grpc_server_handled_total{grpc_code="InvalidArgument",` + labels + `} 1`,
+		`grpc_server_handling_seconds_count{` + labels + `} 2`,
+		`grpc_server_handling_seconds_bucket{` + labels + `,le="0.001"}`, // Python's buckets
+		`vidmesh_worker_up{worker="probe"} 1`,
+		`vidmesh_worker_crashes_total{worker="probe"} 0`,
+	} {
+		if !strings.Contains(body, line) {
+			t.Errorf("/metrics has no line %s", line)
+		}
+	}
+	if strings.Contains(body, `grpc_service="grpc.health.v1.Health"`) {
+		t.Error("health checks are counted; Consul's probes would drown the RPC rate")
+	}
+}
+
+// registered is the one registration the fake Consul holds.
+func (i *instance) registered(t *testing.T) registry.Registration {
+	t.Helper()
+	i.registry.mu.Lock()
+	defer i.registry.mu.Unlock()
+	for _, r := range i.registry.known {
+		return r
+	}
+	t.Fatal("not registered")
+	return registry.Registration{}
+}
+
+func scrape(t *testing.T, port int) string {
+	t.Helper()
+	client := http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Get("http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %d %v", resp.StatusCode, err)
+	}
+	return string(body)
+}
+
+func TestEachCallIsAServerSpanInTheCallersTraceFailedOnlyWhenTheServerFailed(t *testing.T) {
+	recorder := tracetest.NewSpanRecorder()
+	t.Cleanup(tracing.Use(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder))))
+	var fail atomic.Bool
+	inst := start(t, &behaviour{forUser: func(context.Context) error {
+		if fail.Load() {
+			return errors.New("a bug")
+		}
+		return nil
+	}}, nil, time.Second)
+	eventually(t, 2*time.Second, "SERVING", func() bool { return inst.status(t, "") == healthpb.HealthCheckResponse_SERVING })
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "traceparent", traceparent)
+	_, _ = inst.client.ListForUser(ctx, &recommendationsv1.ListForUserRequest{UserId: validID})
+	_, _ = inst.client.ListForUser(ctx, &recommendationsv1.ListForUserRequest{UserId: "nope"})
+	fail.Store(true)
+	_, _ = inst.client.ListForUser(ctx, &recommendationsv1.ListForUserRequest{UserId: validID})
+	spans := recorder.Ended()
+	if len(spans) != 3 {
+		t.Fatalf("%d spans, want one per ListForUser call and none for health", len(spans))
+	}
+	for i, want := range []codes.Code{codes.OK, codes.InvalidArgument, codes.Internal} {
+		span := spans[i]
+		failed := span.Status().Code == otelcodes.Error
+		if span.Name() != "vidmesh.recommendations.v1.RecommendationService/ListForUser" ||
+			span.SpanKind() != trace.SpanKindServer || span.Parent().SpanID().String() != "00f067aa0ba902b7" ||
+			span.SpanContext().TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" ||
+			failed != (want == codes.Internal) {
+			t.Errorf("span of the %v call: %s kind %v parent %s status %v", want, span.Name(), span.SpanKind(),
+				span.Parent().SpanID(), span.Status())
+		}
+	}
+	if events := spans[2].Events(); len(events) != 1 || events[0].Name != "exception" {
+		t.Errorf("the bug's span has events %v, want the error recorded", events)
+	}
+	wantLine := `"span_id":"` + spans[0].SpanContext().SpanID().String() + `"`
+	eventually(t, time.Second, "the first call's log line names its span", func() bool {
+		return strings.Contains(inst.logs.String(), wantLine)
 	})
 }

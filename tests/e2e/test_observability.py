@@ -19,8 +19,9 @@ from tests.e2e.support.registry import Consul, EnvoyAdmin
 from tests.e2e.support.rest import Gateway, new_id, ok
 from tests.e2e.support.waiting import eventually
 
-# The five the issue names, and email at the end of the story (a follower gets a mail).
-SERVICES = {"envoy", "web-bff", "video-command", "video-query", "notification", "email"}
+# The five the issue names, email at the end of the story (a follower gets a mail), and
+# recommendations (Go), which consumes VideoPublished too.
+SERVICES = {"envoy", "web-bff", "video-command", "video-query", "notification", "email", "recommendations"}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,7 @@ def test_consumers_are_children_of_the_write_that_caused_them(published: tuple[s
     _, _, spans = published
     by_id = {span.span_id: span for span in spans}
     write = next(s for s in spans if s.service == "video-command" and s.name == "outbox video.v1.events")
-    for service in ("video-query", "notification"):
+    for service in ("video-query", "notification", "recommendations"):
         processing = [s for s in spans if s.service == service and s.name == "process VideoPublished"]
         assert processing and all(s.parent_id == write.span_id for s in processing), trace.waterfall(spans)
     assert any(s.name == "send video.v1.events" and s.parent_id == write.span_id for s in spans)
@@ -66,16 +67,14 @@ def prometheus(settings: Settings, path: str, **params: str) -> Any:
     return answer.json()["data"]
 
 
-# The services that run on mesh/runtime.py; gomesh (the Go services) serves no /metrics yet.
-ON_THE_RUNTIME = [entry for entry in topology.SERVICES if entry.command[0] == "python"]
-
-
 def test_prometheus_scrapes_every_instance_it_finds_in_consul(settings: Settings, consul: Consul) -> None:
-    registered = {(entry.name, instance["Meta"]["hostname"]) for entry in ON_THE_RUNTIME
+    # Every service, whatever its language: mesh/runtime.py and gomesh both serve /metrics.
+    registered = {(entry.name, instance["Meta"]["hostname"]) for entry in topology.SERVICES
                   for instance in consul.passing(entry.name)}
-    assert all(instance["Meta"].get("metrics_port") for entry in ON_THE_RUNTIME
+    assert all(instance["Meta"].get("metrics_port") for entry in topology.SERVICES
                for instance in consul.passing(entry.name))
-    assert len(registered) == sum(settings.instance_count(entry.key) for entry in ON_THE_RUNTIME)  # canaries too
+    assert len(registered) == sum(settings.instance_count(entry.key) for entry in topology.SERVICES)  # canaries too
+    assert any(name == "recommendations" for name, _ in registered)  # the Go service among them
 
     def up() -> set[tuple[str, str]] | None:
         targets = prometheus(settings, "/api/v1/targets", state="active")["activeTargets"]

@@ -13,6 +13,7 @@ import (
 	"vidmesh/gomesh/config"
 	"vidmesh/gomesh/consumer"
 	"vidmesh/gomesh/db"
+	"vidmesh/gomesh/metrics"
 	"vidmesh/gomesh/migrate"
 	"vidmesh/gomesh/registry"
 	"vidmesh/gomesh/retention"
@@ -28,6 +29,7 @@ import (
 type Hooks struct {
 	OnListening func(port int) // told the bound port (tests bind port 0)
 	OnConsumer  func(*consumer.Consumer)
+	OnMetrics   func(*metrics.Metrics) // the registry /metrics serves
 }
 
 // Run migrates the database, then serves and consumes until ctx ends. The consumer group
@@ -53,14 +55,21 @@ func Run(ctx context.Context, cfg config.Config, hooks Hooks) error {
 	if hooks.OnConsumer != nil {
 		hooks.OnConsumer(feed)
 	}
-	return serve(ctx, cfg, pool, hooks, []supervisor.Worker{
+	watched := metrics.New()
+	watched.WatchPool(cfg.ServiceName, pool)
+	watched.WatchConsumer(feed)
+	if hooks.OnMetrics != nil {
+		hooks.OnMetrics(watched)
+	}
+	return serve(ctx, cfg, pool, watched, hooks, []supervisor.Worker{
 		// Neither is critical: without them events only wait (consumer lag), reads still answer.
 		{Name: "consumer", Run: feed.Run},
 		{Name: "retention", Run: retention.Worker(pool, cfg.Retention)},
 	})
 }
 
-func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, hooks Hooks, workers []supervisor.Worker) error {
+func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, watched *metrics.Metrics, hooks Hooks,
+	workers []supervisor.Worker) error {
 	var consul server.Registry
 	if cfg.Register {
 		found, err := registry.New(cfg.ConsulAddress(), &addresses.Resolver{HostsFile: cfg.HostsFile})
@@ -83,6 +92,7 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, hooks Hoo
 		Registry:    consul,
 		Validator:   validator,
 		Workers:     workers,
+		Metrics:     watched,
 		OnListening: hooks.OnListening,
 	})
 }

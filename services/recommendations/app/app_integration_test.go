@@ -16,8 +16,13 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	otelcodes "go.opentelemetry.io/otel/codes"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
@@ -29,8 +34,11 @@ import (
 	videov1 "vidmesh/gen/go/vidmesh/video/v1"
 	"vidmesh/gomesh/config"
 	"vidmesh/gomesh/consumer"
+	"vidmesh/gomesh/db"
 	"vidmesh/gomesh/kafka"
 	"vidmesh/gomesh/meshtest"
+	"vidmesh/gomesh/metrics"
+	"vidmesh/gomesh/tracing"
 	"vidmesh/services/recommendations/app"
 )
 
@@ -45,6 +53,7 @@ type world struct {
 	versions  map[string]int64
 	owner     string
 	consumer  atomic.Pointer[consumer.Consumer]
+	metrics   atomic.Pointer[metrics.Metrics]
 	client    recommendationsv1.RecommendationServiceClient
 	stop      context.CancelFunc
 	stopped   chan struct{}
@@ -80,7 +89,8 @@ func (w *world) start() {
 	go func() {
 		defer close(w.stopped)
 		err := app.Run(ctx, w.cfg, app.Hooks{OnListening: func(p int) { ports <- p },
-			OnConsumer: func(c *consumer.Consumer) { w.consumer.Store(c) }})
+			OnConsumer: func(c *consumer.Consumer) { w.consumer.Store(c) },
+			OnMetrics:  func(m *metrics.Metrics) { w.metrics.Store(m) }})
 		if err != nil {
 			w.t.Errorf("app.Run: %v", err)
 			close(ports)
@@ -257,6 +267,54 @@ func TestAPoisonMessageIsDeadLetteredAndTheServiceKeepsGoing(t *testing.T) {
 	if string(record.Value) != "not an envelope" || meshtest.Header(record, "dlq.offset") == "" {
 		t.Errorf("dead letter = %q with headers %v", record.Value, record.Headers)
 	}
+	group := w.cfg.ServiceName
+	meshtest.Eventually(t, bound, "the consumer series at a scrape", func() bool {
+		return w.metric("vidmesh_dead_letter_records", "group", group, "topic", kafka.DLQTopic(group)) == 1 &&
+			w.metric("vidmesh_consumer_events_total", "group", group, "outcome", "dead_lettered") == 1 &&
+			w.metric("vidmesh_consumer_events_total", "group", group, "outcome", "applied") == 6 &&
+			w.metric("vidmesh_consumer_lag_records", "group", group, "topic", w.topics[0]) == 0 &&
+			w.metric("vidmesh_consumer_lag_seconds", "group", group) == 0
+	})
+	if size := w.metric("vidmesh_db_pool_max", "pool", group); size != 10 {
+		t.Errorf("vidmesh_db_pool_max = %v, want the pool's 10", size)
+	}
+}
+
+// metric is the sum of the series with these labels at a scrape of the service's registry
+// (-1: there is none).
+func (w *world) metric(name string, labels ...string) float64 {
+	families, err := w.metrics.Load().Registry.Gather()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, family := range families {
+		if family.GetName() != name {
+			continue
+		}
+		sum, found := 0.0, false
+		for _, series := range family.GetMetric() {
+			if hasLabels(series.GetLabel(), labels) {
+				sum, found = sum+series.GetGauge().GetValue()+series.GetCounter().GetValue(), true
+			}
+		}
+		if found {
+			return sum
+		}
+	}
+	return -1
+}
+
+func hasLabels(have []*dto.LabelPair, want []string) bool {
+	found := map[string]string{}
+	for _, pair := range have {
+		found[pair.GetName()] = pair.GetValue()
+	}
+	for i := 0; i+1 < len(want); i += 2 {
+		if found[want[i]] != want[i+1] {
+			return false
+		}
+	}
+	return true
 }
 
 func TestForUserListsCoLikedThenFollowedChannelsNeverWhatTheUserLikes(t *testing.T) {
@@ -280,4 +338,76 @@ func TestForUserListsCoLikedThenFollowedChannelsNeverWhatTheUserLikes(t *testing
 			resp.GetVideos()[0].GetReason() == recommendationsv1.Reason_REASON_CO_LIKED &&
 			resp.GetVideos()[1].GetReason() == recommendationsv1.Reason_REASON_FOLLOWED_CHANNEL
 	})
+}
+
+func TestEachRecordIsProcessedInAConsumerSpanUnderTheWriteThatCausedIt(t *testing.T) {
+	recorder := tracetest.NewSpanRecorder()
+	t.Cleanup(tracing.Use(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder))))
+	w := newWorld(t)
+	v, user := ids(2), meshtest.NewID()
+	w.publish(v...)
+	const write = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" // the outbox write's span
+	liked := meshtest.Envelope(t, &videov1.VideoLiked{VideoId: v[0], OwnerId: w.owner, Version: w.next(v[0]),
+		UserId: user, LikeCount: 1}, v[0], w.versions[v[0]])
+	liked.Traceparent = write
+	meshtest.Produce(t, w.producer, meshtest.Record(t, w.topics[0], liked),
+		&kgo.Record{Topic: w.topics[0], Key: []byte(v[1]), Value: []byte("not an envelope")})
+	var processed, poison sdktrace.ReadOnlySpan
+	meshtest.Eventually(t, bound, "the like's and the poison message's spans", func() bool {
+		for _, span := range recorder.Ended() {
+			switch span.Name() {
+			case "process VideoLiked":
+				processed = span
+			case "process " + w.topics[0]:
+				poison = span
+			}
+		}
+		return processed != nil && poison != nil
+	})
+	if processed.SpanKind() != trace.SpanKindConsumer || processed.Parent().SpanID().String() != "00f067aa0ba902b7" ||
+		processed.SpanContext().TraceID().String() != "4bf92f3577b34da6a3ce929d0e0e4736" ||
+		processed.Status().Code == otelcodes.Error || !hasAttribute(processed, "vidmesh.outcome", "applied") {
+		t.Errorf("the like's span: kind %v, parent %s in trace %s, status %v, attributes %v", processed.SpanKind(),
+			processed.Parent().SpanID(), processed.SpanContext().TraceID(), processed.Status(), processed.Attributes())
+	}
+	if poison.Parent().IsValid() || poison.Status().Code != otelcodes.Error ||
+		!hasAttribute(poison, "vidmesh.outcome", "dead_lettered") {
+		t.Errorf("the poison message's span: parent %v, status %v", poison.Parent().SpanID(), poison.Status())
+	}
+	statements := map[string]bool{}
+	for _, span := range recorder.Ended() {
+		if span.Parent().SpanID() == processed.SpanContext().SpanID() && span.SpanKind() == trace.SpanKindClient {
+			statements[span.Name()] = true
+		}
+	}
+	if !statements["BEGIN"] || !statements["INSERT"] || !statements["COMMIT"] { // the inbox row's transaction
+		t.Errorf("statements under the like's span: %v, want its transaction's", statements)
+	}
+}
+
+func TestStatementsOutsideACallOrAnEventRecordNothing(t *testing.T) {
+	recorder := tracetest.NewSpanRecorder()
+	t.Cleanup(tracing.Use(sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(recorder))))
+	pool, err := db.Open(context.Background(), meshtest.Require(t, "VIDMESH_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := db.Ping(pool)(ctx); err != nil { // the readiness check's statement
+		t.Fatal(err)
+	}
+	if spans := recorder.Ended(); len(spans) != 0 {
+		t.Errorf("a ping outside any span recorded %d spans (%s first)", len(spans), spans[0].Name())
+	}
+}
+
+func hasAttribute(span sdktrace.ReadOnlySpan, key, value string) bool {
+	for _, kv := range span.Attributes() {
+		if string(kv.Key) == key && kv.Value.AsString() == value {
+			return true
+		}
+	}
+	return false
 }
