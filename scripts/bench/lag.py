@@ -5,7 +5,8 @@ GetVideo with `min_version` set to the version it returned, on video-query, whic
 (bounded) for the projection. The lag is the time from the command's answer to the read's
 answer, as a client reading its own write sees it: outbox relay, Kafka, the projector's
 transaction, the version notice and the read itself. A read that comes back `stale` (the
-projection missed the wait) is counted apart, never as a fast sample.
+projection missed the wait) is counted apart, never as a fast sample, and so is a probe whose
+write or read missed its deadline (an overloaded service): the run goes on without it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ import asyncio
 import threading
 import time
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Literal, TypeAlias
+
+import grpc
+import grpc.aio
 
 from mesh.settings import Settings
 from scripts.bench import load, stubs
@@ -32,10 +37,12 @@ PROBE_VIDEOS = 20
 
 @dataclass(frozen=True)
 class LagRun:
-    """The lags of one series of probes, in milliseconds, and the reads that came back stale."""
+    """The lags of one series of probes, in milliseconds, the reads that came back stale, and
+    the probes that got no answer within DEADLINE_S."""
 
     lags_ms: list[float]
     stale: int
+    unanswered: int = 0
 
 
 async def published_video(command: CommandStub) -> str:
@@ -65,17 +72,29 @@ async def measure(settings: Settings, probes: int, interval_s: float) -> LagRun:
     async with channel(settings, "video_command") as c, channel(settings, "video_query") as q:
         command, query = stubs.Command(c), stubs.Query(q)
         videos = [await published_video(command) for _ in range(min(probes, PROBE_VIDEOS))]
-        await probe(command, query, videos[0])  # connections and the read model warm
+        await _answered(probe(command, query, videos[0]))  # connections and the read model warm
         lags: list[float] = []
-        stale = 0
+        stale = unanswered = 0
         for n in range(probes):
-            lag = await probe(command, query, videos[n % len(videos)])
-            if lag is None:
+            lag = await _answered(probe(command, query, videos[n % len(videos)]))
+            if lag == "unanswered":
+                unanswered += 1
+            elif lag is None:
                 stale += 1
             else:
                 lags.append(lag)
             await asyncio.sleep(interval_s)
-        return LagRun(lags, stale)
+        return LagRun(lags, stale, unanswered)
+
+
+async def _answered(probing: Coroutine[None, None, float | None]) -> float | Literal["unanswered"] | None:
+    """The probe's outcome, or "unanswered" when a call of it missed its deadline."""
+    try:
+        return await probing
+    except grpc.aio.AioRpcError as error:
+        if error.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
+            raise
+        return "unanswered"
 
 
 def under_write_load(tools: load.Tools, settings: Settings, *, rate: float, probes: int,
