@@ -7,6 +7,9 @@ stop private stacks (own ports and folders) and spend most of their minutes wait
 so on 2 cores the two sessions together take little more than the longer one. Its output is
 printed when both are done (and is in .run/logs/test-stack.log).
 
+The failed tests of both sessions are listed again as the very last lines, so that a log cut
+to its tail (a CI summary) still says what failed.
+
 The pytest session itself never stops the stack, so several sessions (or a developer's
 `make start`) can share one; only this wrapper, which knows it started it, stops it.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 from mesh.settings import load
@@ -26,25 +30,45 @@ from scripts.toolchain import Toolchain
 BESIDE = "tests/stack"
 
 
-def pytest_in_two(pytest_args: list[str]) -> int:
-    """pytest over `pytest_args`, with BESIDE (when asked for) in a second session at the same time."""
+def failures(report: Path) -> list[str]:
+    """One line per failed or erroring test of a JUnit XML report: its id and the first line of why."""
+    if not report.exists():
+        return []
+    lines = []
+    for case in ElementTree.parse(report).iter("testcase"):
+        for outcome in (*case.iter("failure"), *case.iter("error")):
+            why = (outcome.get("message") or "").strip().splitlines()[:1]
+            name = f"{case.get('classname')}::{case.get('name')}"
+            lines.append(f"{name} ({outcome.tag}): {why[0][:200] if why else ''}")
+    return lines
+
+
+def pytest_in_two(pytest_args: list[str], logs: Path) -> tuple[int, list[Path]]:
+    """pytest over `pytest_args`, with BESIDE (when asked for) in a second session at the same time.
+
+    Returns the first non-zero exit code and the JUnit reports the sessions wrote."""
     options = [arg for arg in pytest_args if arg.startswith("-")]
+    logs.mkdir(parents=True, exist_ok=True)
+    main_report, beside_report = logs / "pytest.xml", logs / "pytest-stack.xml"
+    for report in (main_report, beside_report):
+        report.unlink(missing_ok=True)
     if BESIDE not in pytest_args:
-        return subprocess.call([sys.executable, "-m", "pytest", *pytest_args])
-    log = Layout(load()).logs / "test-stack.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
+        failed = subprocess.call([sys.executable, "-m", "pytest", f"--junitxml={main_report}", *pytest_args])
+        return failed, [main_report]
+    log = logs / "test-stack.log"
     with log.open("w") as out:
-        beside = subprocess.Popen([sys.executable, "-m", "pytest", *options, BESIDE], stdout=out,
-                                  stderr=subprocess.STDOUT)
+        beside = subprocess.Popen([sys.executable, "-m", "pytest", f"--junitxml={beside_report}", *options,
+                                   BESIDE], stdout=out, stderr=subprocess.STDOUT)
     print(f"test: {BESIDE} runs beside the others (its output follows theirs)", flush=True)
     try:
-        failed = subprocess.call([sys.executable, "-m", "pytest", *[a for a in pytest_args if a != BESIDE]])
+        failed = subprocess.call([sys.executable, "-m", "pytest", f"--junitxml={main_report}",
+                                  *[a for a in pytest_args if a != BESIDE]])
     finally:
         beside_failed = beside.wait()
     print(f"test: {BESIDE}, which ran beside them:", flush=True)
     sys.stdout.write(Path(log).read_text())
     sys.stdout.flush()
-    return failed or beside_failed
+    return failed or beside_failed, [main_report, beside_report]
 
 
 def main(pytest_args: list[str]) -> int:
@@ -53,8 +77,9 @@ def main(pytest_args: list[str]) -> int:
     stack = Stack()
     print("test: starting the stack (or reusing a running one) ...", flush=True)
     started = stack.ensure_started()
+    reports: list[Path] = []
     try:
-        failed = pytest_in_two(pytest_args)
+        failed, reports = pytest_in_two(pytest_args, Layout(load()).logs)
         if pytest_only:
             return failed
         print("test: go test ./... (unit and integration)", flush=True)
@@ -66,6 +91,9 @@ def main(pytest_args: list[str]) -> int:
         if started:
             print("test: stopping the stack this run started", flush=True)
             stack.stop()
+        failed_tests = [line for report in reports for line in failures(report)]
+        if failed_tests:
+            print(f"test: {len(failed_tests)} pytest test(s) failed:", *failed_tests, sep="\n  ", flush=True)
 
 
 if __name__ == "__main__":
