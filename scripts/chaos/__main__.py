@@ -20,7 +20,7 @@ from pathlib import Path
 
 from mesh.settings import ROOT, load
 from scripts.chaos.campaign import Campaign, Outcome
-from scripts.chaos.private_stack import devstack
+from scripts.chaos.private_stack import interrupt_on_signals, private_stack
 from scripts.chaos.report import table, write_json
 from scripts.console import say
 from scripts.devstack.private import private_env
@@ -40,11 +40,8 @@ def _on_a_private_stack(seed: int, cycles: int, *, network: bool, fresh: bool) -
         shutil.rmtree(folder, ignore_errors=True)
     env = private_env(folder)
     say(f"chaos: starting a private stack in {folder} ...")
-    try:  # a start cut short (Ctrl-C) is stopped too
-        devstack("start", env)
+    with private_stack(env):
         return Campaign(load(environ=env), seed=seed, cycles=cycles, network=network, say=say).run()
-    finally:
-        devstack("down", env)
 
 
 def main() -> int:
@@ -60,10 +57,16 @@ def main() -> int:
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(10**6)
     say(f"chaos: seed {seed}, {args.cycles} cycles{' with network faults' if args.network else ''}")
-    if args.running:
-        outcome = Campaign(load(), seed=seed, cycles=args.cycles, network=args.network, say=say).run()
-    else:
-        outcome = _on_a_private_stack(seed, args.cycles, network=args.network, fresh=args.fresh)
+    try:
+        if args.running:
+            interrupt_on_signals()
+            outcome = Campaign(load(), seed=seed, cycles=args.cycles, network=args.network, say=say).run()
+        else:
+            outcome = _on_a_private_stack(seed, args.cycles, network=args.network, fresh=args.fresh)
+    except KeyboardInterrupt as why:
+        say(f"chaos: interrupted ({why or 'SIGINT'}); faults undone{'' if args.running else ', private stack stopped'}",
+            stream=sys.stderr)
+        return 130
     say("\n" + table(outcome))
     say(f"\nthe whole run: {write_json(outcome, args.out)}")
     for error in outcome.workload_errors[:3]:

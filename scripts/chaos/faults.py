@@ -92,24 +92,46 @@ class Injector:
 
     def __init__(self, stack: Stack, clock: Callable[[], float], network: Toxiproxy | None = None) -> None:
         self.stack, self._clock, self._network = stack, clock, network
+        self._stopping = threading.Event()  # the run was interrupted: undo what is held, wait no more
 
     def run_all(self, faults: tuple[Fault, ...]) -> list[Injected]:
-        """The faults of one cycle, each in its own thread from its offset; returns once all healed."""
+        """The faults of one cycle, each in its own thread from its offset; returns once all healed.
+
+        Interrupted (Ctrl-C), it cuts every fault short first: frozen processes get SIGCONT and
+        toxics come off before the interrupt goes on."""
         records = [Injected(fault=fault) for fault in faults]
         began = time.monotonic()
-        threads = [threading.Thread(target=self._run_after, args=(record, began)) for record in records]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        # Waited on through events, not Thread.join: a join cut short by KeyboardInterrupt marks
+        # the thread stopped while it runs (CPython gh-90882), and the process would exit
+        # before the thread resumes what it froze.
+        done = [threading.Event() for _ in records]
+        for n, record in enumerate(records):
+            threading.Thread(target=self._run_after, args=(record, began, done[n]), name=f"chaos-fault-{n}").start()
+        try:
+            for event in done:
+                event.wait()
+        except BaseException:
+            self._stopping.set()
+            for event in done:
+                event.wait(timeout=30)
+            raise
         return records
 
-    def _run_after(self, record: Injected, began: float) -> None:
-        time.sleep(max(0.0, began + record.fault.after_s - time.monotonic()))
-        record.began = self._clock()
-        inject = {"kill": self._kill, "freeze": self._freeze, "relay": self._relay, "roll": self._roll,
-                  "network": self._toxic}
-        inject[record.fault.kind](record)
+    def _hold(self, seconds: float) -> None:
+        """Sleep, or less when the run is interrupted."""
+        self._stopping.wait(max(0.0, seconds))
+
+    def _run_after(self, record: Injected, began: float, done: threading.Event) -> None:
+        try:
+            self._hold(began + record.fault.after_s - time.monotonic())
+            if self._stopping.is_set():
+                return
+            record.began = self._clock()
+            inject = {"kill": self._kill, "freeze": self._freeze, "relay": self._relay, "roll": self._roll,
+                      "network": self._toxic}
+            inject[record.fault.kind](record)
+        finally:
+            done.set()
 
     def _kill(self, record: Injected, target: str | None = None, sig: int = signal.SIGKILL) -> None:
         name = target or record.fault.target
@@ -122,7 +144,7 @@ class Injector:
         name = record.fault.target
         frozen = self._signal_tree(name, signal.SIGSTOP)
         record.notes.append(f"SIGSTOP {name} ({len(frozen)} processes)")
-        time.sleep(record.fault.hold_s)
+        self._hold(record.fault.hold_s)
         self._resume(frozen)
         self._await(record, name, lambda state: state.running)
 
@@ -131,10 +153,10 @@ class Injector:
         video-command there, then let Kafka go on."""
         kafka = self._signal_tree("kafka", signal.SIGSTOP)
         deadline, unsent = time.monotonic() + record.fault.hold_s, 0
-        while time.monotonic() < deadline and unsent == 0:
-            time.sleep(POLL_S)
+        while time.monotonic() < deadline and unsent == 0 and not self._stopping.is_set():
+            self._hold(POLL_S)
             unsent = self.stack.unsent_outbox_rows()
-        time.sleep(max(0.5, deadline - time.monotonic()) if unsent else 0.0)  # the relay sends its batch meanwhile
+        self._hold(max(0.5, deadline - time.monotonic()) if unsent else 0.0)  # the relay sends its batch meanwhile
         before = self.stack.states()[record.fault.target]
         os.kill(before.pid, signal.SIGKILL)
         record.unsent_at_kill = self.stack.unsent_outbox_rows()  # the dead relay marks nothing more
@@ -147,14 +169,14 @@ class Injector:
     def _toxic(self, record: Injected) -> None:
         if self._network is None:
             raise RuntimeError("a network fault in the schedule, and no toxiproxy in front of the gateway")
-        self._network.hold(record.fault.toxic, record.fault.hold_s)
+        self._network.hold(record.fault.toxic, record.fault.hold_s, self._stopping)
         record.notes.append(f"{record.fault.toxic} on the clients' answers for {record.fault.hold_s:.1f}s")
         record.healed = self._clock()
 
     def _roll(self, record: Injected) -> None:
         for name in self.stack.instances():
             self._kill(record, name, signal.SIGTERM)
-            if record.healed is None:
+            if record.healed is None or self._stopping.is_set():
                 return
 
     def _signal_tree(self, name: str, sig: int) -> list[psutil.Process]:
@@ -176,10 +198,10 @@ class Injector:
         """Wait (bounded) until the process is back and its probe passes; note when."""
         deadline = time.monotonic() + HEAL_S
         record.healed = None
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self._stopping.is_set():
             state = self.stack.states().get(name)
             if state is not None and alive(state) and self.stack.ready(name):
                 record.healed = self._clock()
                 return
-            time.sleep(POLL_S)
+            self._hold(POLL_S)
         record.notes.append(f"{name} not healthy again within {HEAL_S:.0f}s")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -78,11 +79,11 @@ class Toxiproxy:
         """Where the clients send their requests."""
         return f"http://{self.listen}"
 
-    def hold(self, toxic: str, seconds: float) -> None:
-        """Put a toxic on the gateway's answers for `seconds`, then take it off."""
+    def hold(self, toxic: str, seconds: float, cut_short: threading.Event | None = None) -> None:
+        """Put a toxic on the gateway's answers for `seconds` (or until `cut_short` is set), then take it off."""
         body = {"name": toxic, "stream": "downstream", "toxicity": 1.0, **TOXICS[toxic]}
         httpx.post(f"{self.api}/proxies/{PROXY}/toxics", json=body, timeout=5).raise_for_status()
         try:
-            time.sleep(seconds)
+            (cut_short or threading.Event()).wait(seconds)
         finally:
             httpx.delete(f"{self.api}/proxies/{PROXY}/toxics/{toxic}", timeout=5).raise_for_status()

@@ -23,7 +23,7 @@ from scripts.chaos.faults import Stack
 from scripts.chaos.history import History
 from scripts.chaos.observe import Observer
 from scripts.chaos.observed import Scope
-from scripts.chaos.private_stack import devstack
+from scripts.chaos.private_stack import private_stack
 from scripts.chaos.workload import Workload
 from scripts.console import say
 from scripts.devstack.layout import Layout
@@ -108,11 +108,8 @@ def main() -> int:
     shutil.rmtree(folder, ignore_errors=True)  # a soak starts from empty tables
     env = {**private_env(folder), "VIDMESH_RETENTION_SECONDS": RETENTION_S}
     say(f"soak: {args.minutes:g} minutes of load on a private stack in {folder} (retention {RETENTION_S} s) ...")
-    try:
-        devstack("start", env)
+    with private_stack(env):
         report = soak(load(environ=env), args.minutes)
-    finally:
-        devstack("down", env)
     say(table(report))
     path = RUN / f"soak-{args.minutes:g}min.json"
     path.write_text(json.dumps(report, indent=1, default=str))
