@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from mesh.errors import NotFound, Unavailable
+from mesh.errors import NotFound
 from services.video_query.domain import visible_to
 from services.video_query.paging import PageTokens, page_size
 from services.video_query.ports import Card, CommentCard, Page, Views
@@ -106,8 +106,12 @@ class VideoQueries:
 
     @staticmethod
     def _missing(video_id: str, min_version: int, version: int | None) -> Exception:
+        # NOT_FOUND also after waiting for min_version: the read side cannot tell a video whose
+        # creation is still on its way from one that never was (a made-up id), and a made-up
+        # id must not look like a server that is away (503). The message says which it may be.
         if min_version > 0 and version is None:
-            return Unavailable(f"video {video_id} is not in the read model yet; retry")
+            return NotFound(f"video {video_id} not found: not in the read model after waiting for version "
+                            f"{min_version} (it does not exist, or its creation is still on its way: retry)")
         return NotFound(f"video {video_id} not found")
 
     def _listing(self, page: Page[T], scope: str) -> Listing[T]:

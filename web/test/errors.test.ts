@@ -50,4 +50,10 @@ suite("describe", () => {
     expect(describe(new ApiError(429, { message: "x" }), "Search")).toMatch(/Too many requests/);
     expect(describe(new ApiError(409, { message: "version changed" }), "It")).toBe("version changed");
   });
+
+  it("says a page awaited through minVersion is not there yet, not that it does not exist", () => {
+    expect(describe(new ApiError(404, { message: "x" }), "This video")).toBe("This video was not found.");
+    expect(describe(new ApiError(404, { message: "x" }), "This video", true))
+      .toBe("This video is not there yet. Try again in a moment.");
+  });
 });

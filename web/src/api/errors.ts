@@ -40,12 +40,13 @@ export function jsonFieldName(protoPath: string): string {
   return top.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
 }
 
-/** What to tell the user when a whole page or action failed. */
-export function describe(error: ApiError, what: string): string {
+/** What to tell the user when a whole page or action failed. `awaited`: the page was read
+ * through minVersion, after a write of the user's own, so a 404 may be a write on its way. */
+export function describe(error: ApiError, what: string, awaited = false): string {
   switch (error.kind) {
     case "unavailable": return `${what} is unavailable right now. Try again in a moment.`;
     case "rate-limited": return "Too many requests right now. Wait a moment, then retry.";
-    case "not-found": return `${what} was not found.`;
+    case "not-found": return awaited ? `${what} is not there yet. Try again in a moment.` : `${what} was not found.`;
     case "forbidden": return "You are not allowed to do that.";
     default: return error.message;
   }

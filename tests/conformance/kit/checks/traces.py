@@ -22,8 +22,8 @@ LINE_WITHIN_S = 5.0
 TIMEOUT_S = 10.0
 DEADLINE_S, ENDED_WITHIN_S = 0.1, 0.2
 # How a waiting call may end by its deadline: cancelled by it, or answered just before it (a
-# read that says `stale`, or UNAVAILABLE for a version that is not there yet). Never a bug.
-ENDED_BY_DEADLINE = ("DEADLINE_EXCEEDED", "CANCELLED", "OK", "UNAVAILABLE")
+# read that says `stale`, or NOT_FOUND for a video that is not there). Never a bug.
+ENDED_BY_DEADLINE = ("DEADLINE_EXCEEDED", "CANCELLED", "OK", "NOT_FOUND", "UNAVAILABLE")
 ATTEMPTS = 3  # a loaded machine may be late once; a server that ignores deadlines is late every time
 
 

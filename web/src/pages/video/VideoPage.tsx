@@ -17,7 +17,9 @@ export function VideoPage({ videoId, minVersion }: { videoId: string; minVersion
     { params: { path: { videoId }, query: { minVersion } } })), [videoId, minVersion]);
   const views = useViewCount(videoId, page.data);
   const [failed, setFailed] = useState<ApiError>();
-  if (page.error) return <ErrorNotice error={page.error} what="This video" retry={page.reload} />;
+  if (page.error) {
+    return <ErrorNotice error={page.error} what="This video" retry={page.reload} awaited={minVersion !== "0"} />;
+  }
   if (!page.data?.video?.card) return <Loading />;
   const { video, uploader, comments, commentsNextPageToken, related, viewer, stale, degraded, videoQueryVersion } = page.data;
   const card = video.card!;
