@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	eventsv1 "vidmesh/gen/go/vidmesh/events/v1"
+	"vidmesh/gomesh/textfields"
 )
 
 // Error is an envelope or payload that cannot be read or breaks its contract: a poison
@@ -55,6 +56,9 @@ func Payload(env *eventsv1.EventEnvelope) (proto.Message, error) {
 }
 
 func validate(msg proto.Message, what string) error {
+	if nul := textfields.Nul(msg); len(nul) > 0 { // Postgres could not store it: poison, not a retry
+		return &Error{fmt.Sprintf("invalid %s %s: %s", what, TypeName(msg), nul[0])}
+	}
 	if err := protovalidate.Validate(msg); err != nil {
 		return &Error{fmt.Sprintf("invalid %s %s: %v", what, TypeName(msg), err)}
 	}

@@ -10,7 +10,9 @@
 //     else, panics included, is a bug: INTERNAL with a generic message, details in the log;
 //  5. deadline: refuses a call whose deadline has passed and caps every unary call, so a
 //     handler without a client deadline cannot hang;
-//  6. validation: checks the request against its protovalidate rules.
+//  6. validation: the string rule of MESH.md §6 (gomesh/textfields), then the request's
+//     protovalidate rules. The server's codec hands a request that does not decode on to it
+//     (undecodable.go) rather than answering INTERNAL itself.
 //
 // Health and reflection calls pass untouched: Consul probes every second.
 package interceptors
@@ -38,6 +40,8 @@ func Chain(maxRPC time.Duration, validator Validator, counter Counter) []grpc.Se
 	stream := []grpc.StreamServerInterceptor{TracingStream, counter.StreamServerInterceptor(), AccessLogStream,
 		ErrorsStream, DeadlineStream, ValidationStream(validator)}
 	return []grpc.ServerOption{
+		LenientCodec(),
+		grpc.ChainUnaryInterceptor(forgetUndecodable),
 		grpc.ChainUnaryInterceptor(skipping(unary)...),
 		grpc.ChainStreamInterceptor(skippingStream(stream)...),
 	}

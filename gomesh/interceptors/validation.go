@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"vidmesh/gomesh/domainerr"
+	"vidmesh/gomesh/textfields"
 )
 
 // Validator checks a message against the protovalidate rules in its proto.
@@ -43,12 +44,19 @@ func (s validatingStream) RecvMsg(m any) error {
 	return Validate(s.v, m)
 }
 
-// Validate is a domainerr InvalidArgument naming every broken rule's field, or nil. A rule
+// Validate is a domainerr InvalidArgument naming every broken rule's field, or nil: first the
+// string rule of MESH.md §6 (bytes that did not decode, a NUL), then the proto's rules. A rule
 // that does not compile is a bug in the proto and comes back as a plain error (INTERNAL).
 func Validate(v Validator, message any) error {
 	msg, ok := message.(proto.Message)
 	if !ok {
 		return nil
+	}
+	if data, bad := undecoded(msg); bad {
+		return invalid(textfields.Undecodable(msg.ProtoReflect().Descriptor(), data))
+	}
+	if nul := textfields.Nul(msg); len(nul) > 0 {
+		return invalid(nul)
 	}
 	err := v.Validate(msg)
 	validation, ok := errors.AsType[*protovalidate.ValidationError](err)
@@ -64,5 +72,9 @@ func Validate(v Validator, message any) error {
 		violations = append(violations, domainerr.FieldViolation{
 			Field: protovalidate.FieldPathString(violation.Proto.GetField()), Description: description})
 	}
+	return invalid(violations)
+}
+
+func invalid(violations []domainerr.FieldViolation) error {
 	return domainerr.Invalid(violations[0].Field, violations[0].Description, violations[1:]...)
 }

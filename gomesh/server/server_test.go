@@ -289,6 +289,49 @@ func TestABrokenRuleIsInvalidArgumentNamingTheField(t *testing.T) {
 	}
 }
 
+// fieldsOf is the fields a status's google.rpc.BadRequest names.
+func fieldsOf(st *status.Status) []string {
+	fields := []string{}
+	for _, detail := range st.Details() {
+		if badRequest, ok := detail.(*errdetails.BadRequest); ok {
+			for _, v := range badRequest.GetFieldViolations() {
+				fields = append(fields, v.GetField())
+			}
+		}
+	}
+	return fields
+}
+
+func TestANulInAStringIsInvalidArgumentNamingTheField(t *testing.T) {
+	inst := start(t, &behaviour{forUser: ok}, nil, time.Second)
+	_, err := inst.client.ListForUser(context.Background(),
+		&recommendationsv1.ListForUserRequest{UserId: validID[:8] + "\x00" + validID[9:]})
+	st := status.Convert(err)
+	if st.Code() != codes.InvalidArgument || strings.Join(fieldsOf(st), ",") != "user_id" ||
+		!strings.Contains(st.Message(), "NUL") {
+		t.Errorf("status = %v, fields %v; want INVALID_ARGUMENT naming user_id for its NUL", st, fieldsOf(st))
+	}
+}
+
+// rawCodec sends bytes as they are: the proto codec refuses to marshal a string that is not UTF-8.
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) ([]byte, error)      { return v.([]byte), nil }
+func (rawCodec) Unmarshal(data []byte, v any) error { *(v.(*[]byte)) = data; return nil }
+func (rawCodec) Name() string                       { return "proto" }
+
+func TestAStringThatIsNotUTF8IsInvalidArgumentNamingTheFieldNotInternal(t *testing.T) {
+	inst := start(t, &behaviour{forUser: ok}, nil, time.Second)
+	request := append([]byte{1<<3 | 2, 3}, 0xed, 0xa0, 0x80) // user_id: a lone surrogate's bytes
+	var answer []byte
+	err := inst.conn.Invoke(context.Background(), "/vidmesh.recommendations.v1.RecommendationService/ListForUser",
+		request, &answer, grpc.ForceCodec(rawCodec{}))
+	st := status.Convert(err)
+	if st.Code() != codes.InvalidArgument || strings.Join(fieldsOf(st), ",") != "user_id" {
+		t.Errorf("status = %v, fields %v; want INVALID_ARGUMENT naming user_id", st, fieldsOf(st))
+	}
+}
+
 func TestABugIsInternalWithTheCallersTraceIDAndTheLogLineCarriesIt(t *testing.T) {
 	inst := start(t, &behaviour{forUser: func(context.Context) error { panic("bug") }}, nil, time.Second)
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "traceparent", traceparent)
