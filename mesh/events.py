@@ -7,7 +7,9 @@
 
 The payload's class is found from the Any type URL in the default descriptor pool, so the
 reading process must have imported the payload's `*_pb2` module (a consumer does, to name
-its handlers). Envelope and payload are checked with their protovalidate rules both ways.
+its handlers). Envelope and payload are checked with their protovalidate rules both ways, and
+with the rule every request is checked by (MESH.md §6): no string holds a NUL, which Postgres
+cannot store.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import protovalidate
 from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import DecodeError, Message
 from vidmesh.events.v1.envelope_pb2 import EventEnvelope
+
+from mesh.validation import nul_violations
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/protobuf"
@@ -102,7 +106,11 @@ def message_class(type_url_or_name: str) -> type[Message]:
 
 
 def _validate(message: Message, what: str) -> None:
+    nul = nul_violations(message)
+    if nul:
+        raise EventError(f"invalid {what} {type_name(message)}: {'; '.join(map(str, nul))}")
     try:
         protovalidate.validate(message)
-    except protovalidate.ValidationError as exc:
+    # EvaluationError: a rule that fails to evaluate on these values; still poison to the consumer
+    except (protovalidate.ValidationError, protovalidate.EvaluationError) as exc:
         raise EventError(f"invalid {what} {type_name(message)}: {exc}") from exc

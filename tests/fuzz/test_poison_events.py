@@ -1,11 +1,12 @@
 """Poison on every consumed topic, into the running stack's real consumers.
 
 MESH.md §10 "Events": a record a consumer cannot read or apply (not an envelope, a payload
-that cannot be read or breaks its rules) goes to `<group>.dlq` with the dlq.* headers while
-the consumer goes on; an event type without a handler is skipped; a second event with an id
-the inbox has seen is ignored, whatever its body. Each batch is checked for every group that
-consumes the topic, the Go one's too: that the group committed past every record (it went
-on) and which records its dead-letter topic received.
+that cannot be read or breaks its rules, the string rule of §6 included: a NUL) goes to
+`<group>.dlq` with the dlq.* headers while the consumer goes on; an event type without a
+handler is skipped; a second event with an id the inbox has seen is ignored, whatever its
+body. Each batch is checked for every group that consumes the topic, the Go one's too: that
+the group committed past every record (it went on) and which records its dead-letter topic
+received.
 
 Examples are not shrunk: each one is a round trip through the stack, and a consumer that is
 stuck fails every later example the same way, so shrinking would only repeat the wait.
@@ -26,7 +27,7 @@ import pytest
 from google.protobuf import descriptor_pool
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.internal.encoder import _VarintBytes  # type: ignore[attr-defined]
-from google.protobuf.message import DecodeError
+from google.protobuf.message import DecodeError, Message
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
@@ -39,7 +40,7 @@ from vidmesh.users.v1.events_pb2 import UserFollowed
 from mesh import events, topology
 from mesh.kafka import dlq_topic
 from mesh.settings import ROOT, Settings
-from mesh.validation import violations_of
+from mesh.validation import nul_violations, violations_of
 from scripts.devstack.stack import Stack
 from services.email.consumer import HANDLERS as EMAIL
 from services.notification.consumer import HANDLERS as NOTIFICATION
@@ -144,9 +145,29 @@ def unreadable(type_name: str) -> st.SearchStrategy[Poison]:
         lambda data: Poison("unreadable payload", envelope_of(type_name, data), type_name))
 
 
+def _breaks_a_rule(message: Message) -> bool:
+    return bool(nul_violations(message) or violations_of(message))
+
+
 def breaking_rules(type_name: str) -> st.SearchStrategy[Poison]:
-    return requests(_descriptor(type_name)).filter(violations_of).map(
+    return requests(_descriptor(type_name)).filter(_breaks_a_rule).map(
         lambda m: Poison("payload breaks its rules", envelope_of(type_name, m.SerializeToString()), type_name))
+
+
+def holding_a_nul(type_name: str) -> st.SearchStrategy[Poison]:
+    """A payload with a NUL in one of its strings: Postgres could not store it, so a consumer
+    that took it would fail on it forever instead of dead-lettering it."""
+    strings = [f for f in _descriptor(type_name).fields if f.type == FieldDescriptor.TYPE_STRING
+               and not f.is_repeated]
+
+    def poisoned(chosen: tuple[Message, FieldDescriptor, str]) -> Poison:
+        message, field, text = chosen
+        setattr(message, field.name, text.replace("\0", "") + "\0")
+        return Poison("a string holds a NUL", envelope_of(type_name, message.SerializeToString()), type_name)
+
+    if not strings:
+        return st.nothing()
+    return st.tuples(requests(_descriptor(type_name)), st.sampled_from(strings), st.text(max_size=8)).map(poisoned)
 
 
 def poison(topic: str) -> st.SearchStrategy[Poison]:
@@ -154,7 +175,7 @@ def poison(topic: str) -> st.SearchStrategy[Poison]:
     types = st.sampled_from(event_types(topic))
     return st.one_of(
         st.binary(max_size=200).filter(_not_an_envelope).map(lambda v: Poison("not an envelope", v)),
-        types.flatmap(unreadable), types.flatmap(breaking_rules),
+        types.flatmap(unreadable), types.flatmap(breaking_rules), types.flatmap(holding_a_nul),
         st.binary(max_size=40).map(lambda d: Poison("unknown type", envelope_of(UNKNOWN_TYPE, d), UNKNOWN_TYPE)))
 
 

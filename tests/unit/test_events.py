@@ -106,6 +106,22 @@ def test_a_payload_that_is_not_its_type_is_an_event_error(data: bytes) -> None:
         events.unpack(env.SerializeToString())
 
 
+def test_a_nul_in_a_payload_string_is_an_event_error_naming_the_field() -> None:
+    # Postgres cannot store a NUL: a projector that took it would fail on the record forever
+    # instead of sending it to its dead-letter topic.
+    env = events.envelope(_published(str(uuid.uuid4())), "/vidmesh/video-command", "v", str(uuid.uuid4()))
+    env.data.Pack(VideoPublished(video_id=str(uuid.uuid4()), owner_id=str(uuid.uuid4()), version=1, title="a\0b"))
+    with pytest.raises(events.EventError, match=r"invalid payload vidmesh\.video\.v1\.VideoPublished: title: .*NUL"):
+        events.unpack(env.SerializeToString())
+
+
+def test_a_nul_in_an_envelope_attribute_is_an_event_error() -> None:
+    env = events.envelope(_published(str(uuid.uuid4())), "/vidmesh/video-command", "v", str(uuid.uuid4()))
+    env.subject = "videos/\0"
+    with pytest.raises(events.EventError, match=r"subject: .*NUL"):
+        events.parse(env.SerializeToString())
+
+
 def test_invalid_payload_is_refused_when_building_the_envelope() -> None:
     with pytest.raises(events.EventError, match="video_id"):
         events.envelope(_published("not-a-uuid"), "/vidmesh/video-command", "v", str(uuid.uuid4()))
