@@ -31,6 +31,8 @@ BREAKS = {
     "no-reregister": "never registers again once the agent forgot it",
     "no-bad-request": "a broken rule is INVALID_ARGUMENT without a google.rpc.BadRequest",
     "internal-on-bad-request": "a broken rule is INTERNAL",
+    "nul-is-internal": "a NUL in a string field is INTERNAL, as the database refusing it would make it",
+    "undecodable-is-internal": "a string field that is not UTF-8 is what grpc makes of a parser's exception",
     "ignores-deadline": "a waiting GetVideo waits its 2 s whatever the deadline, and logs how it ended then",
     "replay-applies-again": "a replayed request_id creates another video",
     "replay-ignores-body": "the same request_id with another body replays the first answer",

@@ -24,6 +24,7 @@ from tests.conformance.breaker.identity import Authorizer, fetch
 from tests.conformance.breaker.metrics import Metrics
 from tests.conformance.breaker.registration import Registration
 from tests.conformance.breaker.settings import Settings
+from tests.conformance.breaker.strings import deserializer
 from tests.conformance.breaker.videos import Videos
 
 API = (video_command_service_pb2.DESCRIPTOR.services_by_name["VideoCommandService"],
@@ -87,7 +88,7 @@ def _generic(settings: Settings, authorizer: Authorizer, metrics: Metrics, servi
         request, response = (message_factory.GetMessageClass(d) for d in (method.input_type, method.output_type))
         handlers[method.name] = grpc.unary_unary_rpc_method_handler(
             handler(settings, authorizer, metrics, f"/{service.full_name}/{method.name}", methods.get(method.name)),
-            request_deserializer=request.FromString, response_serializer=response.SerializeToString)
+            request_deserializer=deserializer(settings, request), response_serializer=response.SerializeToString)
     return grpc.method_handlers_generic_handler(service.full_name, handlers)
 
 

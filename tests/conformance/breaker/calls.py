@@ -22,6 +22,7 @@ from google.rpc import error_details_pb2, status_pb2
 from tests.conformance.breaker.identity import Authorizer
 from tests.conformance.breaker.metrics import Metrics
 from tests.conformance.breaker.settings import Settings
+from tests.conformance.breaker.strings import Undecodable, with_nul
 
 Context = grpc.aio.ServicerContext[Any, Any]
 Method = Callable[[Any, Context], Awaitable[Message]]
@@ -71,7 +72,14 @@ def handler(settings: Settings, authorizer: Authorizer, metrics: Metrics, name: 
             metrics.observe(name, code, seconds)
     return serve
 
-async def _validate(settings: Settings, request: Message, context: Context) -> None:
+async def _validate(settings: Settings, request: Message | Undecodable, context: Context) -> None:
+    if isinstance(request, Undecodable):
+        await context.abort(*status(grpc.StatusCode.INVALID_ARGUMENT, "must be valid UTF-8", request.field))
+    assert isinstance(request, Message)
+    if nul := with_nul(request):
+        if settings.breaking("nul-is-internal"):  # what a database that cannot store a NUL makes of it
+            await context.abort(*status(grpc.StatusCode.INTERNAL, "PostgreSQL text fields cannot contain NUL"))
+        await context.abort(*status(grpc.StatusCode.INVALID_ARGUMENT, "must not contain the NUL character", *nul))
     violations = _validator.collect_violations(request)
     if not violations:
         return

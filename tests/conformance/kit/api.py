@@ -117,13 +117,15 @@ class Api:
         return self.database.FindFileContainingSymbol(descriptor.full_name)
 
 
-async def call(channel: grpc.aio.Channel, method: MethodDescriptor, request: Message, *, timeout: float,
+async def call(channel: grpc.aio.Channel, method: MethodDescriptor, request: Message | bytes, *, timeout: float,
                metadata: tuple[tuple[str, str], ...] = ()) -> Outcome:
-    """One unary call; never raises for a status, it returns it."""
+    """One unary call; never raises for a status, it returns it. A request given as bytes is
+    sent as they are (bytes no message of the kit's protobuf runtime could hold)."""
     path = f"/{method.containing_service.full_name}/{method.name}"
     response_class = message_factory.GetMessageClass(method.output_type)
-    stub: grpc.aio.UnaryUnaryMultiCallable[Message, Message] = channel.unary_unary(
-        path, request_serializer=lambda m: m.SerializeToString(), response_deserializer=response_class.FromString)
+    stub: grpc.aio.UnaryUnaryMultiCallable[Message | bytes, Message] = channel.unary_unary(
+        path, request_serializer=lambda m: m if isinstance(m, bytes) else m.SerializeToString(),
+        response_deserializer=response_class.FromString)
     started = time.perf_counter()
     try:
         response = await stub(request, timeout=timeout, metadata=metadata)

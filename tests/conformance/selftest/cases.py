@@ -95,6 +95,11 @@ async def _bad_request(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None
     await errors.check_bad_request(own.target, api)
 
 
+async def _strings(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None:
+    own, api = await owns.running()
+    await errors.check_strings(own.target, api)
+
+
 async def _replays(owns: OwnInstances, consul: Consul, kafka: Kafka) -> None:
     own, api = await owns.running()
     await request_ids.check_replays(own.target, api)
@@ -144,6 +149,7 @@ CASES: dict[str, Case] = {
                          "name-as-address", "check-on-server", "slow-check"),
     "registers-again": case(_registers_again, registration.SECTION, "no-reregister"),
     "errors": case(_bad_request, errors.SECTION, "no-bad-request", "internal-on-bad-request"),
+    "strings": case(_strings, errors.SECTION, "nul-is-internal", "undecodable-is-internal"),
     "request-ids": case(_replays, request_ids.SECTION, "replay-applies-again", "replay-ignores-body"),
     "logs": case(_access_log, traces.LOGS, "new-trace-id"),
     "deadlines": case(_deadline, traces.DEADLINES, "ignores-deadline"),
