@@ -19,6 +19,7 @@ from google.rpc import error_details_pb2
 
 from scripts.openapi import rules
 from scripts.openapi.descriptors import Route, field_by_json_path, reachable
+from scripts.openapi.security import security_of
 
 Json = dict[str, Any]
 INTRO = Path(__file__).with_name("intro.md")
@@ -147,7 +148,7 @@ def document_errors(doc: Json, routes: list[Route]) -> None:
     status["properties"]["details"]["items"] = {"anyOf": [{"$ref": f"#/components/schemas/{BAD_REQUEST}"},
                                                           {"$ref": "#/components/schemas/google.protobuf.Any"}]}
     ref = {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{STATUS}"}}}}
-    for _route, operation in _operations(doc, routes):
+    for route, operation in _operations(doc, routes):
         text = " ".join(operation.get(key, "") for key in ("summary", "description"))
         sentence = ERRORS_SENTENCE.search(text)
         # Every route may be rate limited by the gateway.
@@ -158,8 +159,7 @@ def document_errors(doc: Json, routes: list[Route]) -> None:
             responses[str(http)] = {"description": named, **ref}
         responses["default"] = {"description": "Any other error, in the same shape.", **ref}
         operation["responses"] = responses
-        if "UNAUTHENTICATED" in codes:
-            operation["security"] = [{"bearer": []}]
+        operation["security"] = security_of(route.path, route.verb)
 
 
 def drop_unexposed_tags(doc: Json, routes: list[Route]) -> None:

@@ -83,3 +83,20 @@ def test_a_renamed_field_would_be_caught(contract: Contract, gateway: Gateway, w
     problems = contract.problems(page, "vidmesh.webbff.v1.GetVideoPageResponse")
     assert any("view_count" in problem for problem in problems), problems
     assert any("viewCount" in problem for problem in problems), problems  # and the required one is missing
+
+
+def test_each_operation_takes_a_token_as_the_document_says(gateway: Gateway, contract: Contract) -> None:
+    # Schemathesis reads `security` to decide what must be refused without a token: the
+    # document must say what the gateway's jwt_authn rules do, login and register included.
+    wrong = []
+    for path, operations in contract.document["paths"].items():
+        for verb, operation in operations.items():
+            url = path.replace("{videoId}", new_id()).replace("{userId}", new_id())
+            security = operation.get("security", contract.document.get("security"))
+            for token, refused in ((None, security == [{"bearer": []}]), ("not-a-jwt", security != [])):
+                headers = {"authorization": f"Bearer {token}"} if token else {}
+                answer = gateway.http.request(verb, url, headers=headers, json={} if verb == "post" else None)
+                if (answer.status_code == 401) != refused:
+                    wrong.append(f"{verb.upper()} {path} {'with a bad' if token else 'without a'} token: "
+                                 f"{answer.status_code}, documented security {security}")
+    assert not wrong, "\n".join(wrong)

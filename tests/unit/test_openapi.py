@@ -117,6 +117,16 @@ def test_every_operation_documents_the_error_body() -> None:
     assert schema("google.rpc.Status")["required"] == ["code", "message"]
 
 
+def test_security_is_what_the_gateways_jwt_rules_say() -> None:
+    # Login answers UNAUTHENTICATED for a wrong password: that is no reason to ask for a token.
+    for verb, path in (("post", "/api/auth/v1/login"), ("post", "/api/auth/v1/register"),
+                       ("get", "/.well-known/jwks.json")):
+        assert operation(verb, path)["security"] == [], path
+    assert operation("get", "/api/web/v1/notifications")["security"] == [{"bearer": []}]
+    assert operation("get", "/api/web/v1/videos/{videoId}")["security"] == [{}, {"bearer": []}]
+    assert operation("post", "/api/web/v1/videos/{videoId}/views")["security"] == [{}, {"bearer": []}]
+
+
 def test_translate_maps_each_kind_of_rule() -> None:
     uuid_or_empty = validate_pb2.FieldRules(string=validate_pb2.StringRules(uuid=True),
                                             ignore=validate_pb2.IGNORE_IF_ZERO_VALUE)
