@@ -43,6 +43,7 @@ func Chain(maxRPC time.Duration, validator Validator, counter Counter) []grpc.Se
 		LenientCodec(),
 		grpc.ChainUnaryInterceptor(forgetUndecodable),
 		grpc.ChainUnaryInterceptor(skipping(unary)...),
+		grpc.ChainStreamInterceptor(refuseUndecodableStream),
 		grpc.ChainStreamInterceptor(skippingStream(stream)...),
 	}
 }

@@ -8,6 +8,9 @@ import (
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
+
+	"vidmesh/gomesh/domainerr"
+	"vidmesh/gomesh/textfields"
 )
 
 // A request whose bytes do not decode (a string field that is not UTF-8, above all) must be
@@ -47,4 +50,27 @@ func undecoded(message proto.Message) ([]byte, bool) {
 func forgetUndecodable(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	defer undecodable.Delete(req)
 	return handler(ctx, req)
+}
+
+// refuseUndecodableStream runs outermost on streams, health and reflection included (which
+// skip the rest of the chain): a message that did not decode ends the stream INVALID_ARGUMENT.
+func refuseUndecodableStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	return handler(srv, refusingStream{ss})
+}
+
+type refusingStream struct{ grpc.ServerStream }
+
+func (s refusingStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	message, ok := m.(proto.Message)
+	if !ok {
+		return nil
+	}
+	if data, bad := undecoded(message); bad {
+		st, _ := domainerr.Status(invalid(textfields.Undecodable(message.ProtoReflect().Descriptor(), data)))
+		return st.Err()
+	}
+	return nil
 }

@@ -332,6 +332,26 @@ func TestAStringThatIsNotUTF8IsInvalidArgumentNamingTheFieldNotInternal(t *testi
 	}
 }
 
+func TestAStreamMessageThatIsNotUTF8EndsTheStreamInvalidArgumentHealthIncluded(t *testing.T) {
+	inst := start(t, &behaviour{forUser: ok}, nil, time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	stream, err := inst.conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, "/grpc.health.v1.Health/Watch",
+		grpc.ForceCodec(rawCodec{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.SendMsg(append([]byte{1<<3 | 2, 3}, 0xed, 0xa0, 0x80)); err != nil { // service: not UTF-8
+		t.Fatal(err)
+	}
+	_ = stream.CloseSend()
+	var answer []byte
+	st := status.Convert(stream.RecvMsg(&answer))
+	if st.Code() != codes.InvalidArgument || strings.Join(fieldsOf(st), ",") != "service" {
+		t.Errorf("status = %v, fields %v; want INVALID_ARGUMENT naming service", st, fieldsOf(st))
+	}
+}
+
 func TestABugIsInternalWithTheCallersTraceIDAndTheLogLineCarriesIt(t *testing.T) {
 	inst := start(t, &behaviour{forUser: func(context.Context) error { panic("bug") }}, nil, time.Second)
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "traceparent", traceparent)
