@@ -30,6 +30,7 @@ _RECONNECT = {"reconnect.backoff.ms": 100, "reconnect.backoff.max.ms": 1000}
 # Python logging, i.e. the process's log format and level, instead of raw lines on stderr.
 _CLIENT_LOG = logging.getLogger("librdkafka")
 REPEAT_EVERY_S = 30.0
+METADATA_REFRESH_MS = 10_000  # how soon a consumer finds a subscribed topic created after it subscribed
 
 
 class _Repeated(logging.Filter):
@@ -91,6 +92,12 @@ def consumer_config(bootstrap: str, group: str, **overrides: Any) -> dict[str, A
 
     A dead consumer's partitions move to a live one within session.timeout.ms (6 s, the
     broker's minimum); a heartbeat every 2 s keeps a live one in the group.
+
+    A subscribed topic that is not there yet while another of the subscription is (another
+    service creates it, or the broker has not yet told this one of a topic just created) is
+    looked for again only at the next metadata refresh: librdkafka's default of 5 minutes held
+    a fresh stack's notifications back that long (librdkafka#3615 suggests lowering it). Every
+    10 s costs one small request here.
     """
     config: dict[str, Any] = {
         "bootstrap.servers": bootstrap,
@@ -101,6 +108,7 @@ def consumer_config(bootstrap: str, group: str, **overrides: Any) -> dict[str, A
         "session.timeout.ms": 6000,
         "heartbeat.interval.ms": 2000,
         "fetch.wait.max.ms": 50,  # the latency floor of an idle consumer
+        "topic.metadata.refresh.interval.ms": METADATA_REFRESH_MS,
         "logger": _CLIENT_LOG,
         **_RECONNECT,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -10,7 +11,7 @@ import pytest
 from confluent_kafka import Consumer, KafkaError, Producer
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # type: ignore[attr-defined]
 
-from mesh.kafka import EVENT_TOPICS, ensure_topics
+from mesh.kafka import EVENT_TOPICS, METADATA_REFRESH_MS, consumer_config, ensure_topics
 from mesh.settings import Settings
 
 
@@ -68,3 +69,44 @@ def test_event_topics_keep_every_event(settings: Settings) -> None:
     resources = [ConfigResource(ConfigResource.Type.TOPIC, name) for name in EVENT_TOPICS]
     for resource, future in admin.describe_configs(resources).items():
         assert future.result(timeout=15)["retention.ms"].value == "-1", resource.name
+
+
+def test_a_consumer_subscribed_before_one_of_its_topics_exists_reads_it_soon_after_it_is_created(
+        settings: Settings) -> None:
+    # A fresh stack: notification subscribed to users.v1.events and video.v1.events a moment
+    # before the broker knew the second, and read nothing of it for 5 minutes (librdkafka
+    # refreshes the metadata of a missing topic at topic.metadata.refresh.interval.ms when
+    # another of the subscription is there).
+    bootstrap = f"{settings.host}:{settings.kafka_port}"
+    there, late = (f"it.{kind}.{uuid.uuid4().hex[:8]}" for kind in ("there", "late"))
+    ensure_topics(bootstrap, {there: 1})
+    consumer = Consumer(consumer_config(bootstrap, f"it-{uuid.uuid4().hex}"))
+    consumer.subscribe([there, late])
+    try:
+        unknown = None
+        for _ in range(40):  # bounded: until the client has said the late topic is not there
+            message = consumer.poll(0.5)
+            error = message.error() if message is not None else None
+            if error is not None:
+                unknown = error.code()
+                break
+        assert unknown == KafkaError.UNKNOWN_TOPIC_OR_PART
+        for _ in range(10):  # and has joined the group with the topic that is there
+            consumer.poll(0.5)
+        ensure_topics(bootstrap, {late: 1})
+        producer = Producer({"bootstrap.servers": bootstrap, "acks": "all"})
+        producer.produce(late, value=b"late")
+        assert producer.flush(15) == 0
+        within_s = 2 * METADATA_REFRESH_MS / 1000 + 10  # two refreshes and a rebalance
+        deadline = time.monotonic() + within_s
+        received = None
+        while received is None and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is not None and message.error() is None:
+                received = message.value()
+        assert received == b"late", f"nothing read from {late} within {within_s:.0f} s of its creation"
+    finally:
+        consumer.close()
+        admin = AdminClient({"bootstrap.servers": bootstrap})
+        for future in admin.delete_topics([there, late]).values():
+            future.result(timeout=15)
