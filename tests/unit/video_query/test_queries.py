@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mesh.errors import InvalidArgument, NotFound, Unavailable
+from mesh.errors import InvalidArgument, NotFound
 from services.video_query.paging import PageTokens
 from services.video_query.ports import Card, CommentCard, Key, Page, Views
 from services.video_query.queries import VideoQueries
@@ -123,13 +123,13 @@ async def test_the_wait_ends_before_the_clients_deadline() -> None:
     assert answer.stale and time.monotonic() - started < 0.4
 
 
-async def test_an_unseen_video_is_unavailable_with_min_version_and_not_found_without() -> None:
+async def test_an_unseen_video_is_not_found_with_min_version_saying_it_waited_and_without() -> None:
     q = queries(FakeViews(), max_wait_s=0.05)
-    with pytest.raises(Unavailable):
+    with pytest.raises(NotFound, match="after waiting for version 1"):
         await q.get_video(new_id(), 1, "")
     with pytest.raises(NotFound):
         await q.get_video(new_id(), 0, "")
-    with pytest.raises(Unavailable):
+    with pytest.raises(NotFound, match="after waiting for version 1"):
         await q.list_comments(new_id(), 1, 0, "")
 
 
