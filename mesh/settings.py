@@ -74,6 +74,7 @@ class Settings:
     jaeger_health_port: int
     jaeger_metrics_port: int
     prometheus_port: int
+    jaeger_max_traces: int
     postgres_user: str
     postgres_password: str
     web_origin: str
@@ -208,6 +209,7 @@ def load(environ: dict[str, str] | None = None, path: Path = SETTINGS_FILE) -> S
         postgres_user=get("postgres_user"),
         postgres_password=get("postgres_password"),
         web_origin=get("web_origin"),
+        jaeger_max_traces=count("jaeger_max_traces"),
         gateway_rate_per_second=count("gateway_rate_per_second"),
         gateway_login_burst=count("gateway_login_burst"),
         gateway_max_body_bytes=count("gateway_max_body_bytes"),

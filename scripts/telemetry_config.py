@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from mesh.settings import ROOT, Settings, SettingsError
+from mesh.settings import ROOT, Settings, SettingsError, load
 
 TEMPLATES = ROOT / "telemetry"
 JAEGER, PROMETHEUS, RULES = "jaeger.yaml", "prometheus.yml", "rules"
@@ -40,7 +40,7 @@ def native_values(s: Settings) -> tuple[dict[str, str], dict[str, str]]:
     jaeger = {"LISTEN_HOST": s.host, "OTLP_GRPC_PORT": str(s.jaeger_otlp_grpc_port),
               "OTLP_HTTP_PORT": str(s.jaeger_otlp_http_port), "QUERY_PORT": str(s.jaeger_query_port),
               "QUERY_GRPC_PORT": str(s.jaeger_query_grpc_port), "HEALTH_PORT": str(s.jaeger_health_port),
-              "METRICS_PORT": str(s.jaeger_metrics_port)}
+              "METRICS_PORT": str(s.jaeger_metrics_port), "MAX_TRACES": str(s.jaeger_max_traces)}
     prometheus = {"CONSUL_ADDRESS": f"{s.host}:{s.consul_http_port}",
                   "ENVOY_ADMIN_ADDRESS": f"127.0.0.1:{s.envoy_admin_port}",  # the gateway's admin stays on loopback
                   "JAEGER_METRICS_ADDRESS": f"{s.host}:{s.jaeger_metrics_port}",
@@ -48,9 +48,10 @@ def native_values(s: Settings) -> tuple[dict[str, str], dict[str, str]]:
     return jaeger, prometheus
 
 
-def compose_values(folder: Path) -> tuple[dict[str, str], dict[str, str]]:
+def compose_values(s: Settings, folder: Path) -> tuple[dict[str, str], dict[str, str]]:
     """(Jaeger's, Prometheus's) values under Compose: all interfaces, Compose host names."""
-    jaeger = {"LISTEN_HOST": "0.0.0.0", **{key: str(port) for key, port in COMPOSE_PORTS.items()}}
+    jaeger = {"LISTEN_HOST": "0.0.0.0", **{key: str(port) for key, port in COMPOSE_PORTS.items()},
+              "MAX_TRACES": str(s.jaeger_max_traces)}
     prometheus = {"CONSUL_ADDRESS": "consul:8500", "ENVOY_ADMIN_ADDRESS": "envoy:9901",
                   "JAEGER_METRICS_ADDRESS": f"jaeger:{COMPOSE_PORTS['METRICS_PORT']}",
                   "RULES_DIR": str(folder / RULES)}
@@ -73,12 +74,12 @@ def native(s: Settings, folder: Path) -> dict[str, Path]:
     return paths
 
 
-def write_compose(folder: Path) -> list[Path]:
+def write_compose(folder: Path, s: Settings) -> list[Path]:
     """Write `folder`/jaeger.yaml, prometheus.yml and rules/ (the volume both containers mount)."""
     if not folder.is_dir():
         raise SettingsError(f"{folder} is not a folder: docker-compose.yml mounts the telemetry volume there")
     header = f"# Rendered by `python -m scripts.telemetry_config compose {folder}`; edit telemetry/, not this file.\n"
-    rendered = render(*compose_values(folder))
+    rendered = render(*compose_values(s, folder))
     written = [_write(folder / JAEGER, header + rendered.jaeger),
                _write(folder / PROMETHEUS, header + rendered.prometheus)]
     (folder / RULES).mkdir(exist_ok=True)
@@ -101,7 +102,7 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     try:
-        for path in write_compose(Path(argv[1])):
+        for path in write_compose(Path(argv[1]), load()):
             print(f"telemetry: wrote {path}", flush=True)
     except (SettingsError, OSError) as error:
         print(f"telemetry: {error}", file=sys.stderr)

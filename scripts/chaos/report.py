@@ -48,10 +48,14 @@ def table(outcome: Outcome) -> str:
              f"{unexpected} refused though meant to apply"]
     kinds = Counter(f.fault.kind for c in outcome.cycles for f in c.faults)
     times = convergence(outcome)
-    rows += [f"faults: {len(outcome.cycles)} cycles, " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())),
+    rows += [f"faults: {cycles(len(outcome.cycles))}, " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())),
              f"converged after the last fault of a cycle: median {times['median_s']} s, worst {times['worst_s']} s, "
-             f"{times['not_converged']} cycles not within the bound"]
+             f"{cycles(times['not_converged'])} not within the bound"]
     return "\n".join(rows)
+
+
+def cycles(n: int) -> str:
+    return f"{n} cycle" if n == 1 else f"{n} cycles"
 
 
 def write_json(outcome: Outcome, folder: Path) -> Path:

@@ -61,7 +61,7 @@ def test_a_wrong_expectation_fails_the_promtool_test(tools: Toolchain, tmp_path:
 def test_prometheus_accepts_both_renderings(settings: Settings, tools: Toolchain, tmp_path: Path) -> None:
     native = telemetry_config.native(settings, tmp_path / "native")["prometheus"]
     (tmp_path / "compose").mkdir()
-    telemetry_config.write_compose(tmp_path / "compose")
+    telemetry_config.write_compose(tmp_path / "compose", settings)
     rules = yaml.safe_load((RULES / "vidmesh.rules.yml").read_text())
     count = sum(len(group["rules"]) for group in rules["groups"])
     for config in (native, tmp_path / "compose" / "prometheus.yml"):
@@ -73,7 +73,7 @@ def test_prometheus_accepts_both_renderings(settings: Settings, tools: Toolchain
 def test_jaeger_accepts_both_renderings(settings: Settings, tools: Toolchain, tmp_path: Path) -> None:
     native = telemetry_config.native(settings, tmp_path / "native")["jaeger"]
     (tmp_path / "compose").mkdir()
-    telemetry_config.write_compose(tmp_path / "compose")
+    telemetry_config.write_compose(tmp_path / "compose", settings)
     for config in (native, tmp_path / "compose" / "jaeger.yaml"):
         result = run([str(tools.jaeger), "validate", "--config", str(config)])
         assert result.returncode == 0, f"{config}:\n{result.stdout}{result.stderr}"
@@ -94,6 +94,16 @@ def test_every_jaeger_listener_binds_the_settings_host_and_port(settings: Settin
     # Nothing else listens: no Jaeger or Zipkin receivers, no remote sampling, no zpages.
     assert set(config["receivers"]) == {"otlp"}
     assert set(config["service"]["extensions"]) == {"jaeger_storage", "jaeger_query", "healthcheckv2"}
+
+
+def test_jaegers_trace_bound_is_the_setting_in_both_renderings(tmp_path: Path) -> None:
+    # The soak lowers it so that Jaeger's memory reaches its bound within the warm-up.
+    settings = load(environ={"VIDMESH_JAEGER_MAX_TRACES": "123"})
+    (tmp_path / "compose").mkdir()
+    telemetry_config.write_compose(tmp_path / "compose", settings)
+    for config in (telemetry_config.native(settings, tmp_path / "native")["jaeger"], tmp_path / "compose" / "jaeger.yaml"):
+        storage = yaml.safe_load(config.read_text())["extensions"]["jaeger_storage"]
+        assert storage["backends"]["memstore"]["memory"] == {"max_traces": 123}
 
 
 def free_port() -> int:
