@@ -101,7 +101,8 @@ def test_jaegers_trace_bound_is_the_setting_in_both_renderings(tmp_path: Path) -
     settings = load(environ={"VIDMESH_JAEGER_MAX_TRACES": "123"})
     (tmp_path / "compose").mkdir()
     telemetry_config.write_compose(tmp_path / "compose", settings)
-    for config in (telemetry_config.native(settings, tmp_path / "native")["jaeger"], tmp_path / "compose" / "jaeger.yaml"):
+    native = telemetry_config.native(settings, tmp_path / "native")["jaeger"]
+    for config in (native, tmp_path / "compose" / "jaeger.yaml"):
         storage = yaml.safe_load(config.read_text())["extensions"]["jaeger_storage"]
         assert storage["backends"]["memstore"]["memory"] == {"max_traces": 123}
 
