@@ -50,7 +50,7 @@ def table(outcome: Outcome) -> str:
     times = convergence(outcome)
     rows += [f"faults: {cycles(len(outcome.cycles))}, " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())),
              f"converged after the last fault of a cycle: median {times['median_s']} s, worst {times['worst_s']} s, "
-             f"{cycles(times['not_converged'])} not within the bound"]
+             f"{cycles(int(times['not_converged'] or 0))} not within the bound"]
     return "\n".join(rows)
 
 
