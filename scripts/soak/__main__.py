@@ -81,7 +81,7 @@ def soak(settings: Settings, minutes: float) -> dict[str, Any]:
 
 def table(report: dict[str, Any]) -> str:
     """The report as text."""
-    rows = [f"{'process':<18}{'start MiB':>11}{'end MiB':>10}{'max MiB':>10}  flat"]
+    rows = [f"{'process (PSS)':<18}{'start MiB':>11}{'end MiB':>10}{'max MiB':>10}  flat"]
     points = report["series"]
     for name, flat in sorted(report["memory_flat"].items()):
         values = [v for _, v in points[name]]
