@@ -312,6 +312,7 @@ async def test_a_malformed_entry_leaves_the_last_good_policy_in_force_and_logs_w
 
     bad = {**_subsets(), "Subsets": {"v1": {"Filter": 'Service.Meta.version matches "1.*"'},
                                       "v2": {"Filter": 'Service.Meta.version == "2"'}}}
+
     def refused_because(reason: str) -> Awaitable[bool]:
         lines = [json.loads(line) for line in mesh.log.read_text().splitlines() if line.startswith("{")]
         return asyncio.sleep(0, any(line.get("event", "").startswith("traffic policy refused")
