@@ -18,7 +18,7 @@ from pathlib import Path
 
 from scripts.devstack.private import private_env
 from scripts.devstack.stack import Stack
-from scripts.devstack.status import tree_rss
+from scripts.devstack.status import tree_memory
 
 BENCH_SETTINGS = {"VIDMESH_GATEWAY_RATE_PER_SECOND": "1000000"}
 SAMPLE_EVERY_S = 0.5
@@ -48,8 +48,8 @@ def pid_of(stack: Stack, name: str) -> int:
 
 
 def memory_mib(stack: Stack) -> dict[str, float]:
-    """Resident memory of each running process of the stack, children included, in MiB."""
-    return {state.name: tree_rss(state.pid) / 2**20 for state in stack.pc.processes() or [] if state.running}
+    """Memory (PSS) of each running process of the stack, children included, in MiB."""
+    return {state.name: tree_memory(state.pid) / 2**20 for state in stack.pc.processes() or [] if state.running}
 
 
 class PeakMemory:

@@ -204,8 +204,8 @@ def failover_rows(run: FailoverRun) -> list[Row]:
 
 
 def memory_rows(idle: dict[str, float], peak: dict[str, float]) -> list[Row]:
-    """Each process's resident memory, children included: idle, and the most seen under load."""
-    return [Row("memory (RSS, children included)", name, f"{peak.get(name, mib):.0f} MiB under load",
+    """Each process's memory (PSS), children included: idle, and the most seen under load."""
+    return [Row("memory (PSS, children included)", name, f"{peak.get(name, mib):.0f} MiB under load",
                 f"{mib:.0f} MiB idle") for name, mib in sorted(idle.items())]
 
 

@@ -4,11 +4,8 @@ Every SAMPLE_S seconds: the memory of every process of the stack (its whole proc
 the size of every mesh table that retention must keep bounded (outbox, inbox, request_log, in
 every service's database and schema). At the end, the error lines of every log.
 
-Memory is the proportional set size (PSS), not the resident size `make status` shows: a page
-that several processes share counts once, divided among them. Summed RSS counts Postgres's
-shared buffers once per backend that has touched them, so it climbs for as long as backends
-touch more of the cache, with no memory used: a 30-minute soak saw Postgres "grow" from 586 to
-1,198 MiB that way.
+Memory is counted as `make status` counts it: the proportional set size of the process tree
+(scripts/devstack/status.py says why not RSS).
 """
 
 from __future__ import annotations
@@ -18,13 +15,13 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
 import psycopg
 
 from mesh import topology
 from mesh.dbbootstrap import superuser_dsn
 from mesh.settings import Settings
 from scripts.devstack.manager import ProcessState
+from scripts.devstack.status import tree_memory
 
 MESH_TABLES = ("outbox", "inbox", "request_log")
 MIB = 2**20
@@ -35,26 +32,9 @@ GROWTH_RATIO, GROWTH_FLOOR_MIB = 1.15, 16.0
 BOUND_RATIO, BOUND_FLOOR_ROWS = 1.25, 200
 
 
-def pss_mib(pid: int) -> float:
-    """Proportional memory of a process and its children, in MiB (0 once it is gone)."""
-    try:
-        root = psutil.Process(pid)
-        tree = [root, *root.children(recursive=True)]
-        return sum(_pss(p) for p in tree) / MIB
-    except psutil.Error:
-        return 0.0
-
-
-def _pss(process: psutil.Process) -> int:
-    try:
-        return int(process.memory_full_info().pss)
-    except psutil.NoSuchProcess:  # a child that ended meanwhile (a Postgres backend, say)
-        return 0
-
-
 def memory(states: dict[str, ProcessState]) -> dict[str, float]:
     """Every running process's memory, by name."""
-    return {name: round(pss_mib(state.pid), 1) for name, state in states.items() if state.running and state.pid}
+    return {name: round(tree_memory(state.pid) / MIB, 1) for name, state in states.items() if state.running and state.pid}
 
 
 def table_rows(settings: Settings) -> dict[str, int]:
