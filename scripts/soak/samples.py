@@ -34,7 +34,8 @@ BOUND_RATIO, BOUND_FLOOR_ROWS = 1.25, 200
 
 def memory(states: dict[str, ProcessState]) -> dict[str, float]:
     """Every running process's memory, by name."""
-    return {name: round(tree_memory(state.pid) / MIB, 1) for name, state in states.items() if state.running and state.pid}
+    return {name: round(tree_memory(state.pid) / MIB, 1)
+            for name, state in states.items() if state.running and state.pid}
 
 
 def table_rows(settings: Settings) -> dict[str, int]:

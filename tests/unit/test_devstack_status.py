@@ -9,7 +9,6 @@ import psutil
 
 from scripts.devstack.status import tree_memory
 
-
 SHARED_MIB = 64
 # A parent and its child both touch one shared mapping, as Postgres's backends touch its
 # shared buffers; then they wait until stdin closes.
