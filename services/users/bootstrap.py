@@ -32,7 +32,9 @@ async def bootstrap(rt: Runtime) -> Deps:
     rt.outbox_relay()
     tokens = TokenIssuer(await keys.open_keyring(rt.environ))
     rt.check(tokens.can_sign)
-    deps = Deps(uow=partial(PostgresUnitOfWork, pool), hasher=await rt.enter(PasswordHasher()), tokens=tokens)
+    reads = await rt.read_pool()  # GetUser, BatchGetUsers and Login's lookup: one round trip a statement
+    deps = Deps(uow=partial(PostgresUnitOfWork, pool), hasher=await rt.enter(PasswordHasher()), tokens=tokens,
+                reads=partial(PostgresUnitOfWork, reads))
     rt.serve(user_service(deps))
     return deps
 

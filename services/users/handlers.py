@@ -24,11 +24,17 @@ LOGIN_FAILED = "the email or the password is wrong"
 
 @dataclass(frozen=True)
 class Deps:
-    """What every handler may use: a unit of work per call, the hasher and the token issuer."""
+    """What every handler may use: a unit of work per call, the hasher and the token issuer.
+
+    `reads` is a unit of work for reads alone, on autocommit connections: each statement is
+    one round trip, with no BEGIN before it and no ROLLBACK after. Under READ COMMITTED a
+    transaction gives a read no snapshot of its own anyway (each statement takes its own).
+    """
 
     uow: Callable[[], UnitOfWork]
     hasher: PasswordHasher
     tokens: TokenIssuer
+    reads: Callable[[], UnitOfWork]
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,7 @@ async def _create(uow: UnitOfWork, account: Account) -> Registered:
 
 async def login(cmd: Login, deps: Deps) -> LoggedIn:
     """Check the password (as long for an unknown email as for a wrong password) and sign a token."""
-    async with deps.uow() as uow:
+    async with deps.reads() as uow:
         account = await uow.accounts.by_email(domain.normalise_email(cmd.email))
     matches = await deps.hasher.verify(account.password_hash if account else None, cmd.password)
     if account is None or not matches:
@@ -131,7 +137,7 @@ async def _rehash(user_id: str, password: str, deps: Deps) -> None:
 
 async def get_user(user_id: str, viewer_id: str, deps: Deps) -> tuple[Profile, bool]:
     """The profile and whether the viewer (if any) follows its channel."""
-    async with deps.uow() as uow:
+    async with deps.reads() as uow:
         profile = await uow.accounts.profile(user_id)
         if profile is None:
             raise NotFound(f"user {user_id} does not exist")
@@ -141,7 +147,7 @@ async def get_user(user_id: str, viewer_id: str, deps: Deps) -> tuple[Profile, b
 
 async def batch_get_users(user_ids: list[str], deps: Deps) -> list[Profile]:
     """The profiles found, in the order asked for; unknown ids are left out."""
-    async with deps.uow() as uow:
+    async with deps.reads() as uow:
         found = {profile.user_id: profile for profile in await uow.accounts.profiles(user_ids)}
     return [found[user_id] for user_id in user_ids if user_id in found]
 

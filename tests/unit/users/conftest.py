@@ -37,4 +37,5 @@ def state() -> State:
 
 @pytest.fixture
 def deps(state: State, hasher: PasswordHasher, keys_folder: Path) -> Deps:
-    return Deps(uow=lambda: FakeUnitOfWork(state), hasher=hasher, tokens=TokenIssuer(keys.KeyRing(keys_folder)))
+    return Deps(uow=lambda: FakeUnitOfWork(state), hasher=hasher, tokens=TokenIssuer(keys.KeyRing(keys_folder)),
+                reads=lambda: FakeUnitOfWork(state))
