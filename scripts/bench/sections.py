@@ -150,11 +150,12 @@ def _first_error(run: Load) -> str:
 def _lag_row(section: str, when: str, run: lag.LagRun, target: str, meets: object) -> Row:
     p50, p99, top = percentile(run.lags_ms, 50), percentile(run.lags_ms, 99), max(run.lags_ms, default=0.0)
     stale = f", {run.stale} stale" if run.stale else ""
-    unanswered = f", {run.unanswered} unanswered in {lag.DEADLINE_S:.0f} s" if run.unanswered else ""
+    unanswered = "".join(f", {n} {code}" for code, n in sorted(run.unanswered.items()))
     met = bool(callable(meets) and meets(run)) and not run.stale and not run.unanswered
     return Row(section, when, f"p50 {p50:.1f} ms", f"p99 {p99:.1f} ms, max {top:.1f} ms, {len(run.lags_ms)} probes"
                f"{stale}{unanswered}", target, met,
-               {"p50_ms": p50, "p99_ms": p99, "max_ms": top, "stale": run.stale, "unanswered": run.unanswered})
+               {"p50_ms": p50, "p99_ms": p99, "max_ms": top, "stale": run.stale,
+                "unanswered": sum(run.unanswered.values())})
 
 
 def pipeline_rows(run: pipeline.PipelineRun) -> list[Row]:

@@ -3,10 +3,18 @@ counts as a success, a failure or a call cut off at the end, and which sample a 
 
 from __future__ import annotations
 
+import asyncio
 import math
+from collections import Counter
 
+import grpc
+import grpc.aio
+import pytest
+
+from scripts.bench.lag import LagRun, _answered
 from scripts.bench.load import _from_ghz, _from_vegeta_csv
 from scripts.bench.report import Row, markdown
+from scripts.bench.sections import _lag_row
 from scripts.bench.stats import percentile
 
 
@@ -54,3 +62,25 @@ def test_the_table_marks_each_target_and_heads_each_section_once() -> None:
     assert "| one | 1 |  | <= 1 ✓ |" in table
     assert "| two | 2 |  | <= 1 ✗ |" in table
     assert "| three | 3 |  |  |" in table
+
+
+async def _failing(code: grpc.StatusCode) -> float:
+    raise grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(), details="from the test")
+
+
+@pytest.mark.parametrize("code", [grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED])
+def test_a_probe_an_overloaded_service_did_not_answer_is_counted_not_raised(code: grpc.StatusCode) -> None:
+    assert asyncio.run(_answered(_failing(code))) is code
+
+
+def test_a_probe_that_failed_any_other_way_stops_the_run() -> None:
+    with pytest.raises(grpc.aio.AioRpcError):
+        asyncio.run(_answered(_failing(grpc.StatusCode.INTERNAL)))
+
+
+def test_a_lag_row_with_unanswered_probes_names_their_status_and_misses_its_target() -> None:
+    run = LagRun([1.0, 2.0], stale=0, unanswered=Counter({"CANCELLED": 2}))
+    row = _lag_row("lag", "busy", run, "p99 <= 100 ms", lambda _: True)
+    assert "2 CANCELLED" in row.absolute
+    assert row.met is False
+    assert row.numbers["unanswered"] == 2
