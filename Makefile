@@ -124,7 +124,8 @@ demo: deps protos
 trace: python-env
 	@$(PYTHON) -m scripts.trace $(ID)
 
-bench: deps protos
+# web: the bench's private stack runs Envoy, which will not start without web/dist to serve.
+bench: deps web
 	@$(PYTHON) -m scripts.bench
 
 # Faults (kill -9, SIGSTOP, a relay killed mid-publish, a rolling restart) under a workload,
