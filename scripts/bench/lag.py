@@ -6,7 +6,8 @@ GetVideo with `min_version` set to the version it returned, on video-query, whic
 answer, as a client reading its own write sees it: outbox relay, Kafka, the projector's
 transaction, the version notice and the read itself. A read that comes back `stale` (the
 projection missed the wait) is counted apart, never as a fast sample, and so is a probe whose
-write or read missed its deadline (an overloaded service): the run goes on without it.
+write or read missed its deadline or came back CANCELLED (an overloaded service): the run goes
+on without it, and the row names the status.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ RECORD_VIEW = "vidmesh.video.v1.VideoCommandService.RecordView"
 WRITE_LOAD_VIDEOS = 50  # the write load's views go round these, so no one row is the bottleneck
 WARM_UP_S = 2.0
 PROBE_VIDEOS = 20
-# What an overloaded service answers instead of the probe: its deadline passed, or the stream
-# was reset (seen as CANCELLED under the write load). Anything else is a bug and is raised.
+# What a probe gets from an overloaded service instead of an answer: its deadline passed, or
+# the call came back CANCELLED (seen under the write load). Anything else is a bug: raised.
 UNANSWERED = frozenset({grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.CANCELLED})
 
 
