@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from mesh.settings import ROOT
@@ -32,7 +33,24 @@ def total_mib(status: str) -> float:
     return float(line.split()[-2])
 
 
-def main() -> None:
+@dataclass(frozen=True)
+class Measure:
+    """One row: what was measured, its value as printed, its target, and whether it was met."""
+
+    name: str
+    value: str
+    target: str
+    met: bool
+
+
+def table(measures: list[Measure]) -> str:
+    """The rows as printed, each target marked met (✓) or missed (✗) as the price list does."""
+    lines = ["native stack", f"{'measure':<45} {'value':>10}  target"]
+    lines += [f"{m.name:<45} {m.value:>10}  {m.target} {'✓' if m.met else '✗'}" for m in measures]
+    return "\n".join(lines)
+
+
+def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="vidmesh-bench-"))
     env = private_env(folder)
     devstack = [sys.executable, "-m", "scripts.devstack"]
@@ -46,17 +64,17 @@ def main() -> None:
     finally:
         subprocess.run([*devstack, "down"], env=env, cwd=ROOT, capture_output=True, timeout=300)
         shutil.rmtree(folder, ignore_errors=True)
-    rows = [
-        ("make deps, everything cached", f"{deps_s:.2f} s", "< 5 s"),
-        ("make start, warm cache, to all healthy", f"{start_s:.1f} s", "<= 30 s"),
-        (f"idle infrastructure PSS after {IDLE_SECONDS} s", f"{total_mib(status):.0f} MiB", "<= 1536 MiB"),
+    memory_mib = total_mib(status)
+    measures = [
+        Measure("make deps, everything cached", f"{deps_s:.2f} s", "< 5 s", deps_s < 5),
+        Measure("make start, warm cache, to all healthy", f"{start_s:.1f} s", "<= 30 s", start_s <= 30),
+        Measure(f"idle infrastructure PSS after {IDLE_SECONDS} s", f"{memory_mib:.0f} MiB", "<= 1536 MiB",
+                memory_mib <= 1536),
     ]
-    print("\nnative stack")
-    print(f"{'measure':<45} {'value':>10}  target")
-    for name, value, target in rows:
-        print(f"{name:<45} {value:>10}  {target}")
+    print("\n" + table(measures))
     print("\n" + status)
+    return 0 if all(m.met for m in measures) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

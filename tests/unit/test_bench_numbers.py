@@ -15,6 +15,7 @@ from scripts.bench.lag import LagRun, _answered
 from scripts.bench.load import _from_ghz, _from_vegeta_csv
 from scripts.bench.report import Row, markdown
 from scripts.bench.sections import _lag_row
+from scripts.bench.stack import Measure, table
 from scripts.bench.stats import percentile
 
 
@@ -84,3 +85,9 @@ def test_a_lag_row_with_unanswered_probes_names_their_status_and_misses_its_targ
     assert "2 CANCELLED" in row.absolute
     assert row.met is False
     assert row.numbers["unanswered"] == 2
+
+
+def test_the_native_stack_rows_mark_a_missed_target() -> None:
+    rows = table([Measure("start", "29.3 s", "<= 30 s", True), Measure("memory", "1705 MiB", "<= 1536 MiB", False)])
+    assert rows.splitlines()[2].endswith("<= 30 s ✓")
+    assert rows.splitlines()[3].endswith("<= 1536 MiB ✗")
