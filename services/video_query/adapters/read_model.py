@@ -39,8 +39,9 @@ ON CONFLICT (video_id) DO UPDATE SET
     comment_version = EXCLUDED.comment_version, deleted = EXCLUDED.deleted,
     trending_score = EXCLUDED.trending_score
 """
-# Delivered to the listeners of every instance when the transaction commits.
-NOTIFY = "SELECT pg_notify(%s, %s)"
+# The upsert and its notice in one round trip (the projection's transaction is on the path of
+# every read-your-writes wait); the notice reaches every instance's listener at commit.
+SAVE_VIDEO = f"WITH saved AS ({UPSERT_VIDEO}) SELECT pg_notify(%s, %s)"
 SELECT_LIKE = "SELECT liked, version FROM likes WHERE video_id = %s AND user_id = %s"
 UPSERT_LIKE = """
 INSERT INTO likes (video_id, user_id, liked, version) VALUES (%s, %s, %s, %s)
@@ -80,8 +81,7 @@ class PostgresReadModel(ReadModel):
 
     async def save_video(self, row: VideoRow) -> None:
         """Upsert the row and notify its new version."""
-        await self._conn.execute(UPSERT_VIDEO, astuple(row))
-        await self._conn.execute(NOTIFY, (CHANNEL, f"{row.video_id}:{row.version}"))
+        await self._conn.execute(SAVE_VIDEO, (*astuple(row), CHANNEL, f"{row.video_id}:{row.version}"))
 
     async def like(self, video_id: str, user_id: str) -> LikeEdge:
         """The user's like edge on the video."""
