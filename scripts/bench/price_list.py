@@ -27,7 +27,7 @@ from mesh import topology
 from mesh.settings import ROOT
 from scripts.bench import failover, pages, pipeline, report, sections, tracing
 from scripts.bench.load import Tools
-from scripts.bench.private_stack import PeakMemory, memory_mib, private_stack
+from scripts.bench.private_stack import PeakMemory, cpu_seconds, memory_mib, private_stack
 from scripts.bench.processes import address, as_operator, ceiling_server
 from scripts.bench.report import Curves, Row
 from scripts.toolchain import Toolchain
@@ -80,7 +80,8 @@ def run(seconds: float) -> tuple[list[Row], Curves, dict[str, Any]]:
             ("web video page", lambda: sections.web_page(gen, settings, video, curves, seconds)),
             ("commit -> visible", lambda: sections.lag_rows(gen, settings, curves)),
             ("event pipeline", lambda: sections.pipeline_rows(pipeline.measure(
-                gen, settings, events=int(400 * seconds), videos=100, concurrency=32))),
+                gen, settings, lambda: cpu_seconds(stack), events=int(400 * seconds), videos=100, concurrency=32),
+                os.cpu_count() or 1)),
             ("scaling", lambda: sections.scaling(gen, settings, video, seconds)),
             ("failover", lambda: sections.failover_rows(failover.measure(
                 gen, stack, url, "video-query-1", address(settings, "video_query", 1),

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from scripts.devstack.private import private_env
 from scripts.devstack.stack import Stack
-from scripts.devstack.status import tree_memory
+from scripts.devstack.status import tree_cpu_seconds, tree_memory
 
 BENCH_SETTINGS = {"VIDMESH_GATEWAY_RATE_PER_SECOND": "1000000"}
 SAMPLE_EVERY_S = 0.5
@@ -50,6 +50,11 @@ def pid_of(stack: Stack, name: str) -> int:
 def memory_mib(stack: Stack) -> dict[str, float]:
     """Memory (PSS) of each running process of the stack, children included, in MiB."""
     return {state.name: tree_memory(state.pid) / 2**20 for state in stack.pc.processes() or [] if state.running}
+
+
+def cpu_seconds(stack: Stack) -> dict[str, float]:
+    """CPU time each running process of the stack has used so far, children included, in seconds."""
+    return {state.name: tree_cpu_seconds(state.pid) for state in stack.pc.processes() or [] if state.running}
 
 
 class PeakMemory:

@@ -158,8 +158,8 @@ def _lag_row(section: str, when: str, run: lag.LagRun, target: str, meets: objec
                 "unanswered": sum(run.unanswered.values())})
 
 
-def pipeline_rows(run: pipeline.PipelineRun) -> list[Row]:
-    """Sustained events/s through the whole pipeline, counts checked."""
+def pipeline_rows(run: pipeline.PipelineRun, cores: int) -> list[Row]:
+    """Sustained events/s through the whole pipeline, counts checked, and its CPU per event."""
     section = "event pipeline: outbox -> Kafka -> projector"
     counts = (f"{run.writes.ok} writes OK, {run.writes.failed} failed; {run.written} counted by video-command, "
               f"{run.projected} by the read model")
@@ -167,7 +167,22 @@ def pipeline_rows(run: pipeline.PipelineRun) -> list[Row]:
                 f"{run.events_per_s:,.0f} events/s", f"writes {run.writes.rps:,.0f}/s; all visible after "
                 f"{run.seconds_to_visible:.1f} s", numbers={"events_per_s": run.events_per_s}),
             Row(section, "nothing lost, nothing twice", "yes" if run.nothing_lost else "NO", counts,
-                "every write counted once on both sides", run.nothing_lost)]
+                "every write counted once on both sides", run.nothing_lost),
+            _cpu_row(section, run.cpu_ms_per_event(), cores)]
+
+
+CPU_NAMED = 6  # the services named in the CPU row; the rest are summed as "the rest"
+
+
+def _cpu_row(section: str, per_event: dict[str, float], cores: int) -> Row:
+    """CPU per event by service, and the rate at which that price would take every core."""
+    total = sum(per_event.values())
+    named = list(per_event.items())[:CPU_NAMED]
+    rest = total - sum(ms for _, ms in named)
+    parts = [f"{service} {ms:.1f}" for service, ms in named] + ([f"the rest {rest:.1f}"] if rest >= 0.05 else [])
+    bound = f"; {cores} cores give at most {cores * 1000 / total:,.0f} events/s at this price" if total else ""
+    return Row(section, "CPU per event, every process of the stack (ms)", f"{total:.1f} ms",
+               ", ".join(parts) + bound, numbers={"cpu_ms_per_event": total, **per_event})
 
 
 def scaling(tools: Tools, settings: Settings, video_id: str, seconds: float) -> list[Row]:

@@ -8,25 +8,42 @@ from scripts.devstack.components import Component
 from scripts.devstack.manager import ProcessState
 
 
+def _tree(pid: int) -> list[psutil.Process]:
+    """A process and all its children (Postgres forks a backend each); [] if it is gone."""
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
 def tree_memory(pid: int) -> int:
-    """Memory of a process and all its children (Postgres forks a backend each), in bytes.
+    """Memory of a process and all its children, in bytes.
 
     The proportional set size (PSS), not the resident size: a page several processes share
     counts once, divided among them. Summed RSS counts Postgres's shared buffers once per
     backend that has touched them, so it climbs as backends touch more of the cache with no
     memory used (a 30-minute soak saw Postgres "grow" from 586 to 1,198 MiB; its PSS was 166).
     """
-    try:
-        root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0
     total = 0
-    for process in processes:
+    for process in _tree(pid):
         try:
             total += process.memory_full_info().pss
         except psutil.NoSuchProcess:  # a child that ended meanwhile (a Postgres backend, say)
             continue
+    return total
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) a process and its children have used so far, children that
+    ended and were waited for included, in seconds."""
+    total = 0.0
+    for process in _tree(pid):
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system + times.children_user + times.children_system
     return total
 
 

@@ -12,9 +12,10 @@ import grpc.aio
 import pytest
 
 from scripts.bench.lag import LagRun, _answered
-from scripts.bench.load import _from_ghz, _from_vegeta_csv
+from scripts.bench.load import Load, _from_ghz, _from_vegeta_csv
+from scripts.bench.pipeline import PipelineRun
 from scripts.bench.report import Row, markdown
-from scripts.bench.sections import _lag_row
+from scripts.bench.sections import _lag_row, pipeline_rows
 from scripts.bench.stack import Measure, table
 from scripts.bench.stats import percentile
 
@@ -91,3 +92,15 @@ def test_the_native_stack_rows_mark_a_missed_target() -> None:
     rows = table([Measure("start", "29.3 s", "<= 30 s", True), Measure("memory", "1705 MiB", "<= 1536 MiB", False)])
     assert rows.splitlines()[2].endswith("<= 30 s ✓")
     assert rows.splitlines()[3].endswith("<= 1536 MiB ✗")
+
+
+def test_the_pipeline_prices_an_event_in_cpu_by_service_and_bounds_the_rate_by_the_cores() -> None:
+    cpu_s = {"video-command-0": 4.0, "video-query-0": 1.0, "video-query-1": 1.0, "video-query-2": 2.0,
+             "kafka": 3.0, "postgres": 2.0, "recommendations-0": 1.0, "notification-0": 0.5, "email-0": 0.25}
+    run = PipelineRun(Load(ok=1000, seconds=10.0, latencies_ms=[]), 12.0, 1000, 1000, cpu_s)
+    assert run.cpu_ms_per_event() == {"video-command": 4.0, "video-query": 4.0, "kafka": 3.0, "postgres": 2.0,
+                                      "recommendations": 1.0, "notification": 0.5, "email": 0.25}
+    row = pipeline_rows(run, cores=2)[-1]
+    assert (row.value, row.numbers["cpu_ms_per_event"]) == ("14.8 ms", 14.75)
+    assert row.absolute == ("video-command 4.0, video-query 4.0, kafka 3.0, postgres 2.0, recommendations 1.0, "
+                            "notification 0.5, the rest 0.2; 2 cores give at most 136 events/s at this price")

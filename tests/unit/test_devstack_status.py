@@ -1,4 +1,5 @@
-"""The status table's memory of a process tree: shared pages counted once (PSS)."""
+"""The status table's memory of a process tree (shared pages counted once, PSS) and the
+bench's CPU time of one (children included)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 
 import psutil
 
-from scripts.devstack.status import tree_memory
+from scripts.devstack.status import tree_cpu_seconds, tree_memory
 
 SHARED_MIB = 64
 # A parent and its child both touch one shared mapping, as Postgres's backends touch its
@@ -45,3 +46,29 @@ def test_memory_shared_by_a_process_tree_counts_once() -> None:
 def test_a_process_that_is_gone_has_no_memory() -> None:
     process = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     assert tree_memory(int(process.stdout)) == 0
+
+
+# A parent that burns no CPU and a child that burns about half a second of it, then waits.
+BUSY_CHILD = """
+import os, sys, time
+if os.fork() == 0:
+    began = time.process_time()
+    while time.process_time() - began < 0.5:
+        pass
+    print("child done", flush=True)
+    sys.stdin.read()
+    os._exit(0)
+sys.stdin.read()
+"""
+
+
+def test_the_cpu_time_of_a_process_tree_counts_its_children() -> None:
+    process = subprocess.Popen([sys.executable, "-c", BUSY_CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               text=True)
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "child done"
+        parent_alone = sum(psutil.Process(process.pid).cpu_times()[:2])
+        assert tree_cpu_seconds(process.pid) >= parent_alone + 0.4  # the child's 0.5 s, counted in 10 ms ticks
+    finally:
+        process.communicate("", timeout=30)
+    assert tree_cpu_seconds(process.pid) == 0.0  # gone
