@@ -111,6 +111,10 @@ class Views(abc.ABC):
         """The video, drafts included; None if unknown or deleted."""
 
     @abc.abstractmethod
+    async def seen_card(self, video_id: str) -> tuple[int | None, Card | None]:
+        """`seen_version` and `card` in one read."""
+
+    @abc.abstractmethod
     async def liked(self, video_id: str, user_id: str) -> bool:
         """Whether the user likes the video."""
 

@@ -54,10 +54,13 @@ class VideoQueries:
 
     async def get_video(self, video_id: str, min_version: int, viewer_id: str) -> VideoAnswer:
         """One video as the viewer may see it; see the proto for NOT_FOUND and UNAVAILABLE."""
-        # Without min_version there is nothing to wait for, and the card carries its version:
-        # one query (the hottest read of the mesh), not a version check and then the card.
-        version = await self._reach(video_id, min_version) if min_version > 0 else None
-        card = await self._views.card(video_id)
+        # Without min_version there is nothing to wait for: one query (the hottest read of the
+        # mesh). With it, each look reads the card with its version, so the answer needs no
+        # further query once the version is there (read-your-writes is on the lag's path).
+        if min_version > 0:
+            version, card = await self._seen_card(video_id, min_version)
+        else:
+            version, card = None, await self._views.card(video_id)
         if card is None or not visible_to(card.published, card.owner_id, viewer_id):
             raise self._missing(video_id, min_version, version)
         liked = bool(viewer_id) and await self._views.liked(video_id, viewer_id)
@@ -103,6 +106,18 @@ class VideoQueries:
             return await self._views.seen_version(video_id)
         budget = wait_budget(self._max_wait_s, self._time_left())
         return await self._waiter.wait(video_id, min_version, budget, lambda: self._views.seen_version(video_id))
+
+    async def _seen_card(self, video_id: str, min_version: int) -> tuple[int | None, Card | None]:
+        """The version and the card, after waiting (bounded) for min_version."""
+        seen: tuple[int | None, Card | None] = (None, None)
+
+        async def read() -> int | None:
+            nonlocal seen
+            seen = await self._views.seen_card(video_id)
+            return seen[0]
+
+        await self._waiter.wait(video_id, min_version, wait_budget(self._max_wait_s, self._time_left()), read)
+        return seen
 
     @staticmethod
     def _missing(video_id: str, min_version: int, version: int | None) -> Exception:

@@ -48,6 +48,8 @@ SELECT c.comment_id::text, c.video_id::text, c.author_id::text, coalesce(u.displ
 COMMENTS_AFTER = " AND (c.create_time, c.comment_id) > (%(after_value)s, %(after_id)s)"
 COMMENTS_ORDER = " ORDER BY c.create_time, c.comment_id LIMIT %(limit)s"
 SEEN_VERSION = "SELECT version FROM videos WHERE video_id = %s AND (created OR deleted)"
+SEEN_CARD = (CARD + ", v.created AND NOT v.deleted AS shown" + FROM +
+             " WHERE v.video_id = %(video_id)s AND (v.created OR v.deleted)")
 ONE_CARD = CARD + FROM + " WHERE v.video_id = %(video_id)s AND v.created AND NOT v.deleted"
 LIKED = "SELECT liked FROM likes WHERE video_id = %s AND user_id = %s"
 
@@ -77,6 +79,14 @@ class PostgresViews(Views):
         """One existing video, drafts included."""
         rows = await self._rows(ONE_CARD, {"video_id": video_id})
         return Card(**rows[0]) if rows else None
+
+    async def seen_card(self, video_id: str) -> tuple[int | None, Card | None]:
+        """The projected version and the card (None for a deleted video), in one query."""
+        rows = await self._rows(SEEN_CARD, {"video_id": video_id})
+        if not rows:
+            return None, None
+        shown = rows[0].pop("shown")
+        return int(rows[0]["version"]), Card(**rows[0]) if shown else None
 
     async def liked(self, video_id: str, user_id: str) -> bool:
         """Whether the user likes the video."""

@@ -53,6 +53,21 @@ async def test_min_version_waits_for_the_projection_then_answers(
     assert (got.video.version, got.video.title, got.stale) == (3, "my own write", False)
 
 
+async def test_min_version_of_a_deleted_video_is_not_found_at_once(
+        instance: Instance, publisher: Publisher, feed: Feed) -> None:
+    # The projection has seen the deletion: nothing to wait for, and not "still on its way".
+    video_id, owner = new_id(), new_id()
+    publisher.video(feed.video_topic, ev.created(video_id, owner), ev.published(video_id, owner))
+    await instance.stub.GetVideo(pb.GetVideoRequest(video_id=video_id, min_version=2), timeout=5)
+    publisher.video(feed.video_topic, ev.deleted(video_id, owner, 3))
+    started = time.monotonic()
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await instance.stub.GetVideo(pb.GetVideoRequest(video_id=video_id, min_version=3), timeout=5)
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    assert caught.value.details() == f"video {video_id} not found"
+    assert time.monotonic() - started < 1.0  # well inside the 2 s wait: the deletion's version was seen
+
+
 async def test_min_version_out_of_reach_answers_stale_before_the_deadline(
         instance: Instance, publisher: Publisher, feed: Feed) -> None:
     video_id, owner = new_id(), new_id()

@@ -39,6 +39,9 @@ class FakeViews(Views):
     async def card(self, video_id: str) -> Card | None:
         return self.cards.get(video_id)
 
+    async def seen_card(self, video_id: str) -> tuple[int | None, Card | None]:
+        return await self.seen_version(video_id), await self.card(video_id)
+
     async def liked(self, video_id: str, user_id: str) -> bool:
         return (video_id, user_id) in self.likes
 
