@@ -121,7 +121,10 @@ def rewind(bootstrap: str, group: str, topics: Sequence[str]) -> None:
 
 def delete_topics(bootstrap: str, topics: Sequence[str]) -> None:
     """Remove a module's topics (missing ones are fine)."""
-    for future in AdminClient({"bootstrap.servers": bootstrap}).delete_topics(list(topics)).values():
+    # Held until the answers are in: a client destroyed first purges them unserved, and its
+    # futures then never settle (CI waited the full 15 s on one).
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.delete_topics(list(topics)).values():
         future.exception(timeout=15)
 
 
