@@ -112,10 +112,13 @@ class IdempotentConsumer:
                     measured = time.monotonic()
                     # Beside the loop, not in it: its round trips to Kafka held back every record
                     # that arrived meanwhile (with the GIL stall, the p99 of commit -> visible).
-                    measuring = asyncio.create_task(asyncio.to_thread(measure, consumer, asker, self.dlq))
+                    # The assignment is read here, while no thread is in the consuming handle:
+                    # only the loop's own threads ever use it, one at a time.
+                    assigned = consumer.assignment()
+                    measuring = asyncio.create_task(asyncio.to_thread(measure, assigned, asker, self.dlq))
         finally:
             if measuring is not None:
-                await asyncio.wait([measuring])  # its queries need both handles open
+                await asyncio.wait([measuring])  # its queries need the asker open
             await asyncio.to_thread(asker.close)
             await asyncio.to_thread(consumer.close)  # leaves the group now, not after the session timeout
 

@@ -79,17 +79,19 @@ class KafkaWord:
         progress.dead_letters = self.dead_letters
 
 
-def measure(consumer: Consumer, asker: Consumer, dlq: str) -> KafkaWord | None:
+def measure(assigned: list[TopicPartition], asker: Consumer, dlq: str) -> KafkaWord | None:
     """Ask Kafka, through `asker`, for the high watermarks and committed offsets of the
-    partitions assigned to `consumer` and the size of its dead-letter topic; None when Kafka did
-    not answer (the lag stays as last known). Blocking: run it in a worker thread.
+    `assigned` partitions and the size of the dead-letter topic; None when Kafka did not
+    answer (the lag stays as last known). Blocking: run it in a worker thread.
 
     `asker` is a second handle of the same group that never subscribes: `committed()` on the
     handle that is consuming holds the GIL while it waits (28-45 ms measured beside a
     `consume()` in another thread, confluent-kafka 2.16), which stalled the whole process.
+    Nothing else polls it, so it is served here: its logs and errors reach the log instead of
+    piling up in its queue for the life of the process.
     """
+    asker.poll(0)
     try:
-        assigned = consumer.assignment()
         committed = asker.committed(assigned, timeout=KAFKA_QUERY_TIMEOUT_S) if assigned else []
         high = {(tp.topic, tp.partition): asker.get_watermark_offsets(tp, timeout=KAFKA_QUERY_TIMEOUT_S)[1]
                 for tp in assigned}
