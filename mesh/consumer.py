@@ -10,12 +10,14 @@
         await conn.execute("INSERT INTO notifications ...")     # no commit: the consumer commits
 
 For each record: one transaction inserts `(group, event id)` into the inbox and runs the
-handler; a conflict on the inbox key means "already applied" and the record is skipped.
-The Kafka offset is committed only after that transaction, so a crash in between means a
-redelivery, which the inbox absorbs. A handler that keeps failing (bounded attempts with
-exponential backoff), or a record that cannot be parsed, goes to `{group}.dlq` with the
-error and where it came from in its headers, and the consumer moves on. Postgres being
-unreachable is not the record's fault: that is retried without limit and never dead-lettered.
+handler; a conflict on the inbox key means "already applied" and the record is skipped. The
+Kafka offset is committed only after that transaction, so a crash in between means a
+redelivery, which the inbox absorbs. The commit is asynchronous: a lost one is only such a
+redelivery, and a synchronous one waits for its answer without a timeout. A handler that
+keeps failing (bounded attempts with exponential backoff), or a record that cannot be
+parsed, goes to `{group}.dlq` with the error and where it came from in its headers, and the
+consumer moves on. Postgres being unreachable is not the record's fault: that is retried
+without limit and never dead-lettered.
 Event types without a handler are skipped (a topic carries more types than a consumer needs).
 
 Each record is processed in a CONSUMER span that is a child of the span that wrote the event
@@ -93,7 +95,8 @@ class IdempotentConsumer:
         """Consume until stop(); creates the dead-letter topic if needed. Stop it with stop(), not cancel()."""
         if not await self._ensure_dlq():
             return
-        consumer, producer = Consumer(self._config), Producer(producer_config(self._bootstrap))
+        consumer = Consumer({**self._config, "on_commit": self._committed})
+        producer = Producer(producer_config(self._bootstrap))
         asker = Consumer(self._config)  # for measure(): it never subscribes, so it never joins the group
         consumer.subscribe(self._topics)
         log.info("consumer started", group=self.group, topics=self._topics)
@@ -103,7 +106,7 @@ class IdempotentConsumer:
             while not self._stopping.is_set():
                 records = await asyncio.to_thread(_take, consumer, self._batch_size, self._poll_timeout)
                 done = await self._handle_all(records, producer)
-                await self._commit(consumer, done)
+                self._commit(consumer, done)
                 if measuring is not None and measuring.done():
                     if word := measuring.result():  # a bug in measure() ends run() here
                         word.apply(self.progress)
@@ -252,14 +255,28 @@ class IdempotentConsumer:
         log.error("event dead-lettered", dlq=self.dlq, topic=record.topic(), partition=record.partition(),
                   offset=record.offset(), attempts=attempts, error=str(exc)[:200])
 
-    async def _commit(self, consumer: Consumer, done: dict[tuple[str, int], int]) -> None:
+    def _commit(self, consumer: Consumer, done: dict[tuple[str, int], int]) -> None:
+        """Queue the commit and go on; Kafka's answer reaches _committed() from a later consume().
+
+        Not synchronous: librdkafka waits for a synchronous commit's answer with no timeout, and
+        has been reported to wait forever (confluent-kafka-python#1801), which would stop this
+        consumer for good while its health still said SERVING."""
         if not done:
             return
         offsets = [TopicPartition(topic, partition, offset) for (topic, partition), offset in done.items()]
         try:
-            await asyncio.to_thread(consumer.commit, offsets=offsets, asynchronous=False)
-        except KafkaException as exc:  # e.g. partitions moved away: the inbox absorbs the redelivery
-            log.warning("offset commit failed", error=str(exc))
+            consumer.commit(offsets=offsets, asynchronous=True)
+        except KafkaException as exc:  # refused at once, e.g. the consumer is leaving the group
+            log.warning("offset commit failed", group=self.group, error=str(exc))
+
+    def _committed(self, error: KafkaError | None, partitions: list[TopicPartition]) -> None:
+        """Kafka's answer to a commit (called inside consume()): only a failure is news, and
+        even that costs only a redelivery, which the inbox absorbs (e.g. partitions moved away)."""
+        failed = {f"{tp.topic}[{tp.partition}]": str(tp.error) for tp in partitions if tp.error is not None}
+        if error is not None or failed:
+            log.warning("offset commit failed", group=self.group,
+                        error=str(error) if error else "; ".join(sorted(set(failed.values()))),
+                        partitions=sorted(failed))
 
     async def _pause(self, failures: int) -> None:
         """Exponential backoff with jitter that ends early on stop() (raising _Stopping)."""
