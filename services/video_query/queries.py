@@ -101,9 +101,10 @@ class VideoQueries:
                              scope)
 
     async def _reach(self, video_id: str, min_version: int) -> int | None:
-        """The projected version, after waiting (bounded) for min_version when one is asked."""
+        """The projected version, after waiting (bounded) for min_version; None when none is
+        asked, since nothing then depends on it (a page's comments: one query fewer)."""
         if min_version <= 0:
-            return await self._views.seen_version(video_id)
+            return None
         budget = wait_budget(self._max_wait_s, self._time_left())
         return await self._waiter.wait(video_id, min_version, budget, lambda: self._views.seen_version(video_id))
 

@@ -81,6 +81,15 @@ async def test_a_read_without_min_version_is_one_read_of_the_card() -> None:
     assert not views.version_read.is_set()
 
 
+async def test_comments_without_min_version_read_no_version() -> None:
+    video = card(new_id())
+    views = FakeViews(video)
+    answer = await queries(views).list_comments(video.video_id, 0, 0, "")
+    assert not answer.stale and not views.version_read.is_set()
+    with pytest.raises(NotFound):
+        await queries(views).list_comments(new_id(), 0, 0, "")
+
+
 async def test_a_draft_is_visible_to_its_owner_only() -> None:
     draft = card(new_id(), published=False)
     q = queries(FakeViews(draft))
