@@ -90,8 +90,8 @@ def measure(assigned: list[TopicPartition], asker: Consumer, dlq: str) -> KafkaW
     Nothing else polls it, so it is served here: its logs and errors reach the log instead of
     piling up in its queue for the life of the process.
     """
-    asker.poll(0)
     try:
+        asker.poll(0)
         committed = asker.committed(assigned, timeout=KAFKA_QUERY_TIMEOUT_S) if assigned else []
         high = {(tp.topic, tp.partition): asker.get_watermark_offsets(tp, timeout=KAFKA_QUERY_TIMEOUT_S)[1]
                 for tp in assigned}
