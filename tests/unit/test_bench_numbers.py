@@ -11,6 +11,7 @@ import grpc
 import grpc.aio
 import pytest
 
+from scripts.bench.gateway_time import own_times
 from scripts.bench.lag import LagRun, _answered
 from scripts.bench.load import Load, _from_ghz, _from_vegeta_csv
 from scripts.bench.pipeline import PipelineRun
@@ -18,6 +19,7 @@ from scripts.bench.report import Row, markdown
 from scripts.bench.sections import _lag_row, pipeline_rows
 from scripts.bench.stack import Measure, table
 from scripts.bench.stats import percentile
+from scripts.trace import parse
 
 
 def test_a_percentile_is_a_sample_that_happened() -> None:
@@ -104,3 +106,34 @@ def test_the_pipeline_prices_an_event_in_cpu_by_service_and_bounds_the_rate_by_t
     assert (row.value, row.numbers["cpu_ms_per_event"]) == ("14.8 ms", 14.75)
     assert row.absolute == ("video-command 4.0, video-query 4.0, kafka 3.0, postgres 2.0, recommendations 1.0, "
                             "notification 0.5, the rest 0.2; 2 cores give at most 136 events/s at this price")
+
+
+def _otlp(service: str, spans: list[dict[str, object]]) -> dict[str, object]:
+    return {"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
+            "scopeSpans": [{"spans": spans}]}
+
+
+def _span(trace: str, span: str, parent: str, name: str, start_us: int, end_us: int) -> dict[str, object]:
+    return {"traceId": trace, "spanId": span, "parentSpanId": parent, "name": name,
+            "startTimeUnixNano": str(start_us * 1000), "endTimeUnixNano": str(end_us * 1000)}
+
+
+def test_envoys_own_time_is_its_request_span_minus_its_one_upstream_span() -> None:
+    page = "POST /vidmesh.webbff.v1.WebBffService/GetVideoPage"
+    upstream = "web-bff /vidmesh.webbff.v1.WebBffService/GetVideoPage"
+    document = {"result": {"resourceSpans": [
+        _otlp("envoy", [
+            # routed once: 14.0 ms in all, 13.3 ms upstream, which began 0.5 ms in
+            _span("t1", "r1", "", page, 1_000, 15_000), _span("t1", "u1", "r1", upstream, 1_500, 14_800),
+            # retried: two upstream spans, so no single gap to count
+            _span("t2", "r2", "", page, 0, 9_000), _span("t2", "u2", "r2", upstream, 100, 3_000),
+            _span("t2", "u3", "r2", upstream, 3_100, 8_900),
+            # refused at the edge: no upstream at all
+            _span("t3", "r3", "", page, 0, 400)]),
+        # the BFF's own span under the upstream one is not the gateway's
+        _otlp("web-bff", [_span("t1", "b1", "u1", "vidmesh.webbff.v1.WebBffService/GetVideoPage", 2_000, 14_000)]),
+    ]}}
+    times = own_times(parse(document))
+    assert times.own_ms == [pytest.approx(0.7)]
+    assert times.before_upstream_ms == [pytest.approx(0.5)]
+    assert times.p(50) == pytest.approx(0.7) and math.isnan(own_times([]).p(50))
