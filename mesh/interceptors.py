@@ -7,8 +7,10 @@
    (mesh/metrics.py).
    (mesh/authz.py's AuthorizationInterceptor comes next when the server runs mutual TLS, so a
    refusal is traced, logged and counted like any call.)
-3. ErrorInterceptor: domain errors become their status (mesh.errors, the one table); any
-   other exception is a bug: INTERNAL with a generic message, the details only in the log.
+3. ErrorInterceptor: domain errors become their status (mesh.errors, the one table); the
+   database out of reach (psycopg's OperationalError, the pool's timeout among them) is
+   UNAVAILABLE; any other exception is a bug: INTERNAL with a generic message, the details
+   only in the log.
 4. DeadlineInterceptor: refuses a call whose deadline has already passed and bounds every
    unary call by a server-side cap, so a handler without a client deadline cannot hang.
 5. ValidationInterceptor: checks the request against its protovalidate rules and the rules
@@ -29,14 +31,16 @@ from typing import Any, TypeAlias
 
 import grpc
 import grpc.aio
+import psycopg
 import structlog
 from google.protobuf.message import Message
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from psycopg_pool import PoolTimeout
 
 from mesh import log, tracing, validation
 from mesh.authz import AuthorizationInterceptor, Authorizer, peer_spiffe_id
-from mesh.errors import DomainError, internal_status, to_grpc_status
+from mesh.errors import DomainError, Unavailable, internal_status, to_grpc_status
 from mesh.metrics import Metrics
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
@@ -213,11 +217,25 @@ class ErrorInterceptor(WrappingInterceptor):
         except DomainError as error:
             status = to_grpc_status(error)
             await context.abort(status.code, status.details, status.trailing_metadata)
+        except psycopg.OperationalError as error:
+            # The database's state, not a bug: no connection free in time (PoolTimeout), one
+            # lost, a statement cancelled by its timeout. The client may retry (commands are
+            # idempotent), so UNAVAILABLE, the status clients and Envoy retry, not INTERNAL.
+            trace.get_current_span().record_exception(error)
+            _log.warning("database unavailable", method=info.method, error=repr(error))
+            status = to_grpc_status(Unavailable(_unavailable_message(error)))
+            await context.abort(status.code, status.details, status.trailing_metadata)
         except Exception as error:
             trace.get_current_span().record_exception(error)
             _log.exception("unhandled error", method=info.method)
             status = internal_status(log.current_trace_id())
             await context.abort(status.code, status.details, status.trailing_metadata)
+
+
+def _unavailable_message(error: psycopg.OperationalError) -> str:
+    if isinstance(error, PoolTimeout):
+        return "the service is overloaded: no database connection was free in time; retry shortly"
+    return "the service's database is unavailable; retry shortly"
 
 
 class DeadlineInterceptor(WrappingInterceptor):

@@ -2,12 +2,16 @@ package interceptors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"vidmesh/gomesh/domainerr"
@@ -50,7 +54,28 @@ func toStatus(ctx context.Context, method string, err error) error {
 		// (a query, a lock): not a bug, and the code says which.
 		return status.FromContextError(ctx.Err()).Err()
 	}
+	if databaseAway(err) {
+		// The database's state, not a bug (MESH.md's table): the client may retry.
+		trace.SpanFromContext(ctx).RecordError(err)
+		slog.WarnContext(ctx, "database unavailable", "method", method, "error", err.Error())
+		return status.Error(codes.Unavailable, "the service's database is unavailable; retry shortly")
+	}
 	return bug(ctx, method, err)
+}
+
+// databaseAway: Postgres out of reach, as mesh's Python runtime reads psycopg's
+// OperationalError: no connection (pgconn.ConnectError, a timeout), a connection lost
+// (SQLSTATE class 08), a statement cancelled by its timeout (57014), or the server shutting
+// down (class 57P).
+func databaseAway(err error) bool {
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok || pgconn.Timeout(err) {
+		return true
+	}
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	if !ok {
+		return false
+	}
+	return pgErr.Code == "57014" || strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
 }
 
 func bug(ctx context.Context, method string, err error) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"buf.build/go/protovalidate"
+	"github.com/jackc/pgx/v5/pgconn"
 	otelcodes "go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
@@ -368,6 +370,29 @@ func TestABugIsInternalWithTheCallersTraceIDAndTheLogLineCarriesIt(t *testing.T)
 			(!strings.Contains(line, `"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"`) || !strings.Contains(line, `"code":"INTERNAL"`)) {
 			t.Errorf("access log line = %s", line)
 		}
+	}
+}
+
+func TestTheDatabaseOutOfReachIsUnavailableNotInternal(t *testing.T) {
+	away := []error{
+		&pgconn.PgError{Code: "57014", Message: "canceling statement due to statement timeout"},
+		fmt.Errorf("reading the card: %w", &pgconn.PgError{Code: "08006", Message: "connection failure"}),
+		&pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"},
+	}
+	for _, cause := range away {
+		inst := start(t, &behaviour{forUser: func(context.Context) error { return cause }}, nil, time.Second)
+		_, err := inst.client.ListForUser(context.Background(), &recommendationsv1.ListForUserRequest{UserId: validID})
+		if st := status.Convert(err); st.Code() != codes.Unavailable || !strings.Contains(st.Message(), "database") {
+			t.Errorf("%v: status = %v", cause, st)
+		}
+	}
+	// A query that is wrong is a bug, whatever library it comes from.
+	inst := start(t, &behaviour{forUser: func(context.Context) error {
+		return &pgconn.PgError{Code: "42703", Message: "column does not exist"}
+	}}, nil, time.Second)
+	_, err := inst.client.ListForUser(context.Background(), &recommendationsv1.ListForUserRequest{UserId: validID})
+	if st := status.Convert(err); st.Code() != codes.Internal {
+		t.Errorf("undefined column: status = %v", st)
 	}
 }
 
