@@ -48,7 +48,7 @@ def run(seconds: float) -> tuple[list[Row], Curves, dict[str, Any]]:
     about, curves, rows = machine(), Curves(), list[Row]()
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"price list: starting a private stack (load average {about['load_average_at_start']}) ...", flush=True)
-    with private_stack() as stack:
+    with private_stack(keep_logs=OUT / "stack-logs") as stack:
         settings = stack.settings
         tools = Toolchain(settings.cache_dir)
         operator = as_operator(settings)  # every call into the mesh is over mutual TLS, as the operator

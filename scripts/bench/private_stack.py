@@ -25,9 +25,10 @@ SAMPLE_EVERY_S = 0.5
 
 
 @contextmanager
-def private_stack(overrides: dict[str, str] | None = None) -> Iterator[Stack]:
+def private_stack(overrides: dict[str, str] | None = None, *, keep_logs: Path | None = None) -> Iterator[Stack]:
     """A started private stack until the block ends; this process takes its settings (so
-    `mesh.settings.load()` and Stack() describe it)."""
+    `mesh.settings.load()` and Stack() describe it). Its logs are moved to `keep_logs` when
+    it stops (replacing the last run's), so a row that failed can be looked into."""
     folder = Path(tempfile.mkdtemp(prefix="vidmesh-bench-"))
     os.environ.update({**private_env(folder), **BENCH_SETTINGS, **(overrides or {})})
     stack = Stack()
@@ -36,6 +37,9 @@ def private_stack(overrides: dict[str, str] | None = None) -> Iterator[Stack]:
         yield stack
     finally:
         stack.stop()
+        if keep_logs is not None and stack.layout.logs.is_dir():
+            shutil.rmtree(keep_logs, ignore_errors=True)
+            shutil.move(stack.layout.logs, keep_logs)
         shutil.rmtree(folder, ignore_errors=True)
 
 
