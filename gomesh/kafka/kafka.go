@@ -1,6 +1,7 @@
 // Package kafka holds the Kafka conventions every vidmesh consumer shares, as mesh/kafka.py
-// does for Python: topic names, the dead-letter topic of a group, client settings, and
-// explicit creation of the topics a process needs (the broker creates none by itself).
+// does for Python: the dead-letter topic of a group, client settings, and explicit creation
+// of the topics a process needs (the broker creates none by itself). The event topics'
+// names are mesh/topology.py's, generated into vidmesh/gen/go/vidmesh/topology.
 package kafka
 
 import (
@@ -13,13 +14,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-)
-
-// The event topics (mesh/kafka.py EVENT_TOPICS), keyed by aggregate id.
-const (
-	UsersEvents        = "users.v1.events"
-	VideoEvents        = "video.v1.events"
-	NotificationEvents = "notification.v1.events"
 )
 
 // DLQPartitions is the partition count of a dead-letter topic.

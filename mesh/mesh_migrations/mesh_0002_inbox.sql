@@ -2,7 +2,9 @@
 -- applied, inserted in the same transaction as the event's effect. A redelivered event
 -- conflicts on the primary key, so its effect is not applied twice.
 -- depends: mesh_0001_outbox
-CREATE TABLE inbox (
+-- IF NOT EXISTS: a Go service's database may have it from gomesh's own copy of this table,
+-- from before both runtimes applied these files.
+CREATE TABLE IF NOT EXISTS inbox (
     consumer_group  text        NOT NULL,
     event_id        uuid        NOT NULL,
     event_type      text        NOT NULL,

@@ -13,9 +13,10 @@ from mesh.settings import Settings
 
 ROLES = topology.databases()
 DATABASES = sorted({database.name for database in ROLES.values()})
-# Roles of services that are not Python: their own mesh package (gomesh/migrate for Go) makes
-# their inbox, not mesh.migrations.
+# Roles of services that are not Python: their own runtime (gomesh/migrate for Go) applies
+# mesh's migrations, not mesh.migrations.
 NATIVE_ROLES = {entry.database.role for entry in topology.SERVICES if entry.database and entry.command[0] != "python"}
+MESH_TABLES = ("outbox", "inbox", "request_log")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -97,11 +98,30 @@ def test_mesh_migrations_as_a_service_role_land_in_its_schema(role: str) -> None
     assert sorted(rows) == [("inbox", ROLES[role].schema), ("outbox", ROLES[role].schema)]
 
 
-@pytest.mark.parametrize("role", sorted(NATIVE_ROLES))
-def test_a_go_services_inbox_lands_in_its_schema(role: str) -> None:
-    # The running stack's instance applied gomesh's migrations at start, as its role.
+def _mesh_tables(role: str) -> set[tuple[str, ...]]:
+    """mesh's tables as the role sees them in its schema: every column and every index."""
     with _connect(role) as conn:
-        rows = conn.execute("SELECT relname, relnamespace::regnamespace::text FROM pg_class "
-                            "WHERE relname IN ('inbox', 'gomesh_db_version') AND relkind = 'r' "
-                            "AND pg_table_is_visible(oid)").fetchall()
-    assert sorted(rows) == [("gomesh_db_version", ROLES[role].schema), ("inbox", ROLES[role].schema)]
+        columns = conn.execute(
+            "SELECT table_name, column_name, data_type, is_nullable, coalesce(column_default, ''), "
+            "is_identity FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = ANY(%s)", (list(MESH_TABLES),)).fetchall()
+        indexes = conn.execute(
+            "SELECT tablename, indexname, replace(indexdef, schemaname || '.', '') FROM pg_indexes "
+            "WHERE schemaname = current_schema() AND tablename = ANY(%s)", (list(MESH_TABLES),)).fetchall()
+    return {tuple(map(str, row)) for row in (*columns, *indexes)}
+
+
+@pytest.mark.parametrize("role", sorted(NATIVE_ROLES))
+def test_a_go_services_mesh_tables_are_a_python_services_in_its_own_schema(role: str) -> None:
+    # The running stack's instance applied gomesh's migrations at start, as its role: the same
+    # SQL files as yoyo's (mesh/mesh_migrations), so the same columns and the same indexes
+    # (retention prunes the inbox by processed_at: without its index, every prune scans it).
+    python_role = next(role for role in sorted(ROLES) if role not in NATIVE_ROLES)
+    migrations.apply(dbbootstrap.dsn(python_role))
+    go_tables, python_tables = _mesh_tables(role), _mesh_tables(python_role)
+    assert {row[0] for row in go_tables} == set(MESH_TABLES)
+    assert go_tables == python_tables
+    with _connect(role) as conn:
+        rows = conn.execute("SELECT relnamespace::regnamespace::text FROM pg_class WHERE relname = ANY(%s) "
+                            "AND relkind = 'r' AND pg_table_is_visible(oid)", ([*MESH_TABLES, "mesh_db_version"],))
+        assert [row[0] for row in rows.fetchall()] == [ROLES[role].schema] * 4

@@ -31,6 +31,7 @@ import (
 	eventsv1 "vidmesh/gen/go/vidmesh/events/v1"
 	recommendationsv1 "vidmesh/gen/go/vidmesh/recommendations/v1"
 	usersv1 "vidmesh/gen/go/vidmesh/users/v1"
+	"vidmesh/gen/go/vidmesh/topology"
 	videov1 "vidmesh/gen/go/vidmesh/video/v1"
 	"vidmesh/gomesh/config"
 	"vidmesh/gomesh/consumer"
@@ -74,7 +75,7 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	topics := []string{cfg.Topic(kafka.VideoEvents), cfg.Topic(kafka.UsersEvents)}
+	topics := []string{cfg.Topic(topology.VideoEvents), cfg.Topic(topology.UsersEvents)}
 	producer := meshtest.Topics(t, cfg.KafkaBootstrap, topics, kafka.DLQTopic(cfg.ServiceName))
 	w := &world{t: t, cfg: cfg, topics: topics, producer: producer, versions: map[string]int64{}, owner: meshtest.NewID()}
 	w.start()

@@ -12,15 +12,15 @@ import (
 	eventsv1 "vidmesh/gen/go/vidmesh/events/v1"
 	usersv1 "vidmesh/gen/go/vidmesh/users/v1"
 	videov1 "vidmesh/gen/go/vidmesh/video/v1"
+	"vidmesh/gen/go/vidmesh/topology"
 	"vidmesh/gomesh/consumer"
 	"vidmesh/gomesh/events"
-	"vidmesh/gomesh/kafka"
 	"vidmesh/services/recommendations/adapters/postgres"
 	"vidmesh/services/recommendations/handlers"
 )
 
-// Topics are the topics it reads (mesh/topology.py's `consumes` of recommendations).
-var Topics = []string{kafka.VideoEvents, kafka.UsersEvents}
+// Topics are the topics it reads: mesh/topology.py's `consumes` of recommendations.
+var Topics = topology.Consumes["recommendations"]
 
 // Handlers are the consumer's handlers, by event type.
 func Handlers() map[string]consumer.Handler {
