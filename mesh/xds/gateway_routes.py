@@ -8,6 +8,10 @@ whose cluster has a policy becomes, in Consul's order, one route per service-rou
 (the table's match, and the router's on `:path`), then the table's route itself sent to the
 default destination (the splitter's weights). Retries of the policy go only where the route
 takes safe calls; writes without request_id get exact routes of their own, first.
+
+Before them all, each REST path of the contracts that the table routes gets a 405 for the
+methods none of its bindings takes, with `Allow` naming those that do (the transcoder alone
+would answer 404, as for a path that does not exist).
 """
 
 from __future__ import annotations
@@ -18,13 +22,14 @@ from pathlib import Path
 from string import Template
 
 import yaml
+from envoy.config.core.v3 import base_pb2 as core_pb2
 from envoy.config.route.v3 import route_components_pb2 as rc
 from envoy.config.route.v3 import route_pb2
 from envoy.extensions.filters.http.cors.v3 import cors_pb2  # noqa: F401 -- types routes.yaml names
 from envoy.extensions.filters.http.local_ratelimit.v3 import local_rate_limit_pb2  # noqa: F401
 from envoy.extensions.retry.host.previous_hosts.v3 import previous_hosts_pb2  # noqa: F401
 from envoy.type.matcher.v3 import regex_pb2, string_pb2
-from google.protobuf import json_format
+from google.protobuf import any_pb2, json_format
 
 from mesh.settings import ROOT, Settings
 from mesh.traffic.methods import Catalog
@@ -33,6 +38,7 @@ from mesh.xds import routing
 
 NAME = "gateway"  # the RouteConfiguration Envoy's listener asks RDS for (gateway/envoy.yaml)
 ROUTES_FILE = ROOT / "gateway" / "routes.yaml"
+TRANSCODER = "envoy.filters.http.grpc_json_transcoder"  # gateway/envoy.yaml's filter name
 _VARIABLE = re.compile(r"\{[^}]*\}")
 
 
@@ -118,14 +124,49 @@ def _route(route: rc.Route, match: rc.RouteMatch, policy: ServicePolicy, destina
     return routing.with_fault(result, policy.fault)
 
 
+def rest_verbs(catalog: Catalog) -> dict[str, tuple[str, set[str]]]:
+    """Each REST path template as a regex: a sample path it takes, and the verbs bound to it.
+
+    A variable takes one segment short of a custom verb (`{video_id}` is not `x:like`), so
+    `/videos/{video_id}` and `/videos/{video_id}:like` are two paths, as the transcoder sees them."""
+    paths: dict[str, tuple[str, set[str]]] = {}
+    for method in catalog.methods.values():
+        for verb, template in method.rest:
+            regex = "[^/:]+".join(re.escape(part) for part in _VARIABLE.split(template))
+            paths.setdefault(regex, (_VARIABLE.sub("x", template), set()))[1].add(verb)
+    return paths
+
+
+def _method_not_allowed(routes: list[rc.Route], catalog: Catalog) -> list[rc.Route]:
+    """A 405 route for each REST path some route of `routes` sends to a cluster."""
+    disabled = any_pb2.Any()
+    disabled.Pack(rc.FilterConfig(disabled=True))  # its 404 would come first
+    refusals = []
+    for regex, (sample, verbs) in sorted(rest_verbs(catalog).items()):
+        if not any(route.HasField("route") and takes(route.match, sample) for route in routes):
+            continue
+        allowed = ", ".join(sorted(verbs))
+        others = rc.HeaderMatcher(name=":method", invert_match=True, string_match=string_pb2.StringMatcher(
+            safe_regex=regex_pb2.RegexMatcher(regex="|".join(sorted(verbs)))))
+        refusal = rc.Route(name=f"method-not-allowed {sample}",
+                           match=rc.RouteMatch(safe_regex=regex_pb2.RegexMatcher(regex=regex), headers=[others]))
+        refusal.direct_response.status = 405
+        refusal.direct_response.body.inline_string = f"method not allowed: this path takes {allowed}"
+        refusal.response_headers_to_add.add().header.MergeFrom(core_pb2.HeaderValue(key="allow", value=allowed))
+        refusal.typed_per_filter_config[TRANSCODER].CopyFrom(disabled)
+        refusals.append(refusal)
+    return refusals
+
+
 def render(table: route_pb2.RouteConfiguration, policies: Mapping[str, ServicePolicy],
            catalog: Catalog) -> route_pb2.RouteConfiguration:
-    """The table with every policy applied, for RDS."""
+    """The table with every policy applied and the 405s in front, for RDS."""
     rendered = route_pb2.RouteConfiguration()
     rendered.CopyFrom(table)
     for host in rendered.virtual_hosts:
         routes = list(host.routes)
         del host.routes[:]
+        host.routes.extend(_method_not_allowed(routes, catalog))
         for route in routes:
             policy = policies.get(route.route.cluster) if route.HasField("route") else None
             host.routes.extend(_expanded(route, policy, catalog) if policy else [route])

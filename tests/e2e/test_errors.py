@@ -105,6 +105,17 @@ def test_unknown_route_is_404(gateway: Gateway) -> None:
     assert "/api/web/v1/no-such-page" in answer["message"], answer
 
 
+def test_a_method_the_path_has_no_binding_for_is_405_naming_the_ones_it_has(gateway: Gateway, world: World) -> None:
+    video = f"/api/web/v1/videos/{uuid.uuid4()}"
+    answer = error(gateway.http.delete(video, headers=world.viewer.auth), 405, Code.UNIMPLEMENTED)
+    assert "GET" in answer["message"], answer
+    assert gateway.http.delete(video).headers["allow"] == "GET"
+    comments = gateway.http.put(f"{video}/comments", json={}, headers=world.viewer.auth)
+    assert error(comments, 405, Code.UNIMPLEMENTED) and comments.headers["allow"] == "GET, POST"
+    # The path and the methods it does take are untouched: a GET of an unknown video is its 404.
+    error(gateway.get(video), 404, Code.NOT_FOUND)
+
+
 @pytest.mark.parametrize("path", ["/api/web/v1/videos/{}", "/api/mobile/v1/videos/{}"])
 def test_unknown_video_is_404(gateway: Gateway, path: str) -> None:
     unknown = str(uuid.uuid4())

@@ -1,7 +1,7 @@
 """The gateway's route table (gateway/routes.yaml) as the control plane serves it over RDS:
-it loads, it retries a response code only where every call it takes is safe to repeat, and a
+it loads, it retries a response code only where every call it takes is safe to repeat, a
 policy turns its routes into weighted clusters without ever retrying a write that has no
-request_id (users' Login)."""
+request_id (users' Login), and a REST path answers 405 to a method it has no binding for."""
 
 from __future__ import annotations
 
@@ -92,16 +92,7 @@ def test_a_policy_retrying_everything_leaves_a_write_without_request_id_unretrie
     routes = list(gateway_routes.render(table, {"users": policy}, CATALOG).virtual_hosts[0].routes)
 
     def first_taking(path: str, verb: str = "POST") -> rc.Route:
-        for route in routes:
-            method = _method_header(route.match)
-            path_ok = gateway_routes.takes(route.match, path) and all(
-                re.fullmatch(h.string_match.safe_regex.regex, path) if h.string_match.safe_regex.regex
-                else path.startswith(h.string_match.prefix) if h.string_match.prefix
-                else path == h.string_match.exact
-                for h in route.match.headers if h.name == ":path")
-            if path_ok and (method is None or re.fullmatch(method, verb)):
-                return route
-        raise AssertionError(f"no route takes {verb} {path}")
+        return next(route for route in routes if _takes(route, verb, path))
 
     for path in (LOGIN_REST, "/vidmesh.users.v1.UserService/Login"):
         login = first_taking(path)
@@ -109,3 +100,42 @@ def test_a_policy_retrying_everything_leaves_a_write_without_request_id_unretrie
         assert login.route.timeout.seconds == 2  # the policy's timeout still applies
     register = first_taking("/vidmesh.users.v1.UserService/Register")
     assert "unavailable" in _after_receipt(register) and register.route.retry_policy.num_retries.value == 3
+
+
+def _takes(route: rc.Route, verb: str, path: str) -> bool:
+    """Whether Envoy would match `verb path` to the route: its path, then its :method and
+    :path headers (exact, prefix or regex; inverted or not). Other headers never match here."""
+    def header(matcher: rc.HeaderMatcher) -> bool:
+        value = {":method": verb, ":path": path}.get(matcher.name)
+        string = matcher.string_match
+        hit = value is not None and (
+            re.fullmatch(string.safe_regex.regex, value) is not None if string.HasField("safe_regex")
+            else value.startswith(string.prefix) if string.prefix else value == string.exact)
+        return hit != bool(matcher.invert_match)
+    return gateway_routes.takes(route.match, path) and all(header(h) for h in route.match.headers)
+
+
+def test_a_rest_path_refuses_the_methods_it_has_no_binding_for_with_405_and_allow(
+        table: route_pb2.RouteConfiguration) -> None:
+    routes = list(gateway_routes.render(table, {}, CATALOG).virtual_hosts[0].routes)
+
+    def first(verb: str, path: str) -> rc.Route:
+        return next(route for route in routes if _takes(route, verb, path))
+
+    paths = gateway_routes.rest_verbs(CATALOG)
+    assert paths["/api/web/v1/videos/[^/:]+/comments"][1] == {"GET", "POST"}
+    for sample, verbs in paths.values():
+        for verb in verbs:  # what a binding takes reaches a cluster
+            assert first(verb, sample).HasField("route"), (verb, sample)
+        refused = first("DELETE", sample)
+        assert refused.direct_response.status == 405, sample
+        assert [(h.header.key, h.header.value) for h in refused.response_headers_to_add] == [
+            ("allow", ", ".join(sorted(verbs)))]
+        assert refused.typed_per_filter_config[gateway_routes.TRANSCODER].Unpack(config := rc.FilterConfig())
+        assert config.disabled  # or the transcoder's 404 would answer first
+    # A custom verb is a path of its own: GET on `:like` is refused, POST on the video is too.
+    assert first("GET", "/api/web/v1/videos/x:like").direct_response.status == 405
+    assert first("POST", "/api/web/v1/videos/x").direct_response.status == 405
+    # A path no binding has is left to the transcoder (404), as is every gRPC path.
+    assert not first("DELETE", "/api/web/v1/no-such-route").HasField("direct_response")
+    assert first("POST", "/vidmesh.webbff.v1.WebBffService/GetHome").route.cluster == "web-bff"
