@@ -148,6 +148,9 @@ def recorded_processes(layout: Layout) -> list[psutil.Process]:
     return alive
 
 
+KILLED_GONE_S = 10.0  # how long a SIGKILLed leftover may take to be gone
+
+
 def stop_leftovers(layout: Layout, grace: float = 20) -> list[str]:
     """Stop what a killed run left behind: children first, then the manager; returns names."""
     leftovers = recorded_processes(layout)
@@ -157,6 +160,9 @@ def stop_leftovers(layout: Layout, grace: float = 20) -> list[str]:
     _, still = psutil.wait_procs(leftovers, timeout=grace)
     for process in still:
         process.kill()
+    # SIGKILL is not instant: until a process is gone its ports are still bound, and the
+    # start's port check came first (a Kafka that outlived its grace on a busy machine).
+    psutil.wait_procs(still, timeout=KILLED_GONE_S)
     layout.state_file.unlink(missing_ok=True)
     layout.socket.unlink(missing_ok=True)
     return names
