@@ -138,7 +138,9 @@ def rest_verbs(catalog: Catalog) -> dict[str, tuple[str, set[str]]]:
 
 
 def _method_not_allowed(routes: list[rc.Route], catalog: Catalog) -> list[rc.Route]:
-    """A 405 route for each REST path some route of `routes` sends to a cluster."""
+    """A 405 route for each REST path some route of `routes` sends to a cluster. Nothing of
+    that route's own filter settings: its rate limit's bucket would be a second one (Envoy
+    keeps one per route), and a refusal hashes no password."""
     disabled = any_pb2.Any()
     disabled.Pack(rc.FilterConfig(disabled=True))  # its 404 would come first
     refusals = []

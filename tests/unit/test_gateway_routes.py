@@ -133,6 +133,7 @@ def test_a_rest_path_refuses_the_methods_it_has_no_binding_for_with_405_and_allo
             ("allow", ", ".join(sorted(verbs)))]
         assert refused.typed_per_filter_config[gateway_routes.TRANSCODER].Unpack(config := rc.FilterConfig())
         assert config.disabled  # or the transcoder's 404 would answer first
+    assert first("GET", LOGIN_REST).direct_response.status == 405
     # A custom verb is a path of its own: GET on `:like` is refused, POST on the video is too.
     assert first("GET", "/api/web/v1/videos/x:like").direct_response.status == 405
     assert first("POST", "/api/web/v1/videos/x").direct_response.status == 405
