@@ -27,7 +27,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
 import grpc
 import grpc.aio
@@ -136,6 +136,19 @@ def _writing(inner: Callable[..., Any]) -> Behavior:
     return call
 
 
+async def abort(context: Context, code: grpc.StatusCode, details: str,
+                trailing_metadata: tuple[tuple[str, str | bytes], ...] = ()) -> NoReturn:
+    """`context.abort`, for a call that may have ended meanwhile.
+
+    When the client's deadline passes (or it hangs up) just as we answer, grpc core has ended
+    the call already and cannot send our status: abort raises ExecuteBatchError. Nobody is
+    left to answer, so the call is ended as cancelled, which it is, and not logged as a bug."""
+    try:
+        await context.abort(code, details, trailing_metadata)
+    except grpc.aio.InternalError as error:
+        raise asyncio.CancelledError(f"the call ended before its {code.name} could be sent") from error
+
+
 def _outcome(context: Context, raised: BaseException | None) -> grpc.StatusCode:
     """The status a call ended with, as the client sees it."""
     if isinstance(raised, asyncio.CancelledError):
@@ -216,7 +229,7 @@ class ErrorInterceptor(WrappingInterceptor):
             raise  # the handler (or an inner interceptor) chose its status already
         except DomainError as error:
             status = to_grpc_status(error)
-            await context.abort(status.code, status.details, status.trailing_metadata)
+            await abort(context, status.code, status.details, status.trailing_metadata)
         except psycopg.OperationalError as error:
             # The database's state, not a bug: no connection free in time (PoolTimeout), one
             # lost, a statement cancelled by its timeout. The client may retry (commands are
@@ -224,12 +237,12 @@ class ErrorInterceptor(WrappingInterceptor):
             trace.get_current_span().record_exception(error)
             _log.warning("database unavailable", method=info.method, error=repr(error))
             status = to_grpc_status(Unavailable(_unavailable_message(error)))
-            await context.abort(status.code, status.details, status.trailing_metadata)
+            await abort(context, status.code, status.details, status.trailing_metadata)
         except Exception as error:
             trace.get_current_span().record_exception(error)
             _log.exception("unhandled error", method=info.method)
             status = internal_status(log.current_trace_id())
-            await context.abort(status.code, status.details, status.trailing_metadata)
+            await abort(context, status.code, status.details, status.trailing_metadata)
 
 
 def _unavailable_message(error: psycopg.OperationalError) -> str:
@@ -248,7 +261,7 @@ class DeadlineInterceptor(WrappingInterceptor):
         """Abort with DEADLINE_EXCEEDED when the deadline is gone or the cap runs out."""
         remaining = context.time_remaining()
         if remaining is not None and remaining <= 0:
-            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded before the call started")
+            await abort(context, grpc.StatusCode.DEADLINE_EXCEEDED, "deadline exceeded before the call started")
         # Server streams may legitimately run long (watches); they keep the client's deadline.
         budget = remaining if info.streaming else min(remaining or self.max_seconds, self.max_seconds)
         token = _deadline.set(None if budget is None else time.monotonic() + budget)
@@ -259,7 +272,7 @@ class DeadlineInterceptor(WrappingInterceptor):
         except TimeoutError:
             if not scope.expired():
                 raise
-            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, f"no answer within {budget:.3g} s")
+            await abort(context, grpc.StatusCode.DEADLINE_EXCEEDED, f"no answer within {budget:.3g} s")
         finally:
             _deadline.reset(token)
 

@@ -15,9 +15,10 @@ import grpc.aio
 import pytest
 import pytest_asyncio
 from google.rpc import error_details_pb2, status_pb2
+from grpc._cython import cygrpc  # type: ignore[attr-defined]  # what grpc raises then: ExecuteBatchError
 from structlog.testing import capture_logs
 
-from mesh.interceptors import CallInfo, Context, DeadlineInterceptor, default_interceptors
+from mesh.interceptors import CallInfo, Context, DeadlineInterceptor, ErrorInterceptor, default_interceptors
 from tests.support_server import SERVICE_NAME, EchoRequest, EchoResponse, add_to_server, echo_service
 
 CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -184,6 +185,30 @@ async def test_call_already_past_its_deadline_is_refused_without_running() -> No
         )
     assert caught.value.args[0] == grpc.StatusCode.DEADLINE_EXCEEDED
     assert ran == []
+
+
+class EndedContext:
+    """A servicer context whose call grpc core has ended already (the client's deadline passed
+    as the server's ran out): sending a status fails, as grpc's own context does then."""
+
+    def time_remaining(self) -> None:
+        return None
+
+    async def abort(self, code: grpc.StatusCode, details: str = "", trailing_metadata: Any = ()) -> NoReturn:
+        raise cygrpc.ExecuteBatchError('Failed "execute_batch"')
+
+
+async def test_a_timeout_whose_status_cannot_be_sent_anymore_ends_the_call_quietly() -> None:
+    async def slow(request: Any, context: Any) -> None:
+        await asyncio.sleep(5)
+
+    async def chain(request: Any, context: Context) -> Any:
+        return await DeadlineInterceptor(0.01).around(CallInfo("/x.S/M", streaming=False), slow, request, context)
+
+    with capture_logs() as logs, pytest.raises(asyncio.CancelledError):
+        await ErrorInterceptor().around(CallInfo("/x.S/M", streaming=False), chain, "req",
+                                        cast(Context, EndedContext()))
+    assert [entry for entry in logs if entry["log_level"] == "error"] == []
 
 
 async def test_a_nul_in_any_string_is_invalid_argument_naming_the_field(channel: grpc.aio.Channel) -> None:
