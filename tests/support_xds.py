@@ -54,7 +54,9 @@ class PortServer:
         return self
 
     async def stop(self) -> None:
-        await self.server.stop(0)
+        """Stop serving: new calls are refused at once (which Envoy retries on another host);
+        a call already inside finishes, as in a draining instance, rather than be CANCELLED."""
+        await self.server.stop(grace=1)
 
 
 def envoy_bootstrap(xds_port: int, admin_port: int, listener_port: int, cluster: str) -> str:
