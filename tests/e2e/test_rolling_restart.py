@@ -2,9 +2,11 @@
 
 While reads and idempotent writes (each with its own request_id) run through the gateway,
 every instance of every service is stopped with SIGTERM, started again and awaited until
-the gateway routes to it, one at a time. A service with one instance first gets a
-temporary extra instance (a surge), so it never has none: all surges start together before
-the first restart and get SIGTERM together after the last.
+the gateway routes to it: one instance of each service at a time, the services side by side
+(as a rollout of every deployment at once would): first every service's instance 0, then
+every instance 1, and so on. A service with one instance first gets a temporary extra
+instance (a surge), so it never has none: all surges start together before the first
+restart and get SIGTERM together after the last.
 """
 
 from __future__ import annotations
@@ -76,17 +78,19 @@ def write_calls(world: World) -> list[tuple[str, Call]]:
 
 
 def roll(stack: Stack, every: list[Instance], consul: Consul, envoy: EnvoyAdmin, logs: Path) -> list[str]:
-    """Restart each instance in turn; returns how long each took. The services with one
-    instance get an extra one first (all at once, to boot together), removed at the end."""
+    """Restart the instances wave by wave, wave n being every service's instance n; returns
+    how long each wave took. The services with one instance get an extra one first (all at
+    once, to boot together), removed at the end."""
     single = [i for i in every if sum(1 for j in every if j.service == i.service) == 1]
+    waves = [[i for i in every if i.n == n] for n in sorted({i.n for i in every})]
     timings = []
     began = time.monotonic()
     with surges(stack, single, consul, envoy, logs):
         timings.append(f"surge of {len(single)} {time.monotonic() - began:.1f}s")
-        for instance in every:
+        for wave in waves:
             began = time.monotonic()
-            restart(stack, instance, consul, envoy)
-            timings.append(f"{instance.name} {time.monotonic() - began:.1f}s")
+            restart(stack, wave, consul, envoy)
+            timings.append(f"{', '.join(i.name for i in wave)} {time.monotonic() - began:.1f}s")
         began = time.monotonic()
     timings.append(f"surge gone {time.monotonic() - began:.1f}s")
     return timings

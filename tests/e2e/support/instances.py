@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,25 +90,24 @@ def bring_back(stack: Stack, instance: Instance, consul: Consul, envoy: EnvoyAdm
     wait_routable(consul, envoy, instance)
 
 
-def restart(stack: Stack, instance: Instance, consul: Consul, envoy: EnvoyAdmin) -> None:
-    """SIGTERM the instance (process-compose waits for it to exit), start it, wait routable."""
-    stack.pc.stop_process(instance.name)
-    bring_back(stack, instance, consul, envoy)
+def restart(stack: Stack, wave: list[Instance], consul: Consul, envoy: EnvoyAdmin) -> None:
+    """SIGTERM the instances all at once (process-compose waits for each to exit), start them
+    again together, and wait until the gateway routes to every one."""
+    with ThreadPoolExecutor(max_workers=len(wave)) as stopping:
+        list(stopping.map(lambda instance: stack.pc.stop_process(instance.name), wave))
+    restore_routable(stack, wave, consul, envoy)
 
 
 def restore(stack: Stack, wanted: list[Instance]) -> list[str]:
-    """After a failed test: start whatever of `wanted` is not running, so the shared stack
-    stays whole; returns the names of those that still do not come up."""
+    """After a failed test: start whatever of `wanted` is not running (all of them, then wait
+    for each, so they boot together), so the shared stack stays whole; returns the names of
+    those that still do not come up."""
     running = {state.name for state in stack.pc.processes() or [] if state.running}
-    broken = []
-    for instance in wanted:
-        if instance.name in running:
-            continue
+    stopped = [instance for instance in wanted if instance.name not in running]
+    for instance in stopped:
         with contextlib.suppress(subprocess.CalledProcessError):  # judged by the readiness wait below
             stack.pc.start_process(instance.name)
-        if not stack.wait_ready(instance.name, READY_TIMEOUT_S):
-            broken.append(instance.name)
-    return broken
+    return [instance.name for instance in stopped if not stack.wait_ready(instance.name, READY_TIMEOUT_S)]
 
 
 @contextmanager
