@@ -4,7 +4,8 @@ their integration tests against the same stack) and the Go client, stop what was
 
 tests/stack runs in a pytest session of its own beside the others: its tests start, kill and
 stop private stacks (own ports and folders) and spend most of their minutes waiting for them,
-so on 2 cores the two sessions together take little more than the longer one. Its output is
+so on 2 cores the two sessions together take little more than the longer one (BESIDE_TOO
+lists the few other tests that run there for the same reason). Its output is
 printed when both are done (and is in .run/logs/test-stack.log).
 
 The failed tests of both sessions are listed again as the very last lines, so that a log cut
@@ -28,6 +29,16 @@ from scripts.devstack.stack import Stack
 from scripts.toolchain import Toolchain
 
 BESIDE = "tests/stack"
+# Tests elsewhere that also spend their minutes in processes of their own (a fresh clone's
+# codegen and kit, the kit's breakers) under names of their own, touching no state that other
+# tests read: they run in the session beside too, when their folder is asked for.
+BESIDE_TOO = ("tests/integration/test_new_service.py", "tests/conformance/selftest")
+
+
+def beside_too(pytest_args: list[str]) -> list[str]:
+    """The BESIDE_TOO tests that `pytest_args` asks for (by their folder or themselves)."""
+    asked = [arg.rstrip("/") for arg in pytest_args if not arg.startswith("-")]
+    return [test for test in BESIDE_TOO if any(test == a or test.startswith(f"{a}/") for a in asked)]
 
 
 def failures(report: Path) -> list[str]:
@@ -56,16 +67,17 @@ def pytest_in_two(pytest_args: list[str], logs: Path) -> tuple[int, list[Path]]:
         failed = subprocess.call([sys.executable, "-m", "pytest", f"--junitxml={main_report}", *pytest_args])
         return failed, [main_report]
     log = logs / "test-stack.log"
+    extra = beside_too(pytest_args)
     with log.open("w") as out:
         beside = subprocess.Popen([sys.executable, "-m", "pytest", f"--junitxml={beside_report}", *options,
-                                   BESIDE], stdout=out, stderr=subprocess.STDOUT)
-    print(f"test: {BESIDE} runs beside the others (its output follows theirs)", flush=True)
+                                   BESIDE, *extra], stdout=out, stderr=subprocess.STDOUT)
+    print(f"test: {' '.join([BESIDE, *extra])} run beside the others (their output follows)", flush=True)
     try:
         failed = subprocess.call([sys.executable, "-m", "pytest", f"--junitxml={main_report}",
-                                  *[a for a in pytest_args if a != BESIDE]])
+                                  *[a for a in pytest_args if a != BESIDE], *[f"--ignore={t}" for t in extra]])
     finally:
         beside_failed = beside.wait()
-    print(f"test: {BESIDE}, which ran beside them:", flush=True)
+    print(f"test: {' '.join([BESIDE, *extra])}, which ran beside them:", flush=True)
     sys.stdout.write(Path(log).read_text())
     sys.stdout.flush()
     return failed or beside_failed, [main_report, beside_report]

@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scripts.run_tests import failures
+from scripts.run_tests import beside_too, failures
 
 
 def test_a_failed_and_an_erroring_test_are_listed_with_why(tmp_path: Path) -> None:
@@ -32,3 +32,11 @@ def test_a_failed_and_an_erroring_test_are_listed_with_why(tmp_path: Path) -> No
 
 def test_a_session_that_wrote_no_report_lists_nothing(tmp_path: Path) -> None:
     assert failures(tmp_path / "absent.xml") == []
+
+
+def test_a_test_run_beside_is_taken_when_its_folder_or_itself_is_asked_for() -> None:
+    new_service = "tests/integration/test_new_service.py"
+    assert beside_too(["--durations=25", "tests/unit", "tests/integration/", "tests/stack"]) == [new_service]
+    assert beside_too(["tests/conformance"]) == ["tests/conformance/selftest"]
+    assert beside_too([new_service]) == [new_service]
+    assert beside_too(["tests/unit", "tests/stack", "tests/integration/bff"]) == []
