@@ -9,7 +9,7 @@ import subprocess
 from importlib import metadata
 
 from mesh.settings import ROOT, load
-from scripts.devstack.components import Component
+from scripts.devstack.components import KAFKA_JVM, Component
 from scripts.devstack.prepare import CONF
 from scripts.toolchain import GO_BINARIES, KAFKA_VERSION, Toolchain
 from tests.integration.compose.support import ONE_SHOT_RESTART, ONE_SHOTS, Service, compose_name
@@ -98,6 +98,14 @@ def test_kafka_is_configured_like_the_native_broker(services: dict[str, Service]
             continue  # addresses and listener names: checked where services use them
         assert env.get(f"KAFKA_{key.upper().replace('.', '_')}") == value, key
     assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"  # each service creates its topics
+
+
+def test_kafka_runs_in_the_native_brokers_jvm(services: dict[str, Service]) -> None:
+    env = services["kafka"]["environment"]
+    options = f"{env['KAFKA_HEAP_OPTS']} {env['KAFKA_JVM_PERFORMANCE_OPTS']}".split()
+    assert set(KAFKA_JVM) <= set(options), f"{options} lacks some of {KAFKA_JVM}"
+    collectors = [option for option in options if option.startswith("-XX:+Use") and option.endswith("GC")]
+    assert len(collectors) == 1, f"more than one collector asked for: {collectors}"
 
 
 def test_db_init_runs_the_native_bootstrap_against_the_postgres_container(services: dict[str, Service]) -> None:
