@@ -25,7 +25,7 @@ import grpc
 import grpc.aio
 import structlog
 
-from mesh.errors import PermissionDenied, Unavailable, to_grpc_status
+from mesh.errors import PermissionDenied, Unavailable, abort, to_grpc_status
 from mesh.intentions import Decision, Intentions, Undecided
 from mesh.spiffe import NotAServiceId, SpiffeId
 
@@ -83,12 +83,12 @@ class Authorizer:
         except Undecided as undecided:
             log.warning("call refused: intentions unknown", caller=caller.describe(), method=method)
             status = to_grpc_status(Unavailable(f"{undecided}; retry shortly"))
-            await context.abort(status.code, status.details, status.trailing_metadata)
+            await abort(context, status.code, status.details, status.trailing_metadata)
         if not decision.allowed:
             log.warning("call refused", caller=caller.describe(), method=method, reason=decision.reason)
             status = to_grpc_status(PermissionDenied(
                 f"{caller.describe()} may not call {self.intentions.destination}: {decision.reason}"))
-            await context.abort(status.code, status.details, status.trailing_metadata)
+            await abort(context, status.code, status.details, status.trailing_metadata)
 
 
 class AuthorizationInterceptor(grpc.aio.ServerInterceptor):

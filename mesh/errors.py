@@ -4,15 +4,19 @@ Services raise these from their domain and handlers; the error classes know noth
 gRPC. The server interceptor maps them with `to_grpc_status`, so every service answers
 NOT_FOUND, ALREADY_EXISTS... the same way, and INVALID_ARGUMENT carries a
 `google.rpc.BadRequest` naming each offending field (the gateway turns it into a 400 with
-the fields). Any other exception is a bug: `internal_status` hides its details.
+the fields). Any other exception is a bug: `internal_status` hides its details. `abort`
+sends a status on a call that may have ended meanwhile (the interceptors and authz use it).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, NoReturn
 
 import grpc
+import grpc.aio
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
@@ -134,3 +138,16 @@ def internal_status(trace_id: str | None) -> grpc.Status:
     trace id so an operator can find that log line."""
     message = f"internal error (trace_id {trace_id})" if trace_id else "internal error"
     return rpc_status.to_status(status_pb2.Status(code=grpc.StatusCode.INTERNAL.value[0], message=message))
+
+
+async def abort(context: grpc.aio.ServicerContext[Any, Any], code: grpc.StatusCode, details: str,
+                trailing_metadata: tuple[tuple[str, str | bytes], ...] = ()) -> NoReturn:
+    """`context.abort`, for a call that may have ended meanwhile.
+
+    When the client's deadline passes (or it hangs up) just as we answer, grpc core has ended
+    the call already and cannot send our status: abort raises ExecuteBatchError. Nobody is
+    left to answer, so the call is ended as cancelled, which it is, and not logged as a bug."""
+    try:
+        await context.abort(code, details, trailing_metadata)
+    except grpc.aio.InternalError as error:
+        raise asyncio.CancelledError(f"the call ended before its {code.name} could be sent") from error

@@ -27,7 +27,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, NoReturn, TypeAlias
+from typing import Any, TypeAlias
 
 import grpc
 import grpc.aio
@@ -40,7 +40,7 @@ from psycopg_pool import PoolTimeout
 
 from mesh import log, tracing, validation
 from mesh.authz import AuthorizationInterceptor, Authorizer, peer_spiffe_id
-from mesh.errors import DomainError, Unavailable, internal_status, to_grpc_status
+from mesh.errors import DomainError, Unavailable, abort, internal_status, to_grpc_status
 from mesh.metrics import Metrics
 
 Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
@@ -134,19 +134,6 @@ def _writing(inner: Callable[..., Any]) -> Behavior:
             await result
 
     return call
-
-
-async def abort(context: Context, code: grpc.StatusCode, details: str,
-                trailing_metadata: tuple[tuple[str, str | bytes], ...] = ()) -> NoReturn:
-    """`context.abort`, for a call that may have ended meanwhile.
-
-    When the client's deadline passes (or it hangs up) just as we answer, grpc core has ended
-    the call already and cannot send our status: abort raises ExecuteBatchError. Nobody is
-    left to answer, so the call is ended as cancelled, which it is, and not logged as a bug."""
-    try:
-        await context.abort(code, details, trailing_metadata)
-    except grpc.aio.InternalError as error:
-        raise asyncio.CancelledError(f"the call ended before its {code.name} could be sent") from error
 
 
 def _outcome(context: Context, raised: BaseException | None) -> grpc.StatusCode:
