@@ -13,17 +13,27 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+
+import pytest
 
 from mesh.settings import ROOT
-from tests.stack.conftest import Newcomer
+from tests.stack.conftest import FIRST_START_S, Newcomer
 
 SEED, CYCLES = 77, 3  # kill -9 users-0 with Kafka frozen; SIGSTOP video-query-1; kill -9 mid-publish
-RUN_TIMEOUT_S = 290  # under the test's own 300 s, so a hung campaign still prints what it did
+RUN_TIMEOUT_S = 290  # the campaign's own bound, so a hung campaign still prints what it did
+# The test's bound: the shared private stack's first start (this test often runs first, and
+# waits for it: up to FIRST_START_S), then the campaign. With pytest's default 300 s for both,
+# a slow first start left the campaign too little time and it was killed before it could say
+# what it had done (and with a process of the stack perhaps still frozen by it).
+pytestmark = pytest.mark.timeout(FIRST_START_S + RUN_TIMEOUT_S + 60)
 OUT = ROOT / ".run" / "chaos" / "tests"
 
 
 def test_a_short_chaos_run_loses_nothing_doubles_nothing_and_invents_nothing(newcomer: Newcomer) -> None:
+    waited = time.monotonic()
     newcomer.wait_healthy()
+    print(f"\nthe stack was healthy after {time.monotonic() - waited:.0f} s of waiting")
     result = OUT / f"chaos-seed{SEED}-{CYCLES}cycles.json"
     result.unlink(missing_ok=True)
     done = subprocess.run(
