@@ -114,6 +114,7 @@ async def test_a_log_line_names_the_span_it_was_written_in(address: str, spans: 
     try:
         async with grpc.aio.insecure_channel(address) as channel:
             await echo(channel, title="x")
+        log.flush()  # the lines are written in batches
         lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     finally:
         logging.getLogger().handlers.clear()
