@@ -11,9 +11,10 @@
 
 For each record: one transaction inserts `(group, event id)` into the inbox and runs the
 handler; a conflict on the inbox key means "already applied" and the record is skipped. The
-Kafka offset is committed only after that transaction, so a crash in between means a
-redelivery, which the inbox absorbs. The commit is asynchronous: a lost one is only such a
-redelivery, and a synchronous one waits for its answer without a timeout. A handler that
+Kafka offset is stored only after that transaction, and the client commits the stored
+offsets in the background (every second, on a rebalance and on close: mesh/kafka.py), so a
+crash in between means a redelivery, which the inbox absorbs. A lost commit is only such a
+redelivery; a synchronous one would wait for its answer without a timeout. A handler that
 keeps failing (bounded attempts with exponential backoff), or a record that cannot be
 parsed, goes to `{group}.dlq` with the error and where it came from in its headers, and the
 consumer moves on. Postgres being unreachable is not the record's fault: that is retried
@@ -106,7 +107,7 @@ class IdempotentConsumer:
             while not self._stopping.is_set():
                 records = await asyncio.to_thread(_take, consumer, self._batch_size, self._poll_timeout)
                 done = await self._handle_all(records, producer)
-                self._commit(consumer, done)
+                self._store(consumer, done)
                 if measuring is not None and measuring.done():
                     if word := measuring.result():  # a bug in measure() ends run() here
                         word.apply(self.progress)
@@ -255,19 +256,21 @@ class IdempotentConsumer:
         log.error("event dead-lettered", dlq=self.dlq, topic=record.topic(), partition=record.partition(),
                   offset=record.offset(), attempts=attempts, error=str(exc)[:200])
 
-    def _commit(self, consumer: Consumer, done: dict[tuple[str, int], int]) -> None:
-        """Queue the commit and go on; Kafka's answer reaches _committed() from a later consume().
+    def _store(self, consumer: Consumer, done: dict[tuple[str, int], int]) -> None:
+        """Mark what is applied as ready to commit; the client commits it within a second,
+        and Kafka's answer reaches _committed() from a later consume().
 
-        Not synchronous: librdkafka waits for a synchronous commit's answer with no timeout, and
-        has been reported to wait forever (confluent-kafka-python#1801), which would stop this
-        consumer for good while its health still said SERVING."""
+        Neither a commit per batch (a request per group per event under a steady load) nor a
+        synchronous one: librdkafka waits for a synchronous commit's answer with no timeout,
+        and has been reported to wait forever (confluent-kafka-python#1801), which would stop
+        this consumer for good while its health still said SERVING."""
         if not done:
             return
         offsets = [TopicPartition(topic, partition, offset) for (topic, partition), offset in done.items()]
         try:
-            consumer.commit(offsets=offsets, asynchronous=True)
-        except KafkaException as exc:  # refused at once, e.g. the consumer is leaving the group
-            log.warning("offset commit failed", group=self.group, error=str(exc))
+            consumer.store_offsets(offsets=offsets)
+        except KafkaException as exc:  # e.g. the partition was revoked meanwhile: a redelivery
+            log.warning("offset store failed", group=self.group, error=str(exc))
 
     def _committed(self, error: KafkaError | None, partitions: list[TopicPartition]) -> None:
         """Kafka's answer to a commit (called inside consume()): only a failure is news, and

@@ -4,8 +4,9 @@
 //
 //   - for each record, one transaction inserts (group, event id) into the inbox and runs
 //     the handler; a conflict on the inbox key means "already applied" and is skipped;
-//   - offsets are committed only after that transaction, so a crash in between means a
-//     redelivery, which the inbox absorbs;
+//   - offsets are marked only after that transaction and committed from the marks (every
+//     second, on revoke, before closing), so a crash in between means a redelivery, which
+//     the inbox absorbs;
 //   - a handler that keeps failing (bounded attempts with exponential backoff) or a record
 //     that cannot be parsed goes to "<group>.dlq" with the error and where it came from in
 //     its headers, and the consumer moves on;
@@ -106,7 +107,7 @@ func (c *Consumer) Counts() Counts {
 // first, waiting for Kafka if it is down. A record cut off by the end is redelivered later.
 func (c *Consumer) Run(ctx context.Context) error {
 	opts := append(kafka.ConsumerOptions(c.opts.Bootstrap, c.opts.Group, c.opts.Topics...),
-		kgo.OnPartitionsRevoked(c.released), kgo.OnPartitionsLost(c.released))
+		kgo.OnPartitionsRevoked(c.revoked), kgo.OnPartitionsLost(c.released))
 	client, err := kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("kafka client for group %s: %w", c.opts.Group, err)
@@ -131,6 +132,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 		c.commit(done)
 		c.client.AllowRebalance()
 	}
+	c.commitMarked(client) // what the last batches applied, before Close leaves the group
 	return nil
 }
 
@@ -163,18 +165,29 @@ func (c *Consumer) handleAll(ctx context.Context, records []*kgo.Record) []*kgo.
 }
 
 func (c *Consumer) commit(done []*kgo.Record) {
-	if len(done) == 0 {
-		return
-	}
-	// Not the run's ctx: what was applied before a stop should still be committed.
+	// Marked, not committed: the client commits the marks in the background (kafka.CommitInterval).
+	c.client.MarkCommitRecords(done...)
+}
+
+// commitMarked commits what is marked now: before partitions move away or the client closes.
+// Not the run's ctx: what was applied before a stop should still be committed.
+func (c *Consumer) commitMarked(client *kgo.Client) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := c.client.CommitRecords(ctx, done...); err != nil { // e.g. partitions moved: the inbox absorbs it
+	if err := client.CommitMarkedOffsets(ctx); err != nil { // e.g. partitions moved: the inbox absorbs it
 		slog.Warn("offset commit failed", "group", c.opts.Group, "error", err.Error())
 	}
 }
 
-// released forgets the lag of partitions that moved to another instance.
+// revoked commits what was applied on the partitions that move to another instance, then
+// forgets their lag (the client commits nothing by itself once this callback is ours).
+func (c *Consumer) revoked(ctx context.Context, client *kgo.Client, partitions map[string][]int32) {
+	c.commitMarked(client)
+	c.released(ctx, client, partitions)
+}
+
+// released forgets the lag of partitions that moved to another instance. Lost partitions
+// (the group fenced this member) are not committed: another member may already hold them.
 func (c *Consumer) released(_ context.Context, _ *kgo.Client, partitions map[string][]int32) {
 	c.progress.forget(partitions)
 }

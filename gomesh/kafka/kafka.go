@@ -22,15 +22,22 @@ const DLQPartitions = 1
 // DLQTopic is the dead-letter topic of a consumer group: "<group>.dlq".
 func DLQTopic(group string) string { return group + ".dlq" }
 
-// ConsumerOptions are a group consumer that commits offsets itself, after the effect is
-// committed in Postgres, with mesh/kafka.py's timings: a dead consumer's partitions move
-// within 6 s (the broker's minimum session), an idle fetch waits at most 50 ms.
+// CommitInterval is how often a consumer commits the offsets it marked (mesh/kafka.py's
+// COMMIT_INTERVAL_MS): a commit per batch cost a request per group per event under load.
+const CommitInterval = time.Second
+
+// ConsumerOptions are a group consumer whose offsets are committed only once the effect is
+// committed in Postgres: it marks each record after the transaction, and the client commits
+// what is marked every CommitInterval (the consumer also commits on revoke and before it
+// closes), with mesh/kafka.py's timings: a dead consumer's partitions move within 6 s (the
+// broker's minimum session), an idle fetch waits at most 50 ms.
 func ConsumerOptions(bootstrap, group string, topics ...string) []kgo.Opt {
 	return []kgo.Opt{
 		kgo.SeedBrokers(strings.Split(bootstrap, ",")...),
 		kgo.ConsumerGroup(group),
 		kgo.ConsumeTopics(topics...),
-		kgo.DisableAutoCommit(),
+		kgo.AutoCommitMarks(),
+		kgo.AutoCommitInterval(CommitInterval),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.SessionTimeout(6 * time.Second),
 		kgo.HeartbeatInterval(2 * time.Second),

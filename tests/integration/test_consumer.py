@@ -137,6 +137,40 @@ async def test_redelivered_batch_produces_one_effect_per_event(
     assert sorted(await _effects(pool)) == sorted((env.id, f"video-{i:02d}") for i, env in enumerate(sent))
 
 
+def _committed(bootstrap: str, group: str, topic: str) -> int:
+    """How many records of `topic` the group has committed past, over its 3 partitions."""
+    asker = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False})
+    try:
+        found = asker.committed([TopicPartition(topic, p) for p in range(3)], timeout=15)
+    finally:
+        asker.close()
+    return sum(max(0, tp.offset) for tp in found)
+
+
+async def test_what_is_applied_is_committed_within_a_second_and_at_stop(
+        pool: AsyncConnectionPool[AsyncConnection[Any]], bootstrap: str, topic: str, group: str) -> None:
+    first, then = [_envelope(f"video-{i:02d}") for i in range(10)], [_envelope(f"late-{i}") for i in range(5)]
+    _produce(bootstrap, topic, [(env.aggregate_id, env.SerializeToString()) for env in first])
+    consumer = IdempotentConsumer(pool, bootstrap, group, [topic], {VideoPublished: _record_effect})
+    running = asyncio.create_task(consumer.run())
+    try:
+        # While it runs: the stored offsets are committed in the background, soon.
+        deadline = time.monotonic() + 30
+        while await asyncio.to_thread(_committed, bootstrap, group, topic) < len(first):
+            assert not running.done() and time.monotonic() < deadline, f"counts {consumer.counts}"
+            await asyncio.sleep(0.1)  # polling interval of a bounded wait
+        _produce(bootstrap, topic, [(env.aggregate_id, env.SerializeToString()) for env in then])
+        deadline = time.monotonic() + 30
+        while consumer.counts["applied"] < len(first) + len(then):
+            assert not running.done() and time.monotonic() < deadline, f"counts {consumer.counts}"
+            await asyncio.sleep(0.01)  # polling interval of a bounded wait
+    finally:
+        await consumer.stop()
+        await asyncio.wait_for(running, timeout=30)
+    # Stopped at once, well inside the commit interval: closing committed what was applied.
+    assert await asyncio.to_thread(_committed, bootstrap, group, topic) == len(first) + len(then)
+
+
 def _read_dlq(bootstrap: str, topic: str, expected: int, timeout: float = 30) -> list[Any]:
     reader = Consumer({"bootstrap.servers": bootstrap, "group.id": f"it-{uuid.uuid4().hex}",
                        "auto.offset.reset": "earliest", "enable.auto.commit": False})

@@ -81,10 +81,11 @@ def test_producer_is_idempotent_and_never_gives_a_message_up() -> None:
     assert kafka.producer_config("h:1", **{"linger.ms": 50})["linger.ms"] == 50
 
 
-def test_consumer_commits_by_hand_and_is_replaced_within_ten_seconds() -> None:
+def test_consumer_commits_only_what_it_stored_and_is_replaced_within_ten_seconds() -> None:
     config = kafka.consumer_config("127.0.0.1:9092", "notification")
     assert config["group.id"] == "notification"
-    assert config["enable.auto.commit"] is False
+    assert config["enable.auto.offset.store"] is False  # stored by hand, after the transaction
+    assert config["auto.commit.interval.ms"] <= 1000
     assert config["session.timeout.ms"] <= 10_000
     assert config["heartbeat.interval.ms"] * 3 <= config["session.timeout.ms"]
 
