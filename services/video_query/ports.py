@@ -135,5 +135,6 @@ class Views(abc.ABC):
         """Published videos matching a full-text query, best match first."""
 
     @abc.abstractmethod
-    async def comments(self, video_id: str, after: Key | None, size: int) -> Page[CommentCard]:
-        """A video's comments, oldest first."""
+    async def comments(self, video_id: str, after: Key | None, size: int) -> Page[CommentCard] | None:
+        """A video's comments, oldest first; None if the video is unknown, a draft never
+        created or deleted (as `card` says), in the same read."""

@@ -71,9 +71,9 @@ class VideoQueries:
         scope = f"ListComments|{video_id}"
         after = self._tokens.read(token, scope)
         version = await self._reach(video_id, min_version)
-        if await self._views.card(video_id) is None:
+        page = await self._views.comments(video_id, after, page_size(size))  # one read: shown, and its page
+        if page is None:
             raise self._missing(video_id, min_version, version)
-        page = await self._views.comments(video_id, after, page_size(size))
         return CommentsAnswer(self._listing(page, scope), stale=(version or 0) < min_version)
 
     async def list_videos(self, followed_by: str, size: int, token: str) -> Listing[Card]:

@@ -40,13 +40,20 @@ SEARCH = (CARD + f", {RANK} AS rank" + FROM + ", websearch_to_tsquery('english',
           " WHERE v.listed AND v.search @@ q")
 SEARCH_ORDER = " ORDER BY rank DESC, v.video_id DESC LIMIT %(limit)s"
 AFTER = " AND ({}, v.video_id) < (%(after_value)s, %(after_id)s)"
+# A shown video's comments and whether it is shown, in one read: no row at all when it is
+# not, one row of NULLs when it has no comments (yet, or after the key). The page is the
+# lateral subquery's index range scan; the outer ORDER BY sorts that page only.
 COMMENTS = """
 SELECT c.comment_id::text, c.video_id::text, c.author_id::text, coalesce(u.display_name, '') AS author_display_name,
        c.body, c.create_time
-  FROM comments c LEFT JOIN users u ON u.user_id = c.author_id
- WHERE c.video_id = %(video_id)s"""
+  FROM videos v
+  LEFT JOIN LATERAL (SELECT * FROM comments c WHERE c.video_id = v.video_id{after}
+                      ORDER BY c.create_time, c.comment_id LIMIT %(limit)s) c ON true
+  LEFT JOIN users u ON u.user_id = c.author_id
+ WHERE v.video_id = %(video_id)s AND v.created AND NOT v.deleted
+ ORDER BY c.create_time, c.comment_id"""
 COMMENTS_AFTER = " AND (c.create_time, c.comment_id) > (%(after_value)s, %(after_id)s)"
-COMMENTS_ORDER = " ORDER BY c.create_time, c.comment_id LIMIT %(limit)s"
+COMMENTS_FIRST, COMMENTS_PAGE = COMMENTS.format(after=""), COMMENTS.format(after=COMMENTS_AFTER)
 SEEN_VERSION = "SELECT version FROM videos WHERE video_id = %s AND (created OR deleted)"
 SEEN_CARD = (CARD + ", v.created AND NOT v.deleted AS shown" + FROM +
              " WHERE v.video_id = %(video_id)s AND (v.created OR v.deleted)")
@@ -114,14 +121,16 @@ class PostgresViews(Views):
         """Best rank first."""
         return await self._ranked(SEARCH, RANK, SEARCH_ORDER, {"query": query}, after, size)
 
-    async def comments(self, video_id: str, after: Key | None, size: int) -> Page[CommentCard]:
-        """Oldest first."""
+    async def comments(self, video_id: str, after: Key | None, size: int) -> Page[CommentCard] | None:
+        """Oldest first; None if the video is not shown, in the same query."""
         params: dict[str, Any] = {"video_id": video_id, "limit": size + 1}
         key = _time_key(after)
         if key is not None:
             params["after_value"], params["after_id"] = key
-        rows = await self._rows(COMMENTS + (COMMENTS_AFTER if key else "") + COMMENTS_ORDER, params)
-        items = [CommentCard(**row) for row in rows[:size]]
+        rows = await self._rows(COMMENTS_PAGE if key else COMMENTS_FIRST, params)
+        if not rows:
+            return None
+        items = [CommentCard(**row) for row in rows[:size] if row["comment_id"] is not None]
         more = len(rows) > size
         return Page(items, (micros(items[-1].create_time), items[-1].comment_id) if more else None)
 

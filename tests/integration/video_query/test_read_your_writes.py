@@ -108,6 +108,18 @@ async def test_comments_come_oldest_first_with_author_names_page_by_page(
     assert named.comments[0].author_id == author
 
 
+async def test_a_video_without_comments_lists_none_and_an_unknown_one_is_not_found(
+        instance: Instance, publisher: Publisher, feed: Feed) -> None:
+    # One read answers both (the video shown or not, and its page): each way is checked here.
+    video_id, owner = new_id(), new_id()
+    publisher.video(feed.video_topic, ev.created(video_id, owner), ev.published(video_id, owner))
+    empty = await instance.stub.ListComments(pb.ListCommentsRequest(video_id=video_id, min_version=2), timeout=5)
+    assert list(empty.comments) == [] and empty.next_page_token == "" and not empty.stale
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await instance.stub.ListComments(pb.ListCommentsRequest(video_id=new_id()), timeout=5)
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
 async def test_a_malformed_request_is_invalid_argument(instance: Instance) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await instance.stub.GetVideo(pb.GetVideoRequest(video_id="not-a-uuid"), timeout=5)

@@ -59,8 +59,8 @@ class FakeViews(Views):
     async def search(self, query: str, after: Key | None, size: int) -> Page[Card]:
         return await self.feed("", after, size)
 
-    async def comments(self, video_id: str, after: Key | None, size: int) -> Page[CommentCard]:
-        return Page([], None)
+    async def comments(self, video_id: str, after: Key | None, size: int) -> Page[CommentCard] | None:
+        return Page([], None) if video_id in self.cards else None
 
     def project(self, new: Card, waiter: VersionWaiter) -> None:
         """What the projector does: new row, then the notice."""
