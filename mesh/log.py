@@ -7,7 +7,8 @@ written in and Jaeger finds it by that id. Other modules simply use
 `structlog.get_logger(__name__)`.
 
 Lines are written in batches (BatchedHandler): a line per RPC, each its own write to the pipe
-and its own wake-up of process-compose on the other end, cost more CPU than the RPC's spans.
+and its own wake-up of process-compose on the other end, cost process-compose 8.8% of a core
+under the web page's load (3.9% batched).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class BatchedHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     A warning or worse is written at once, with every line before it, and so is everything
     left at exit (logging.shutdown flushes each handler); only a process killed outright
-    (SIGKILL) loses its last tenth of a second of info lines."""
+    (SIGKILL, a crash in C code) loses its last tenth of a second of info lines."""
 
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
