@@ -20,6 +20,8 @@ parsed, goes to `{group}.dlq` with the error and where it came from in its heade
 consumer moves on. Postgres being unreachable is not the record's fault: that is retried
 without limit and never dead-lettered.
 Event types without a handler are skipped (a topic carries more types than a consumer needs).
+A consumer lets the broker gather records for a moment (up to 100 ms) unless it is `prompt`,
+which one whose effects a reader waits for should be (mesh/kafka.py says what it saves).
 
 Each record is processed in a CONSUMER span that is a child of the span that wrote the event
 (its envelope's `traceparent`, MESH.md section 11), so a user's action and everything it set
@@ -77,12 +79,13 @@ class IdempotentConsumer:
     def __init__(self, pool: AsyncConnectionPool[AsyncConnection[Any]], bootstrap: str, group: str,
                  topics: Sequence[str], handlers: Mapping[type[Any], Handler], *, max_attempts: int = 5,
                  retry_backoff: float = 0.2, max_backoff: float = 10.0, batch_size: int = 100,
-                 poll_timeout: float = 0.5, consumer_overrides: dict[str, Any] | None = None) -> None:
+                 poll_timeout: float = 0.5, prompt: bool = False,
+                 consumer_overrides: dict[str, Any] | None = None) -> None:
         self._pool, self._bootstrap, self.group, self._topics = pool, bootstrap, group, list(topics)
         self._handlers = {events.type_name(cls): handler for cls, handler in handlers.items()}
         self._max_attempts, self._backoff, self._max_backoff = max_attempts, retry_backoff, max_backoff
-        self._batch_size, self._poll_timeout = batch_size, poll_timeout
-        self._config = consumer_config(bootstrap, group, **(consumer_overrides or {}))
+        self._batch_size, self._poll_timeout, self.prompt = batch_size, poll_timeout, prompt
+        self._config = consumer_config(bootstrap, group, prompt=prompt, **(consumer_overrides or {}))
         self._stopping = asyncio.Event()
         self.counts = {"applied": 0, "duplicate": 0, "skipped": 0, "dead_lettered": 0}
         self.progress = ConsumerProgress()

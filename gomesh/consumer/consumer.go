@@ -47,6 +47,7 @@ type Options struct {
 	RetryBackoff time.Duration      // 200 ms, doubled per attempt
 	MaxBackoff   time.Duration      // 10 s
 	BatchSize    int                // 100
+	Prompt       bool               // a reader waits for its effects: fetch each record at once
 }
 
 // Counts are what happened to the records seen so far.
@@ -106,7 +107,7 @@ func (c *Consumer) Counts() Counts {
 // Run consumes until ctx ends, then leaves the group; it creates the dead-letter topic
 // first, waiting for Kafka if it is down. A record cut off by the end is redelivered later.
 func (c *Consumer) Run(ctx context.Context) error {
-	opts := append(kafka.ConsumerOptions(c.opts.Bootstrap, c.opts.Group, c.opts.Topics...),
+	opts := append(kafka.ConsumerOptions(c.opts.Bootstrap, c.opts.Group, c.opts.Prompt, c.opts.Topics...),
 		kgo.OnPartitionsRevoked(c.revoked), kgo.OnPartitionsLost(c.released))
 	client, err := kgo.NewClient(opts...)
 	if err != nil {

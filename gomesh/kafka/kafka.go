@@ -26,12 +26,26 @@ func DLQTopic(group string) string { return group + ".dlq" }
 // COMMIT_INTERVAL_MS): a commit per batch cost a request per group per event under load.
 const CommitInterval = time.Second
 
+// How a consumer fetches (mesh/kafka.py's PROMPT_FETCH_WAIT_MS and GATHER_FETCH_*): a prompt
+// one, whose effects a reader waits for, is answered by the first record to land; any other
+// lets the broker gather records for up to GatherFetchWait, a fetch per record for each group
+// having cost Kafka and the consumer CPU under a steady load for a lag nobody waits on.
+const (
+	PromptFetchWait  = 50 * time.Millisecond
+	GatherFetchWait  = 100 * time.Millisecond
+	GatherFetchBytes = 64 << 10
+)
+
 // ConsumerOptions are a group consumer whose offsets are committed only once the effect is
 // committed in Postgres: it marks each record after the transaction, and the client commits
 // what is marked every CommitInterval (the consumer also commits on revoke and before it
 // closes), with mesh/kafka.py's timings: a dead consumer's partitions move within 6 s (the
-// broker's minimum session), an idle fetch waits at most 50 ms.
-func ConsumerOptions(bootstrap, group string, topics ...string) []kgo.Opt {
+// broker's minimum session), and a fetch is prompt or gathers (the constants above).
+func ConsumerOptions(bootstrap, group string, prompt bool, topics ...string) []kgo.Opt {
+	wait, least := GatherFetchWait, int32(GatherFetchBytes)
+	if prompt {
+		wait, least = PromptFetchWait, 1
+	}
 	return []kgo.Opt{
 		kgo.SeedBrokers(strings.Split(bootstrap, ",")...),
 		kgo.ConsumerGroup(group),
@@ -41,7 +55,8 @@ func ConsumerOptions(bootstrap, group string, topics ...string) []kgo.Opt {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.SessionTimeout(6 * time.Second),
 		kgo.HeartbeatInterval(2 * time.Second),
-		kgo.FetchMaxWait(50 * time.Millisecond),
+		kgo.FetchMaxWait(wait),
+		kgo.FetchMinBytes(least),
 		// A rebalance waits until the records in hand are applied and committed.
 		kgo.BlockRebalanceOnPoll(),
 		// Reconnect within about a second after an outage, not after minutes.

@@ -49,7 +49,8 @@ async def bootstrap(rt: Runtime) -> Parts:
         log.warning("page tokens are signed with the development key; set VIDMESH_PAGE_TOKEN_KEY")
     pool = await rt.database(MIGRATIONS)  # the projector's transactions
     reads = await rt.read_pool()  # the queries: one statement each, autocommit
-    projector = rt.consumer(handlers(), pool, name="projector")
+    # Prompt: a GetVideo with min_version waits for the projector (read-your-writes).
+    projector = rt.consumer(handlers(), pool, name="projector", prompt=True)
     waiter = VersionWaiter()
     listener = VersionListener(rt.config.require_database_url(), waiter, name=f"{rt.config.service_name}-listen")
     rt.worker("version-listener", listener.run, listener.stop)

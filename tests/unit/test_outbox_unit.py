@@ -90,6 +90,15 @@ def test_consumer_commits_only_what_it_stored_and_is_replaced_within_ten_seconds
     assert config["heartbeat.interval.ms"] * 3 <= config["session.timeout.ms"]
 
 
+def test_only_a_prompt_consumer_is_answered_by_the_first_record() -> None:
+    prompt = kafka.consumer_config("127.0.0.1:9092", "video-query", prompt=True)
+    gathering = kafka.consumer_config("127.0.0.1:9092", "notification")
+    assert (prompt["fetch.min.bytes"], prompt["fetch.wait.max.ms"]) == (1, kafka.PROMPT_FETCH_WAIT_MS)
+    assert (gathering["fetch.min.bytes"], gathering["fetch.wait.max.ms"]) == (
+        kafka.GATHER_FETCH_BYTES, kafka.GATHER_FETCH_WAIT_MS)
+    assert kafka.GATHER_FETCH_WAIT_MS > kafka.PROMPT_FETCH_WAIT_MS
+
+
 def test_dead_letter_topic_is_named_after_the_group() -> None:
     assert kafka.dlq_topic("notification") == "notification.dlq"
 

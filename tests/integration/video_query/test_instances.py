@@ -53,6 +53,7 @@ async def test_two_instances_split_the_partitions_and_answer_alike(
             found = await stub.GetVideo(pb.GetVideoRequest(video_id=video_id, min_version=2), timeout=5)
             assert found.served_by_version == ("1", "2")[n % 2]
         assert one.parts.projector.counts["applied"] > 0 and two.parts.projector.counts["applied"] > 0
+        assert one.parts.projector.prompt  # read-your-writes waits on it: it does not gather
         request = pb.ListChannelVideosRequest(channel_id=owner, page_size=5)
         first = await one.stub.ListChannelVideos(request, timeout=5)
         request.page_token = first.next_page_token
