@@ -21,7 +21,15 @@ from vidmesh.video.v1.events_pb2 import VideoPublished
 
 from mesh import consumer as mesh_consumer
 from mesh import events, migrations
-from mesh.consumer import DLQ_ERROR, DLQ_ERROR_TYPE, DLQ_OFFSET, DLQ_PARTITION, DLQ_TOPIC, IdempotentConsumer
+from mesh.consumer import (
+    DLQ_ATTEMPTS,
+    DLQ_ERROR,
+    DLQ_ERROR_TYPE,
+    DLQ_OFFSET,
+    DLQ_PARTITION,
+    DLQ_TOPIC,
+    IdempotentConsumer,
+)
 from mesh.db import open_pool
 from mesh.dbbootstrap import superuser_dsn
 from mesh.kafka import dlq_topic, ensure_topics, producer_config
@@ -216,6 +224,7 @@ async def test_poison_messages_go_to_the_dead_letter_topic_and_the_rest_is_proce
     headers = [dict(record.headers()) for record in dead]
     assert [record.value() for record in dead] == [records[1][1], records[3][1]]
     assert [h[DLQ_ERROR_TYPE] for h in headers] == [b"EventError", b"RuntimeError"]
+    assert [h[DLQ_ATTEMPTS] for h in headers] == [b"0", b"3"]
     assert b"boom: the handler cannot apply" in headers[1][DLQ_ERROR]
     assert all(h[DLQ_TOPIC] == topic.encode() for h in headers)
     original = [(int(h[DLQ_PARTITION]), int(h[DLQ_OFFSET])) for h in headers]
